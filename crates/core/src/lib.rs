@@ -1,0 +1,9 @@
+//! launchdeck-core: domain types, configuration, readiness and stuck rules, action
+//! planning. No terminal, no network, no SQL.
+
+pub mod config;
+pub mod domain;
+pub mod rates;
+pub mod readiness;
+pub mod redact;
+pub mod stuck;

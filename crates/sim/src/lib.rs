@@ -1,0 +1,3 @@
+//! launchdeck-sim
+
+pub mod fakes;

@@ -1,0 +1,105 @@
+//! launchdeck-store: the `Store` trait — every question the console asks of the
+//! platform's database — with a PostgreSQL implementation (the real platform) and a
+//! SQLite implementation (the embedded demo).
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use launchdeck_core::domain::{
+    Alert, Broadcast, BroadcastProgress, CalendarAvailability, CalendarIntegration, CallLogEntry,
+    Campaign, CampaignProgress, InFlightSnapshot, LogFilter, PhoneNumber, RetellAgentRow, Scope,
+    SipTrunk, StopControl,
+};
+
+pub mod pg;
+pub mod schema_contract;
+pub mod seed;
+pub mod sqlite;
+
+/// Why a store call failed. The text never carries the connection URL or a password.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The database could not be reached (refused, reset, timed out, pool exhausted).
+    #[error("database unreachable: {0}")]
+    Unreachable(String),
+    /// A statement ran past `statement_timeout` or waited past `lock_timeout`.
+    #[error("database statement timed out: {0}")]
+    Timeout(String),
+    /// A table, column or function launchdeck needs is missing.
+    #[error("schema drift: {0}")]
+    SchemaDrift(String),
+    /// The database refused the statement (constraint, permission, guard trigger).
+    #[error("database refused: {0}")]
+    Refused(String),
+    #[error("database error: {0}")]
+    Other(String),
+}
+
+impl StoreError {
+    /// True when retrying later may help (the database is down or busy).
+    pub fn is_transient(&self) -> bool {
+        matches!(self, StoreError::Unreachable(_) | StoreError::Timeout(_))
+    }
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// Facts about the connection, for the header bar and the Database readiness checks.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DbInfo {
+    pub round_trip: Duration,
+    pub db_now: DateTime<Utc>,
+    pub server_version: String,
+    /// Connected through Supabase's transaction-mode pooler (port 6543): no statement cache.
+    pub transaction_pooler: bool,
+    /// "postgres" or "sqlite".
+    pub backend: &'static str,
+}
+
+/// Every question the console asks of the platform's database.
+///
+/// All reads are scoped (product.md Decision 4) and use the database's clock. Each
+/// method is one cheap query (or a few), answered with the platform's existing indexes.
+#[async_trait]
+pub trait Store: Send + Sync {
+    /// Round trip, server clock and connection facts; also the liveness probe.
+    async fn db_info(&self) -> StoreResult<DbInfo>;
+
+    /// The platform tables and columns launchdeck relies on that the database lacks,
+    /// as `table.column` (or `table` when the whole table is missing).
+    async fn missing_schema(&self) -> StoreResult<Vec<String>>;
+
+    /// Calls in flight from broadcast_queue, call_logs and dialing_queues, with open
+    /// dispatch claims and the count of reconciliation jobs needing a person.
+    async fn calls_in_flight(&self, scope: &Scope) -> StoreResult<InFlightSnapshot>;
+
+    /// The newest `limit` call_logs rows and finished broadcast_queue rows, newest first.
+    async fn call_log_window(
+        &self,
+        scope: &Scope,
+        filter: &LogFilter,
+        limit: u32,
+    ) -> StoreResult<Vec<CallLogEntry>>;
+
+    /// Status counts and the 15-minute finish rate of each draft/active/paused broadcast.
+    async fn broadcast_progress(&self, scope: &Scope) -> StoreResult<Vec<BroadcastProgress>>;
+
+    /// Queue and call-log counts of each draft/active/paused campaign.
+    async fn campaign_progress(&self, scope: &Scope) -> StoreResult<Vec<CampaignProgress>>;
+
+    /// Unacknowledged alerts, newest first.
+    async fn unacknowledged_alerts(&self, scope: &Scope, limit: u32) -> StoreResult<Vec<Alert>>;
+
+    async fn phone_numbers(&self, scope: &Scope) -> StoreResult<Vec<PhoneNumber>>;
+    async fn sip_trunks(&self, scope: &Scope) -> StoreResult<Vec<SipTrunk>>;
+    async fn retell_agents(&self, scope: &Scope) -> StoreResult<Vec<RetellAgentRow>>;
+    async fn calendar_integrations(&self, scope: &Scope) -> StoreResult<Vec<CalendarIntegration>>;
+    async fn calendar_availability(&self, scope: &Scope) -> StoreResult<Vec<CalendarAvailability>>;
+    /// Broadcasts in draft, active or paused.
+    async fn broadcasts(&self, scope: &Scope) -> StoreResult<Vec<Broadcast>>;
+    /// Campaigns in draft, active or paused, with their lead counts.
+    async fn campaigns(&self, scope: &Scope) -> StoreResult<Vec<Campaign>>;
+    /// Active, unexpired contact_stop_controls rows.
+    async fn active_stops(&self, scope: &Scope) -> StoreResult<Vec<StopControl>>;
+}

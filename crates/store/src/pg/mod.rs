@@ -1,0 +1,367 @@
+//! The `Store` for the real platform: PostgreSQL (Supabase) through sqlx.
+//!
+//! Every read runs in one short `REPEATABLE READ READ ONLY` transaction, so the
+//! statements of a poll see one snapshot and one `now()`. Queries use only the
+//! platform's existing indexes (schema.md §3) and bounded windows on `call_logs`.
+
+mod catalog;
+mod error;
+mod live;
+mod logs;
+mod rows;
+mod scope;
+mod tables;
+
+use std::future::Future;
+use std::str::FromStr;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use launchdeck_core::domain::{
+    Alert, Broadcast, BroadcastProgress, CalendarAvailability, CalendarIntegration, CallLogEntry,
+    Campaign, CampaignProgress, InFlightSnapshot, LogFilter, PhoneNumber, RetellAgentRow, Scope,
+    SipTrunk, StopControl,
+};
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions, Postgres};
+use sqlx::{AssertSqlSafe, Transaction};
+
+use crate::{DbInfo, Store, StoreError, StoreResult};
+use error::{Limits, Redactor};
+
+/// Supabase's transaction-mode pooler port: no session state, no prepared statements.
+pub const TRANSACTION_POOLER_PORT: u16 = 6543;
+
+/// Connection limits and query windows. The defaults are product.md Decision 1.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PgOptions {
+    /// At most this many connections (Decision 1: 4).
+    pub max_connections: u32,
+    /// How long a call waits for a connection before reporting the database unreachable.
+    pub acquire_timeout: Duration,
+    pub statement_timeout: Duration,
+    pub lock_timeout: Duration,
+    /// call_logs `queued`/`ringing` rows are looked for among the rows created this
+    /// recently (plus every row under a reconciliation hold, whatever its age):
+    /// call_logs has no status index, so the scan is bounded by `created_at`.
+    pub in_flight_log_window: Duration,
+    /// The Logs screen reaches back at most this far: it bounds the walk down
+    /// call_logs when a filter matches little or nothing (a day is ~10k rows at the
+    /// scale profile's rate; a week would cost ~7x on every poll).
+    pub log_horizon: Duration,
+    /// Campaign call-log counts and pickup cover the rows created this recently.
+    pub campaign_log_window: Duration,
+    /// Whether the URL points at a transaction-mode pooler (no session state, no
+    /// prepared statements). `None`: yes exactly when the port is 6543 (Supabase).
+    pub transaction_pooler: Option<bool>,
+}
+
+impl Default for PgOptions {
+    fn default() -> Self {
+        PgOptions {
+            max_connections: 4,
+            acquire_timeout: Duration::from_secs(3),
+            statement_timeout: Duration::from_secs(5),
+            lock_timeout: Duration::from_secs(2),
+            in_flight_log_window: Duration::from_secs(24 * 3600),
+            log_horizon: Duration::from_secs(24 * 3600),
+            campaign_log_window: Duration::from_secs(24 * 3600),
+            transaction_pooler: None,
+        }
+    }
+}
+
+/// The PostgreSQL implementation of [`Store`].
+#[derive(Debug, Clone)]
+pub struct PgStore {
+    pool: PgPool,
+    transaction_pooler: bool,
+    begin_sql: String,
+    redactor: Redactor,
+    limits: Limits,
+    opts: PgOptions,
+}
+
+impl PgStore {
+    /// Opens a pool and checks that the database answers; a dead database fails
+    /// within `acquire_timeout` with [`StoreError::Unreachable`].
+    pub async fn connect(url: &str, opts: PgOptions) -> StoreResult<PgStore> {
+        let store = Self::connect_lazy(url, opts)?;
+        store
+            .run(async {
+                let mut conn = store.pool.acquire().await?;
+                sqlx::query("SELECT 1").execute(&mut *conn).await?;
+                Ok(())
+            })
+            .await?;
+        Ok(store)
+    }
+
+    /// Validates the URL and builds the pool without connecting: the first call
+    /// connects. For a console that must start while the database is down. Must run
+    /// inside a Tokio runtime (the pool starts its maintenance task).
+    pub fn connect_lazy(url: &str, opts: PgOptions) -> StoreResult<PgStore> {
+        if tokio::runtime::Handle::try_current().is_err() {
+            return Err(StoreError::Other(
+                "PgStore::connect_lazy needs a Tokio runtime; call it from async code".into(),
+            ));
+        }
+        let redactor = Redactor::new(url_password(url));
+        let limits = Limits {
+            acquire_timeout: opts.acquire_timeout,
+            statement_timeout: opts.statement_timeout,
+            lock_timeout: opts.lock_timeout,
+        };
+        let parsed =
+            PgConnectOptions::from_str(url).map_err(|e| error::map_error(e, &redactor, &limits))?;
+        let transaction_pooler = opts
+            .transaction_pooler
+            .unwrap_or(parsed.get_port() == TRANSACTION_POOLER_PORT);
+        let connect_options = session_options(parsed, &opts, transaction_pooler);
+        let pool = PgPoolOptions::new()
+            .max_connections(opts.max_connections.max(1))
+            .min_connections(0)
+            .acquire_timeout(opts.acquire_timeout)
+            .idle_timeout(Duration::from_secs(300))
+            .connect_lazy_with(connect_options);
+        Ok(PgStore {
+            pool,
+            transaction_pooler,
+            begin_sql: begin_sql(&opts, transaction_pooler),
+            redactor,
+            limits,
+            opts,
+        })
+    }
+
+    /// The underlying pool, for the store's write paths and tests.
+    pub fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+
+    /// Connected through the transaction-mode pooler (port 6543).
+    pub fn transaction_pooler(&self) -> bool {
+        self.transaction_pooler
+    }
+
+    pub fn options(&self) -> &PgOptions {
+        &self.opts
+    }
+
+    /// Runs one unit of database work with an overall deadline (so a connection
+    /// that stops answering cannot hang a poll) and maps its error.
+    async fn run<T>(&self, work: impl Future<Output = Result<T, sqlx::Error>>) -> StoreResult<T> {
+        let deadline = self.limits.acquire_timeout + self.limits.statement_timeout;
+        match tokio::time::timeout(deadline, work).await {
+            Ok(Ok(value)) => Ok(value),
+            Ok(Err(e)) => Err(error::map_error(e, &self.redactor, &self.limits)),
+            Err(_) => Err(StoreError::Unreachable(format!(
+                "no answer from the database within {deadline:?}; the network or the server has stalled"
+            ))),
+        }
+    }
+
+    /// A read-only transaction with the session limits applied.
+    async fn begin(&self) -> Result<Transaction<'static, Postgres>, sqlx::Error> {
+        self.pool
+            .begin_with(AssertSqlSafe(self.begin_sql.clone()))
+            .await
+    }
+
+    /// Named (cached) statements, except through the transaction pooler.
+    fn persistent(&self) -> bool {
+        !self.transaction_pooler
+    }
+}
+
+/// Session settings: as startup options on a direct connection; through the
+/// transaction pooler they would be lost, so `begin_sql` sets them per transaction.
+fn session_options(
+    parsed: PgConnectOptions,
+    opts: &PgOptions,
+    transaction_pooler: bool,
+) -> PgConnectOptions {
+    let options = parsed.application_name("launchdeck");
+    if transaction_pooler {
+        options.statement_cache_capacity(0)
+    } else {
+        options.options([
+            (
+                "statement_timeout",
+                opts.statement_timeout.as_millis().to_string(),
+            ),
+            ("lock_timeout", opts.lock_timeout.as_millis().to_string()),
+        ])
+    }
+}
+
+fn begin_sql(opts: &PgOptions, transaction_pooler: bool) -> String {
+    let mut sql = String::from("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
+    if transaction_pooler {
+        // Durations are formatted from numbers, never from input.
+        sql.push_str(&format!(
+            "; SET LOCAL statement_timeout = {}; SET LOCAL lock_timeout = {}; SET LOCAL jit = off",
+            opts.statement_timeout.as_millis(),
+            opts.lock_timeout.as_millis()
+        ));
+    }
+    sql
+}
+
+/// The URL's password, raw and percent-decoded, for masking in error text.
+fn url_password(url: &str) -> Option<String> {
+    let rest = url.split_once("://")?.1;
+    let authority = rest.split(['/', '?', '#']).next()?;
+    let userinfo = authority.rsplit_once('@')?.0;
+    let password = userinfo.split_once(':')?.1;
+    Some(percent_decode(password))
+}
+
+fn percent_decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = bytes
+            .get(i + 1..i + 3)
+            .and_then(|h| std::str::from_utf8(h).ok())
+            .and_then(|h| u8::from_str_radix(h, 16).ok());
+        match (bytes[i], hex) {
+            (b'%', Some(byte)) => {
+                out.push(byte);
+                i += 3;
+            }
+            (byte, _) => {
+                out.push(byte);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+#[async_trait]
+impl Store for PgStore {
+    async fn db_info(&self) -> StoreResult<DbInfo> {
+        self.run(self.query_db_info()).await
+    }
+
+    async fn missing_schema(&self) -> StoreResult<Vec<String>> {
+        self.run(self.query_missing_schema()).await
+    }
+
+    async fn calls_in_flight(&self, scope: &Scope) -> StoreResult<InFlightSnapshot> {
+        self.run(self.query_calls_in_flight(scope)).await
+    }
+
+    async fn call_log_window(
+        &self,
+        scope: &Scope,
+        filter: &LogFilter,
+        limit: u32,
+    ) -> StoreResult<Vec<CallLogEntry>> {
+        self.run(self.query_call_log_window(scope, filter, limit))
+            .await
+    }
+
+    async fn broadcast_progress(&self, scope: &Scope) -> StoreResult<Vec<BroadcastProgress>> {
+        self.run(self.query_broadcast_progress(scope)).await
+    }
+
+    async fn campaign_progress(&self, scope: &Scope) -> StoreResult<Vec<CampaignProgress>> {
+        self.run(self.query_campaign_progress(scope)).await
+    }
+
+    async fn unacknowledged_alerts(&self, scope: &Scope, limit: u32) -> StoreResult<Vec<Alert>> {
+        self.run(self.query_alerts(scope, limit)).await
+    }
+
+    async fn phone_numbers(&self, scope: &Scope) -> StoreResult<Vec<PhoneNumber>> {
+        self.run(self.query_phone_numbers(scope)).await
+    }
+
+    async fn sip_trunks(&self, scope: &Scope) -> StoreResult<Vec<SipTrunk>> {
+        self.run(self.query_sip_trunks(scope)).await
+    }
+
+    async fn retell_agents(&self, scope: &Scope) -> StoreResult<Vec<RetellAgentRow>> {
+        self.run(self.query_retell_agents(scope)).await
+    }
+
+    async fn calendar_integrations(&self, scope: &Scope) -> StoreResult<Vec<CalendarIntegration>> {
+        self.run(self.query_calendar_integrations(scope)).await
+    }
+
+    async fn calendar_availability(&self, scope: &Scope) -> StoreResult<Vec<CalendarAvailability>> {
+        self.run(self.query_calendar_availability(scope)).await
+    }
+
+    async fn broadcasts(&self, scope: &Scope) -> StoreResult<Vec<Broadcast>> {
+        self.run(self.query_broadcasts(scope)).await
+    }
+
+    async fn campaigns(&self, scope: &Scope) -> StoreResult<Vec<Campaign>> {
+        self.run(self.query_campaigns(scope)).await
+    }
+
+    async fn active_stops(&self, scope: &Scope) -> StoreResult<Vec<StopControl>> {
+        self.run(self.query_active_stops(scope)).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn outside_a_runtime_is_an_error_not_a_panic() {
+        let result = PgStore::connect_lazy("postgres://u@localhost/db", PgOptions::default());
+        assert!(matches!(result, Err(StoreError::Other(_))));
+    }
+
+    #[test]
+    fn password_is_found_and_decoded() {
+        assert_eq!(
+            url_password("postgres://app:p%40ss%2Fword@db:5432/x").as_deref(),
+            Some("p@ss/word")
+        );
+        assert_eq!(url_password("postgres://app@db/x"), None);
+        assert_eq!(url_password("not a url"), None);
+    }
+
+    #[tokio::test]
+    async fn pooler_port_is_detected_and_no_url_leaks_from_a_bad_url() {
+        let store = PgStore::connect_lazy(
+            "postgres://u:topsecretpassword@db.example.com:6543/postgres",
+            PgOptions::default(),
+        );
+        let store = match store {
+            Ok(store) => store,
+            Err(e) => panic!("lazy connect must not fail on a valid URL: {e}"),
+        };
+        assert!(store.transaction_pooler());
+        assert!(
+            store
+                .begin_sql
+                .contains("SET LOCAL statement_timeout = 5000")
+        );
+
+        let err =
+            PgStore::connect_lazy("postgres://u:topsecretpassword@[bad", PgOptions::default())
+                .err()
+                .map(|e| e.to_string())
+                .unwrap_or_default();
+        assert!(!err.is_empty(), "a malformed URL is an error");
+        assert!(!err.contains("topsecretpassword"), "{err}");
+    }
+
+    #[tokio::test]
+    async fn direct_connections_keep_the_statement_cache() {
+        let store = PgStore::connect_lazy("postgres://u@localhost:5432/db", PgOptions::default())
+            .unwrap_or_else(|e| panic!("valid URL: {e}"));
+        assert!(!store.transaction_pooler());
+        assert_eq!(
+            store.begin_sql,
+            "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"
+        );
+    }
+}

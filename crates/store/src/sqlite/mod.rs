@@ -1,0 +1,271 @@
+//! The `Store` for the embedded demo: a SQLite file holding the platform's tables
+//! (`sql/sqlite/schema.sql`), answered with the same semantics as the PostgreSQL store.
+//!
+//! SQLite's clock is the process's clock, so `db_now` is `Utc::now()` (at microsecond
+//! precision) and every time window is computed in Rust and bound as a parameter.
+//! Each read runs in one transaction, so the statements of a poll see one snapshot.
+
+mod catalog;
+mod error;
+mod live;
+mod logs;
+mod scope;
+mod tables;
+pub mod values;
+
+use std::future::Future;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use launchdeck_core::domain::{
+    Alert, Broadcast, BroadcastProgress, CalendarAvailability, CalendarIntegration, CallLogEntry,
+    Campaign, CampaignProgress, InFlightSnapshot, LogFilter, PhoneNumber, RetellAgentRow, Scope,
+    SipTrunk, StopControl,
+};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
+use sqlx::{Sqlite, Transaction};
+
+use crate::{DbInfo, Store, StoreError, StoreResult};
+use error::QueryError;
+pub(crate) use error::{RECREATE, map_error};
+
+pub use values::{now_micros, parse_timestamp, timestamp};
+
+/// The demo database's schema, applied when the file is new.
+pub const SCHEMA_SQL: &str = include_str!("../../sql/sqlite/schema.sql");
+
+/// Connection settings and the query windows (the same as `PgOptions`' defaults, so
+/// both stores answer alike).
+#[derive(Debug, Clone, PartialEq)]
+pub struct SqliteOptions {
+    /// At most this many connections (WAL lets readers run beside the one writer).
+    pub max_connections: u32,
+    /// How long a statement waits for another connection's write lock.
+    pub busy_timeout: Duration,
+    /// How long a call waits for a free connection.
+    pub acquire_timeout: Duration,
+    /// call_logs `queued`/`ringing` rows count as in flight when created this recently
+    /// (or when under a reconciliation hold, whatever their age).
+    pub in_flight_log_window: Duration,
+    /// The Logs screen reaches back at most this far.
+    pub log_horizon: Duration,
+    /// Campaign call-log counts and pickup cover the rows created this recently.
+    pub campaign_log_window: Duration,
+}
+
+impl Default for SqliteOptions {
+    fn default() -> Self {
+        SqliteOptions {
+            max_connections: 4,
+            busy_timeout: Duration::from_secs(5),
+            acquire_timeout: Duration::from_secs(5),
+            in_flight_log_window: Duration::from_secs(24 * 3600),
+            log_horizon: Duration::from_secs(7 * 24 * 3600),
+            campaign_log_window: Duration::from_secs(24 * 3600),
+        }
+    }
+}
+
+/// The SQLite implementation of [`Store`].
+#[derive(Debug, Clone)]
+pub struct SqliteStore {
+    pool: SqlitePool,
+    path: PathBuf,
+    opts: SqliteOptions,
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the database file at `path` in WAL mode. A new, empty
+    /// file gets the schema; an existing one is used as it is (`missing_schema` reports
+    /// what it lacks).
+    pub async fn open(path: impl AsRef<Path>, opts: SqliteOptions) -> StoreResult<SqliteStore> {
+        let path = path.as_ref().to_path_buf();
+        let connect = SqliteConnectOptions::new()
+            .filename(&path)
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .foreign_keys(true)
+            .busy_timeout(opts.busy_timeout);
+        let pool = SqlitePoolOptions::new()
+            .max_connections(opts.max_connections.max(1))
+            .acquire_timeout(opts.acquire_timeout)
+            .connect_with(connect)
+            .await
+            .map_err(|e| open_error(&path, e, opts.busy_timeout))?;
+        let store = SqliteStore { pool, path, opts };
+        store.run(store.create_schema_if_empty()).await?;
+        Ok(store)
+    }
+
+    /// Deletes the database at `path` (with its WAL files) and creates it anew with
+    /// the schema and default options.
+    pub async fn open_fresh(path: impl AsRef<Path>) -> StoreResult<SqliteStore> {
+        Self::open_fresh_with(path, SqliteOptions::default()).await
+    }
+
+    pub async fn open_fresh_with(
+        path: impl AsRef<Path>,
+        opts: SqliteOptions,
+    ) -> StoreResult<SqliteStore> {
+        let path = path.as_ref();
+        for file in database_files(path) {
+            match std::fs::remove_file(&file) {
+                Ok(()) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => {
+                    return Err(StoreError::Unreachable(format!(
+                        "cannot delete the old demo database {}: {e}",
+                        file.display()
+                    )));
+                }
+            }
+        }
+        Self::open(path, opts).await
+    }
+
+    /// The underlying pool, for the store's write paths, the seed loader and the
+    /// demo's simulator.
+    pub fn pool(&self) -> &SqlitePool {
+        &self.pool
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    pub fn options(&self) -> &SqliteOptions {
+        &self.opts
+    }
+
+    /// Closes every connection (checkpointing the WAL).
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+
+    /// Applies the schema to a database without tables, under a write lock so two
+    /// processes opening the same new file do not both create it.
+    async fn create_schema_if_empty(&self) -> Result<(), sqlx::Error> {
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let tables: i64 =
+            sqlx::query_scalar("SELECT count(*) FROM sqlite_master WHERE type = 'table'")
+                .fetch_one(&mut *tx)
+                .await?;
+        if tables == 0 {
+            sqlx::raw_sql(SCHEMA_SQL).execute(&mut *tx).await?;
+        }
+        tx.commit().await
+    }
+
+    /// Runs one unit of database work with an overall deadline and maps its error.
+    async fn run<T, E: Into<QueryError>>(
+        &self,
+        work: impl Future<Output = Result<T, E>>,
+    ) -> StoreResult<T> {
+        let deadline = self.opts.acquire_timeout + self.opts.busy_timeout * 2;
+        match tokio::time::timeout(deadline, work).await {
+            Ok(Ok(value)) => Ok(value),
+            Ok(Err(e)) => Err(e.into().into_store_error(self.opts.busy_timeout)),
+            Err(_) => Err(StoreError::Timeout(format!(
+                "the demo database did not answer within {deadline:?}; another process may \
+                 hold it locked"
+            ))),
+        }
+    }
+
+    /// A read transaction: every statement in it sees the same snapshot.
+    async fn begin(&self) -> Result<Transaction<'static, Sqlite>, sqlx::Error> {
+        self.pool.begin().await
+    }
+}
+
+/// The database file and the WAL-mode files beside it.
+fn database_files(path: &Path) -> [PathBuf; 3] {
+    let with_suffix = |suffix: &str| {
+        let mut name = path.as_os_str().to_os_string();
+        name.push(suffix);
+        PathBuf::from(name)
+    };
+    [path.to_path_buf(), with_suffix("-wal"), with_suffix("-shm")]
+}
+
+fn open_error(path: &Path, e: sqlx::Error, busy_timeout: Duration) -> StoreError {
+    match error::map_error(e, busy_timeout) {
+        StoreError::Unreachable(text) | StoreError::Other(text) => StoreError::Unreachable(
+            format!("cannot open the demo database {}: {text}", path.display()),
+        ),
+        other => other,
+    }
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    async fn db_info(&self) -> StoreResult<DbInfo> {
+        self.run(self.query_db_info()).await
+    }
+
+    async fn missing_schema(&self) -> StoreResult<Vec<String>> {
+        self.run(self.query_missing_schema()).await
+    }
+
+    async fn calls_in_flight(&self, scope: &Scope) -> StoreResult<InFlightSnapshot> {
+        self.run(self.query_calls_in_flight(scope)).await
+    }
+
+    async fn call_log_window(
+        &self,
+        scope: &Scope,
+        filter: &LogFilter,
+        limit: u32,
+    ) -> StoreResult<Vec<CallLogEntry>> {
+        self.run(self.query_call_log_window(scope, filter, limit))
+            .await
+    }
+
+    async fn broadcast_progress(&self, scope: &Scope) -> StoreResult<Vec<BroadcastProgress>> {
+        self.run(self.query_broadcast_progress(scope)).await
+    }
+
+    async fn campaign_progress(&self, scope: &Scope) -> StoreResult<Vec<CampaignProgress>> {
+        self.run(self.query_campaign_progress(scope)).await
+    }
+
+    async fn unacknowledged_alerts(&self, scope: &Scope, limit: u32) -> StoreResult<Vec<Alert>> {
+        self.run(self.query_alerts(scope, limit)).await
+    }
+
+    async fn phone_numbers(&self, scope: &Scope) -> StoreResult<Vec<PhoneNumber>> {
+        self.run(self.query_phone_numbers(scope)).await
+    }
+
+    async fn sip_trunks(&self, scope: &Scope) -> StoreResult<Vec<SipTrunk>> {
+        self.run(self.query_sip_trunks(scope)).await
+    }
+
+    async fn retell_agents(&self, scope: &Scope) -> StoreResult<Vec<RetellAgentRow>> {
+        self.run(self.query_retell_agents(scope)).await
+    }
+
+    async fn calendar_integrations(&self, scope: &Scope) -> StoreResult<Vec<CalendarIntegration>> {
+        self.run(self.query_calendar_integrations(scope)).await
+    }
+
+    async fn calendar_availability(&self, scope: &Scope) -> StoreResult<Vec<CalendarAvailability>> {
+        self.run(self.query_calendar_availability(scope)).await
+    }
+
+    async fn broadcasts(&self, scope: &Scope) -> StoreResult<Vec<Broadcast>> {
+        self.run(self.query_broadcasts(scope)).await
+    }
+
+    async fn campaigns(&self, scope: &Scope) -> StoreResult<Vec<Campaign>> {
+        self.run(self.query_campaigns(scope)).await
+    }
+
+    async fn active_stops(&self, scope: &Scope) -> StoreResult<Vec<StopControl>> {
+        self.run(self.query_active_stops(scope)).await
+    }
+}

@@ -1,0 +1,466 @@
+//! The store contract against `SqliteStore`, each check on its own temporary database
+//! file, plus SQLite-only checks: the file's lifecycle, the platform's constraints and
+//! triggers as the demo keeps them, and the first-campaign data set.
+
+mod contract;
+
+use std::collections::BTreeSet;
+
+use async_trait::async_trait;
+use chrono::Utc;
+use launchdeck_core::domain::{CallSource, Scope};
+use launchdeck_core::stuck::{StuckThresholds, Stuckness, classify};
+use launchdeck_store::seed::{SeedData, first_campaign};
+use launchdeck_store::sqlite::{SqliteOptions, SqliteStore, parse_timestamp, timestamp};
+use launchdeck_store::{Store, StoreError};
+use serde_json::json;
+use sqlx::AssertSqlSafe;
+use tempfile::TempDir;
+use uuid::Uuid;
+
+use contract::Seeder;
+
+struct SqliteBackend {
+    _dir: TempDir,
+    store: SqliteStore,
+}
+
+#[async_trait]
+impl Seeder for SqliteBackend {
+    async fn load(&self, data: &SeedData) {
+        if let Err(e) = launchdeck_store::seed::sqlite::load(self.store.pool(), data).await {
+            panic!("loading the contract data set failed: {e}");
+        }
+    }
+
+    async fn execute(&self, sql: &str) {
+        if let Err(e) = sqlx::query(AssertSqlSafe(sql))
+            .execute(self.store.pool())
+            .await
+        {
+            panic!("{sql} failed: {e}");
+        }
+    }
+
+    /// The demo keeps `auth.users` as `auth_users`, with the platform's foreign keys.
+    fn has_auth_users(&self) -> bool {
+        true
+    }
+}
+
+async fn backend() -> SqliteBackend {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let store = SqliteStore::open(dir.path().join("demo.db"), SqliteOptions::default())
+        .await
+        .unwrap_or_else(|e| panic!("SqliteStore::open: {e}"));
+    SqliteBackend { _dir: dir, store }
+}
+
+macro_rules! contract_test {
+    ($name:ident) => {
+        #[tokio::test]
+        async fn $name() {
+            let b = backend().await;
+            contract::$name(&b.store, &b).await;
+        }
+    };
+}
+
+contract_test!(in_flight_sources_and_stuck);
+contract_test!(redial_holds_claims_and_jobs);
+contract_test!(scope_filters_every_read);
+contract_test!(log_window_order_limit_and_filters);
+contract_test!(broadcast_progress_counts_and_rates);
+contract_test!(campaign_progress_counts_and_rates);
+contract_test!(alerts_newest_unacknowledged_first);
+contract_test!(readiness_tables);
+contract_test!(missing_schema_names_drift);
+
+#[tokio::test]
+async fn db_info_reports_sqlite() {
+    let b = backend().await;
+    contract::db_info_reports_the_server(&b.store).await;
+    let info = b.store.db_info().await.expect("db_info");
+    assert_eq!(info.backend, "sqlite");
+    assert!(
+        info.server_version.starts_with("SQLite 3."),
+        "{}",
+        info.server_version
+    );
+    assert!(!info.transaction_pooler);
+}
+
+// ---------------------------------------------------------------------------
+// The database file
+// ---------------------------------------------------------------------------
+
+async fn scalar_text(store: &SqliteStore, sql: &'static str) -> String {
+    sqlx::query_scalar(sql)
+        .fetch_one(store.pool())
+        .await
+        .unwrap_or_else(|e| panic!("{sql}: {e}"))
+}
+
+async fn count(store: &SqliteStore, sql: &'static str) -> i64 {
+    sqlx::query_scalar(sql)
+        .fetch_one(store.pool())
+        .await
+        .unwrap_or_else(|e| panic!("{sql}: {e}"))
+}
+
+#[tokio::test]
+async fn a_new_file_gets_the_schema_in_wal_mode() {
+    let b = backend().await;
+    assert_eq!(
+        b.store.missing_schema().await.expect("missing_schema"),
+        Vec::<String>::new()
+    );
+    assert_eq!(scalar_text(&b.store, "PRAGMA journal_mode").await, "wal");
+    assert_eq!(count(&b.store, "PRAGMA foreign_keys").await, 1);
+    assert_eq!(
+        count(&b.store, "SELECT count(*) FROM launchdeck_audit_log").await,
+        0
+    );
+}
+
+#[tokio::test]
+async fn reopening_keeps_the_data_and_open_fresh_starts_over() {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let path = dir.path().join("demo.db");
+    let store = SqliteStore::open(&path, SqliteOptions::default())
+        .await
+        .expect("open");
+    let mut data = SeedData::default();
+    data.table("auth.users")
+        .push(json!({"id": Uuid::from_u128(1)}));
+    launchdeck_store::seed::sqlite::load(store.pool(), &data)
+        .await
+        .expect("load");
+    store.close().await;
+
+    let reopened = SqliteStore::open(&path, SqliteOptions::default())
+        .await
+        .expect("reopen");
+    assert_eq!(count(&reopened, "SELECT count(*) FROM auth_users").await, 1);
+    reopened.close().await;
+
+    let fresh = SqliteStore::open_fresh(&path).await.expect("open_fresh");
+    assert_eq!(count(&fresh, "SELECT count(*) FROM auth_users").await, 0);
+    assert!(
+        fresh
+            .missing_schema()
+            .await
+            .expect("missing_schema")
+            .is_empty()
+    );
+}
+
+#[tokio::test]
+async fn an_unopenable_path_is_unreachable_and_named() {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let path = dir.path().join("no-such-dir").join("demo.db");
+    let err = SqliteStore::open(&path, SqliteOptions::default())
+        .await
+        .expect_err("the directory does not exist");
+    assert!(matches!(err, StoreError::Unreachable(_)), "{err:?}");
+    assert!(err.to_string().contains("no-such-dir"), "{err}");
+}
+
+#[tokio::test]
+async fn a_missing_column_is_schema_drift() {
+    let b = backend().await;
+    b.execute("ALTER TABLE voice_broadcasts DROP COLUMN voice_id")
+        .await;
+    let err = b
+        .store
+        .broadcasts(&Scope::default())
+        .await
+        .expect_err("voice_id is gone");
+    assert!(matches!(err, StoreError::SchemaDrift(_)), "{err:?}");
+    assert!(err.to_string().contains("voice_id"), "{err}");
+    assert_eq!(
+        b.store.missing_schema().await.expect("missing_schema"),
+        vec!["voice_broadcasts.voice_id".to_string()]
+    );
+    b.execute("DROP TABLE sip_trunk_configs").await;
+    assert_eq!(
+        b.store.missing_schema().await.expect("missing_schema"),
+        vec![
+            "sip_trunk_configs".to_string(),
+            "voice_broadcasts.voice_id".to_string()
+        ]
+    );
+}
+
+// ---------------------------------------------------------------------------
+// Constraints and triggers
+// ---------------------------------------------------------------------------
+
+/// One tenant and a campaign, for the constraint checks.
+fn tenant_with_campaign() -> SeedData {
+    let (user, org, campaign) = (Uuid::from_u128(1), Uuid::from_u128(2), Uuid::from_u128(3));
+    let mut data = SeedData::default();
+    data.table("auth.users").push(json!({"id": user}));
+    data.table("organizations")
+        .push(json!({"id": org, "name": "Acme", "slug": "acme"}));
+    data.table("organization_users")
+        .push(json!({"organization_id": org, "user_id": user, "role": "owner"}));
+    data.table("campaigns").push(json!({
+        "id": campaign, "user_id": user, "organization_id": org, "name": "Renewals",
+        "status": "active",
+    }));
+    data
+}
+
+fn call_log_row(id: u128, status: &str) -> serde_json::Value {
+    json!({
+        "id": Uuid::from_u128(id), "user_id": Uuid::from_u128(1),
+        "organization_id": Uuid::from_u128(2), "campaign_id": Uuid::from_u128(3),
+        "phone_number": "+14155550100", "caller_id": "+14155550000", "status": status,
+    })
+}
+
+#[tokio::test]
+async fn the_platform_checks_refuse_bad_rows() {
+    let b = backend().await;
+    b.load(&tenant_with_campaign()).await;
+
+    let mut bad_status = SeedData::default();
+    bad_status
+        .table("call_logs")
+        .push(call_log_row(10, "in_progress"));
+    let err = launchdeck_store::seed::sqlite::load(b.store.pool(), &bad_status)
+        .await
+        .expect_err("in_progress is not a call_logs status");
+    assert!(matches!(err, StoreError::Refused(_)), "{err:?}");
+    assert!(err.to_string().contains("call_logs_status_check"), "{err}");
+
+    let mut bad_tenant = SeedData::default();
+    let mut row = call_log_row(11, "queued");
+    row["organization_id"] = json!(Uuid::from_u128(99));
+    bad_tenant.table("call_logs").push(row);
+    let err = launchdeck_store::seed::sqlite::load(b.store.pool(), &bad_tenant)
+        .await
+        .expect_err("the organization does not exist");
+    assert!(matches!(err, StoreError::Refused(_)), "{err:?}");
+
+    // A timestamp in any other form than the fixed-width one is refused.
+    let err = sqlx::query(
+        "INSERT INTO call_logs (id, user_id, organization_id, phone_number, caller_id, status, \
+         created_at) VALUES ('00000000-0000-0000-0000-00000000000c', \
+         '00000000-0000-0000-0000-000000000001', '00000000-0000-0000-0000-000000000002', \
+         '+14155550100', '+14155550000', 'queued', '2026-01-01 00:00:00')",
+    )
+    .execute(b.store.pool())
+    .await
+    .expect_err("a naive timestamp breaks text ordering");
+    assert!(err.to_string().contains("CHECK constraint failed"), "{err}");
+
+    // Nothing of the failed loads was kept.
+    assert_eq!(count(&b.store, "SELECT count(*) FROM call_logs").await, 0);
+}
+
+#[tokio::test]
+async fn call_logs_are_evidence() {
+    let b = backend().await;
+    let mut data = tenant_with_campaign();
+    let mut row = call_log_row(20, "ringing");
+    row["retell_call_id"] = json!("call_1");
+    data.table("call_logs").push(row);
+    b.load(&data).await;
+
+    let err = sqlx::query("DELETE FROM call_logs")
+        .execute(b.store.pool())
+        .await
+        .expect_err("call logs cannot be deleted");
+    assert!(
+        err.to_string().contains("CALL_LOG_EVIDENCE_IMMUTABLE"),
+        "{err}"
+    );
+    let err = sqlx::query("UPDATE call_logs SET retell_call_id = 'call_2'")
+        .execute(b.store.pool())
+        .await
+        .expect_err("the provider id is immutable once set");
+    assert!(
+        err.to_string()
+            .contains("CALL_LOG_PROVIDER_BILLING_IDENTITY_IMMUTABLE"),
+        "{err}"
+    );
+    sqlx::query("UPDATE call_logs SET status = 'no_answer', notes = 'timed out'")
+        .execute(b.store.pool())
+        .await
+        .expect("a status change is allowed");
+}
+
+/// The *upd* triggers move `updated_at` on every update, so a write guarded by the
+/// previewed status and `updated_at` applies once and is skipped the second time.
+#[tokio::test]
+async fn updates_move_updated_at_for_conditional_writes() {
+    let b = backend().await;
+    let (user, broadcast, row) = (Uuid::from_u128(1), Uuid::from_u128(5), Uuid::from_u128(6));
+    let previewed = Utc::now() - chrono::Duration::minutes(10);
+    let mut data = SeedData::default();
+    data.table("auth.users").push(json!({"id": user}));
+    data.table("voice_broadcasts").push(json!({
+        "id": broadcast, "user_id": user, "name": "A", "status": "active", "message_text": "hi",
+    }));
+    data.table("broadcast_queue").push(json!({
+        "id": row, "broadcast_id": broadcast, "phone_number": "+14155550100",
+        "status": "calling", "updated_at": previewed.to_rfc3339(),
+    }));
+    b.load(&data).await;
+
+    let stored: String = sqlx::query_scalar("SELECT updated_at FROM broadcast_queue")
+        .fetch_one(b.store.pool())
+        .await
+        .expect("read updated_at");
+    assert_eq!(
+        stored,
+        timestamp(parse_timestamp(&stored).expect("stored form"))
+    );
+
+    let reset = |expected_status: &'static str, expected_at: String| {
+        let pool = b.store.pool().clone();
+        async move {
+            sqlx::query(
+                "UPDATE broadcast_queue SET status = 'pending' \
+                 WHERE id = $1 AND status = $2 AND updated_at = $3",
+            )
+            .bind(row.to_string())
+            .bind(expected_status)
+            .bind(expected_at)
+            .execute(&pool)
+            .await
+            .expect("conditional update")
+            .rows_affected()
+        }
+    };
+    assert_eq!(reset("calling", stored.clone()).await, 1, "changed");
+    assert_eq!(
+        reset("calling", stored.clone()).await,
+        0,
+        "skipped: the row moved on"
+    );
+
+    let after: String = sqlx::query_scalar("SELECT updated_at FROM broadcast_queue")
+        .fetch_one(b.store.pool())
+        .await
+        .expect("read updated_at");
+    let after = parse_timestamp(&after).expect("stored form");
+    assert!(
+        after > previewed + chrono::Duration::minutes(9),
+        "updated_at moved to now"
+    );
+}
+
+// ---------------------------------------------------------------------------
+// The first-campaign data set
+// ---------------------------------------------------------------------------
+
+#[tokio::test]
+async fn the_first_campaign_loads_with_its_stale_rows() {
+    let b = backend().await;
+    let (data, facts) = first_campaign::generate(Utc::now(), 7);
+    let t0 = std::time::Instant::now();
+    b.load(&data).await;
+    eprintln!("TIMING load {:?} rows {}", t0.elapsed(), data.tables.iter().map(|t| t.rows.len()).sum::<usize>());
+
+    let rows_in = |table: &str| -> i64 {
+        let key = if table == "auth_users" {
+            "auth.users"
+        } else {
+            table
+        };
+        i64::try_from(data.rows(key).len()).unwrap_or(i64::MAX)
+    };
+    for table in [
+        "broadcast_queue",
+        "call_logs",
+        "dialing_queues",
+        "leads",
+        "auth_users",
+    ] {
+        let stored: i64 =
+            sqlx::query_scalar(AssertSqlSafe(format!("SELECT count(*) FROM {table}")))
+                .fetch_one(b.store.pool())
+                .await
+                .unwrap_or_else(|e| panic!("count {table}: {e}"));
+        assert_eq!(stored, rows_in(table), "{table} rows");
+    }
+
+    let snap = b
+        .store
+        .calls_in_flight(&Scope::default())
+        .await
+        .expect("calls_in_flight");
+    let t = StuckThresholds::default();
+    let stuck = |source: CallSource| -> BTreeSet<Uuid> {
+        snap.calls
+            .iter()
+            .filter(|c| c.source == source && classify(c, snap.db_now, &t) == Stuckness::Stuck)
+            .map(|c| c.id)
+            .collect()
+    };
+    let want_broadcast: BTreeSet<Uuid> = facts
+        .stale
+        .broadcast_queue_calling
+        .iter()
+        .copied()
+        .collect();
+    let want_dialing: BTreeSet<Uuid> = facts.stale.dialing_queues_calling.iter().copied().collect();
+    assert_eq!(want_broadcast.len(), 10);
+    assert_eq!(want_dialing.len(), 3);
+    assert_eq!(
+        stuck(CallSource::BroadcastQueue),
+        want_broadcast,
+        "stale broadcast rows"
+    );
+    assert_eq!(
+        stuck(CallSource::DialingQueues),
+        want_dialing,
+        "stale dialing rows"
+    );
+    assert_eq!(snap.manual_required_jobs, 1);
+
+    let broadcasts = b
+        .store
+        .broadcast_progress(&Scope::default())
+        .await
+        .expect("broadcast_progress");
+    let a = broadcasts
+        .iter()
+        .find(|p| p.id == facts.broadcast_a.id)
+        .expect("broadcast A");
+    assert_eq!(
+        a.counts.total(),
+        i64::try_from(facts.broadcast_a.queue_rows).unwrap_or(-1)
+    );
+
+    // The second organization sees none of the first campaign's rows.
+    let other = Scope {
+        user_id: None,
+        org_id: Some(facts.second_org.org_id),
+    };
+    let theirs = b
+        .store
+        .calls_in_flight(&other)
+        .await
+        .expect("calls_in_flight");
+    assert!(
+        theirs
+            .calls
+            .iter()
+            .all(|c| c.broadcast_id != Some(facts.broadcast_a.id)
+                && c.campaign_id != Some(facts.campaign.id))
+    );
+
+    let schedules = b
+        .store
+        .calendar_availability(&Scope::default())
+        .await
+        .expect("calendar_availability");
+    assert!(
+        schedules.iter().any(|s| s.weekly_schedule.is_string()),
+        "the JSON-string schedule keeps its form"
+    );
+}

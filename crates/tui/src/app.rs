@@ -1,0 +1,610 @@
+//! The application state (single owner), the messages that change it and the effects
+//! it asks the runtime to carry out. `update` is pure: no clock, no I/O.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+use std::time::Instant;
+
+use chrono::{DateTime, Utc};
+use crossterm::event::{Event, KeyCode, KeyEvent};
+use launchdeck_core::domain::{CallLogEntry, LogFilter};
+use ratatui::layout::Rect;
+use tui_input::Input;
+use tui_input::backend::crossterm::EventHandler;
+
+use crate::keys::{Action, Keymap, is_ctrl_c};
+use crate::model::{AlertsData, Data, LiveData, LogsData, ProgressData, RowKey};
+use crate::options::TuiOptions;
+use crate::view;
+use crate::view::theme::{Symbols, Theme};
+
+/// The screens, in tab order. Readiness (`2`) joins when it exists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Screen {
+    Overview,
+    Calls,
+    Logs,
+}
+
+impl Screen {
+    pub const TAB_ORDER: [Screen; 3] = [Screen::Overview, Screen::Calls, Screen::Logs];
+
+    pub fn title(self) -> &'static str {
+        match self {
+            Screen::Overview => "Overview",
+            Screen::Calls => "Calls",
+            Screen::Logs => "Logs",
+        }
+    }
+
+    /// The action that switches to this screen (its number key by default).
+    pub fn action(self) -> Action {
+        match self {
+            Screen::Overview => Action::ScreenOverview,
+            Screen::Calls => Action::ScreenCalls,
+            Screen::Logs => Action::ScreenLogs,
+        }
+    }
+
+    pub fn next(self) -> Screen {
+        let order = Screen::TAB_ORDER;
+        let index = order.iter().position(|s| *s == self).unwrap_or(0);
+        order[(index + 1) % order.len()]
+    }
+}
+
+/// The two clocks the screens need: monotonic for ages, wall for displayed times.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Clock {
+    pub now: Instant,
+    pub wall: DateTime<Utc>,
+}
+
+impl Clock {
+    pub fn now() -> Clock {
+        Clock {
+            now: Instant::now(),
+            wall: Utc::now(),
+        }
+    }
+}
+
+/// The polled sources.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Source {
+    /// Database round trip and calls in flight.
+    Live,
+    Logs,
+    Progress,
+    Alerts,
+}
+
+impl Source {
+    pub const ALL: [Source; 4] = [Source::Live, Source::Logs, Source::Progress, Source::Alerts];
+
+    fn index(self) -> usize {
+        self as usize
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Source::Live => "calls in flight",
+            Source::Logs => "call log",
+            Source::Progress => "progress",
+            Source::Alerts => "alerts",
+        }
+    }
+}
+
+/// A failed poll, as the screens show it. The text never holds a secret (the store's
+/// errors never carry the URL or a password).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PollError {
+    pub message: String,
+    /// The database is down or busy; the poller backs off and keeps trying.
+    pub transient: bool,
+}
+
+/// How a source is doing.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Health {
+    /// Wall time of the first failure of the current run of failures.
+    pub failing_since: Option<DateTime<Utc>>,
+    pub last_error: Option<PollError>,
+}
+
+/// A poll result, prepared by the poller (classified, sanitised, computed).
+#[derive(Debug, Clone, PartialEq)]
+pub enum PollData {
+    Live(LiveData),
+    Logs(LogsData),
+    Progress(ProgressData),
+    Alerts(AlertsData),
+}
+
+impl PollData {
+    pub fn source(&self) -> Source {
+        match self {
+            PollData::Live(_) => Source::Live,
+            PollData::Logs(_) => Source::Logs,
+            PollData::Progress(_) => Source::Progress,
+            PollData::Alerts(_) => Source::Alerts,
+        }
+    }
+}
+
+/// Everything that changes the state.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Msg {
+    Key(KeyEvent),
+    Resize {
+        width: u16,
+        height: u16,
+    },
+    /// The clocks moved on (sent before each frame and on the 1 s tick).
+    Clock(Clock),
+    Data(PollData),
+    PollFailed {
+        source: Source,
+        at: DateTime<Utc>,
+        error: PollError,
+    },
+}
+
+/// Work `update` asks the runtime to do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Effect {
+    Quit,
+    /// Wake every poller now.
+    PollNow,
+    /// The Logs filter changed: query the store with it.
+    SetLogFilter(LogFilter),
+}
+
+/// A cursor in a list: the selected index, the first visible index and the key of the
+/// selected row, so the selection follows its row when new data re-sorts the list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListNav<K> {
+    pub selected: usize,
+    pub offset: usize,
+    pub anchor: Option<K>,
+}
+
+impl<K> Default for ListNav<K> {
+    fn default() -> Self {
+        ListNav {
+            selected: 0,
+            offset: 0,
+            anchor: None,
+        }
+    }
+}
+
+impl<K: PartialEq + Clone> ListNav<K> {
+    fn select(&mut self, index: usize, keys: &[K], page: usize) {
+        if keys.is_empty() {
+            *self = ListNav {
+                selected: 0,
+                offset: 0,
+                anchor: None,
+            };
+            return;
+        }
+        self.selected = index.min(keys.len() - 1);
+        self.anchor = Some(keys[self.selected].clone());
+        self.scroll_into_view(page, keys.len());
+    }
+
+    fn scroll_into_view(&mut self, page: usize, len: usize) {
+        let page = page.max(1);
+        if self.selected < self.offset {
+            self.offset = self.selected;
+        } else if self.selected >= self.offset + page {
+            self.offset = self.selected + 1 - page;
+        }
+        self.offset = self.offset.min(len.saturating_sub(page));
+    }
+
+    /// After new data: keep the selected row if it is still there, else the position.
+    fn follow(&mut self, keys: &[K], page: usize) {
+        let index = self
+            .anchor
+            .as_ref()
+            .and_then(|a| keys.iter().position(|k| k == a))
+            .unwrap_or(self.selected);
+        self.select(index, keys, page);
+    }
+
+    fn apply(&mut self, action: Action, keys: &[K], page: usize) {
+        let last = keys.len().saturating_sub(1);
+        let index = match action {
+            Action::MoveDown => self.selected.saturating_add(1),
+            Action::MoveUp => self.selected.saturating_sub(1),
+            Action::MoveTop => 0,
+            Action::MoveBottom => last,
+            Action::PageDown => self.selected.saturating_add(page.max(1)),
+            Action::PageUp => self.selected.saturating_sub(page.max(1)),
+            _ => self.selected,
+        };
+        self.select(index.min(last), keys, page);
+    }
+}
+
+/// A copy of the data at the moment `f` was pressed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Frozen {
+    pub data: Data,
+    pub now: Instant,
+}
+
+/// The Logs filter: the input line and whether it has the keyboard.
+#[derive(Debug, Clone, Default)]
+pub struct FilterState {
+    pub input: Input,
+    pub editing: bool,
+}
+
+impl FilterState {
+    pub fn text(&self) -> &str {
+        self.input.value()
+    }
+
+    fn store_filter(&self) -> LogFilter {
+        let text = self.text().trim();
+        LogFilter {
+            text: (!text.is_empty()).then(|| text.to_string()),
+            ..LogFilter::default()
+        }
+    }
+}
+
+/// The whole state of the TUI.
+#[derive(Debug, Clone)]
+pub struct App {
+    pub options: TuiOptions,
+    pub keymap: Keymap,
+    pub theme: Theme,
+    pub symbols: Symbols,
+    pub screen: Screen,
+    pub clock: Clock,
+    /// The terminal size.
+    pub size: Rect,
+    /// The newest data of every source (kept up to date while frozen).
+    pub data: Data,
+    pub frozen: Option<Frozen>,
+    pub health: [Health; 4],
+    pub overview_nav: ListNav<uuid::Uuid>,
+    pub calls_nav: ListNav<RowKey>,
+    pub logs_nav: ListNav<RowKey>,
+    /// Rows marked with `space` on the Calls screen.
+    pub marks: HashSet<RowKey>,
+    pub filter: FilterState,
+    /// The call shown in the Logs detail pane.
+    pub detail: Option<CallLogEntry>,
+    pub help_open: bool,
+    pub numbers_revealed: bool,
+    pub should_quit: bool,
+}
+
+impl App {
+    pub fn new(options: TuiOptions, keymap: Keymap, clock: Clock, size: Rect) -> App {
+        App {
+            theme: Theme::new(options.no_color),
+            symbols: Symbols::new(options.ascii),
+            options,
+            keymap,
+            screen: Screen::Overview,
+            clock,
+            size,
+            data: Data::default(),
+            frozen: None,
+            health: Default::default(),
+            overview_nav: ListNav::default(),
+            calls_nav: ListNav::default(),
+            logs_nav: ListNav::default(),
+            marks: HashSet::new(),
+            filter: FilterState::default(),
+            detail: None,
+            help_open: false,
+            numbers_revealed: false,
+            should_quit: false,
+        }
+    }
+
+    /// The data on screen: the frozen copy, or the newest.
+    pub fn shown(&self) -> &Data {
+        self.frozen.as_ref().map_or(&self.data, |f| &f.data)
+    }
+
+    /// The instant ages on screen are measured at (stands still while frozen).
+    pub fn shown_now(&self) -> Instant {
+        self.frozen.as_ref().map_or(self.clock.now, |f| f.now)
+    }
+
+    pub fn health(&self, source: Source) -> &Health {
+        &self.health[source.index()]
+    }
+
+    /// The log entries on screen, after the local filter.
+    pub fn shown_logs(&self) -> Vec<&CallLogEntry> {
+        self.shown()
+            .logs
+            .as_ref()
+            .map(|l| l.matching(self.filter.text()))
+            .unwrap_or_default()
+    }
+
+    fn call_keys(&self) -> Vec<RowKey> {
+        self.shown()
+            .live
+            .as_ref()
+            .map(|l| l.rows.iter().map(|r| r.key()).collect())
+            .unwrap_or_default()
+    }
+
+    fn log_keys(&self) -> Vec<RowKey> {
+        self.shown_logs().iter().map(|e| (e.source, e.id)).collect()
+    }
+
+    fn overview_keys(&self) -> Vec<uuid::Uuid> {
+        self.shown()
+            .progress
+            .as_ref()
+            .map(|p| p.items.iter().map(|i| i.id).collect())
+            .unwrap_or_default()
+    }
+
+    fn overview_page(&self) -> usize {
+        view::overview::items_per_page(self)
+    }
+
+    /// Re-anchors every list to the data now on screen.
+    fn follow_all(&mut self) {
+        let (calls, logs, items) = (self.call_keys(), self.log_keys(), self.overview_keys());
+        let calls_page = view::calls::page_rows(self.size);
+        let logs_page = view::logs::page_rows(self.size);
+        let overview_page = self.overview_page();
+        self.calls_nav.follow(&calls, calls_page);
+        self.logs_nav.follow(&logs, logs_page);
+        self.overview_nav.follow(&items, overview_page);
+    }
+}
+
+/// Applies one message; returns what the runtime must do.
+pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
+    match msg {
+        Msg::Key(key) => on_key(app, key),
+        Msg::Resize { width, height } => {
+            app.size = Rect::new(0, 0, width, height);
+            app.follow_all();
+            Vec::new()
+        }
+        Msg::Clock(clock) => {
+            app.clock = clock;
+            Vec::new()
+        }
+        Msg::Data(data) => on_data(app, data),
+        Msg::PollFailed { source, at, error } => {
+            let health = &mut app.health[source.index()];
+            health.failing_since.get_or_insert(at);
+            health.last_error = Some(error);
+            Vec::new()
+        }
+    }
+}
+
+fn on_data(app: &mut App, data: PollData) -> Vec<Effect> {
+    let source = data.source();
+    let was_failing = app.health(source).failing_since.is_some();
+    app.health[source.index()] = Health::default();
+    match data {
+        PollData::Live(live) => app.data.live = Some(Arc::new(live)),
+        PollData::Logs(logs) => app.data.logs = Some(Arc::new(logs)),
+        PollData::Progress(p) => app.data.progress = Some(Arc::new(p)),
+        PollData::Alerts(a) => app.data.alerts = Some(Arc::new(a)),
+    }
+    if app.frozen.is_none() {
+        if source == Source::Live {
+            forget_marks_of_finished_calls(app);
+        }
+        refresh_detail(app);
+        app.follow_all();
+    }
+    // The database is back: refresh every panel now instead of waiting out backoffs.
+    if source == Source::Live && was_failing {
+        vec![Effect::PollNow]
+    } else {
+        Vec::new()
+    }
+}
+
+fn forget_marks_of_finished_calls(app: &mut App) {
+    if app.marks.is_empty() {
+        return;
+    }
+    let present: HashSet<RowKey> = app.call_keys().into_iter().collect();
+    app.marks.retain(|k| present.contains(k));
+}
+
+/// Keeps the open detail pane showing the newest version of its call.
+fn refresh_detail(app: &mut App) {
+    let Some(open) = &app.detail else { return };
+    let key = (open.source, open.id);
+    let newer = app
+        .shown()
+        .logs
+        .as_ref()
+        .and_then(|l| l.entries.iter().find(|e| (e.source, e.id) == key).cloned());
+    if let Some(entry) = newer {
+        app.detail = Some(entry);
+    }
+}
+
+fn on_key(app: &mut App, key: KeyEvent) -> Vec<Effect> {
+    if is_ctrl_c(&key) {
+        return quit(app);
+    }
+    if app.filter.editing {
+        return on_filter_key(app, key);
+    }
+    let Some(action) = app.keymap.action_for(&key) else {
+        return Vec::new();
+    };
+    if app.help_open {
+        return on_help_action(app, action);
+    }
+    on_action(app, action)
+}
+
+fn quit(app: &mut App) -> Vec<Effect> {
+    app.should_quit = true;
+    vec![Effect::Quit]
+}
+
+fn on_help_action(app: &mut App, action: Action) -> Vec<Effect> {
+    match action {
+        Action::Quit => quit(app),
+        Action::Help | Action::Back => {
+            app.help_open = false;
+            Vec::new()
+        }
+        _ => Vec::new(),
+    }
+}
+
+/// Keys while the filter line has the keyboard: `enter` keeps the filter, `esc` clears
+/// it; everything else edits the text.
+fn on_filter_key(app: &mut App, key: KeyEvent) -> Vec<Effect> {
+    match key.code {
+        KeyCode::Enter => {
+            app.filter.editing = false;
+            Vec::new()
+        }
+        KeyCode::Esc => {
+            app.filter.editing = false;
+            clear_filter(app)
+        }
+        _ => match app.filter.input.handle_event(&Event::Key(key)) {
+            Some(change) if change.value => filter_changed(app),
+            _ => Vec::new(),
+        },
+    }
+}
+
+fn filter_changed(app: &mut App) -> Vec<Effect> {
+    let keys = app.log_keys();
+    app.logs_nav
+        .select(0, &keys, view::logs::page_rows(app.size));
+    vec![Effect::SetLogFilter(app.filter.store_filter())]
+}
+
+fn clear_filter(app: &mut App) -> Vec<Effect> {
+    if app.filter.text().is_empty() {
+        return Vec::new();
+    }
+    app.filter.input.reset();
+    filter_changed(app)
+}
+
+fn on_action(app: &mut App, action: Action) -> Vec<Effect> {
+    match action {
+        Action::Quit => return quit(app),
+        Action::Help => app.help_open = true,
+        Action::Refresh => return vec![Effect::PollNow],
+        Action::Freeze => toggle_freeze(app),
+        Action::RevealNumbers => app.numbers_revealed = !app.numbers_revealed,
+        Action::ScreenOverview | Action::ScreenCalls | Action::ScreenLogs => {
+            let screen = Screen::TAB_ORDER.into_iter().find(|s| s.action() == action);
+            switch_screen(app, screen.unwrap_or(app.screen));
+        }
+        Action::NextScreen => switch_screen(app, app.screen.next()),
+        Action::MoveDown
+        | Action::MoveUp
+        | Action::MoveTop
+        | Action::MoveBottom
+        | Action::PageUp
+        | Action::PageDown => move_selection(app, action),
+        Action::Mark => toggle_mark(app),
+        Action::Filter if app.screen == Screen::Logs => {
+            app.detail = None;
+            app.filter.editing = true;
+        }
+        Action::Detail if app.screen == Screen::Logs => open_detail(app),
+        Action::Back => return back(app),
+        Action::Filter | Action::Detail => {}
+    }
+    Vec::new()
+}
+
+fn switch_screen(app: &mut App, screen: Screen) {
+    app.screen = screen;
+    app.detail = None;
+}
+
+fn toggle_freeze(app: &mut App) {
+    app.frozen = match app.frozen {
+        Some(_) => None,
+        None => Some(Frozen {
+            data: app.data.clone(),
+            now: app.clock.now,
+        }),
+    };
+    // Unfreezing shows the newest data: marks and selections follow it.
+    if app.frozen.is_none() {
+        forget_marks_of_finished_calls(app);
+        refresh_detail(app);
+    }
+    app.follow_all();
+}
+
+fn move_selection(app: &mut App, action: Action) {
+    match app.screen {
+        Screen::Overview => {
+            let keys = app.overview_keys();
+            let page = app.overview_page();
+            app.overview_nav.apply(action, &keys, page);
+        }
+        Screen::Calls => {
+            let keys = app.call_keys();
+            app.calls_nav
+                .apply(action, &keys, view::calls::page_rows(app.size));
+        }
+        Screen::Logs if app.detail.is_none() => {
+            let keys = app.log_keys();
+            app.logs_nav
+                .apply(action, &keys, view::logs::page_rows(app.size));
+        }
+        Screen::Logs => {}
+    }
+}
+
+fn toggle_mark(app: &mut App) {
+    if app.screen != Screen::Calls {
+        return;
+    }
+    let Some(key) = app.call_keys().get(app.calls_nav.selected).copied() else {
+        return;
+    };
+    if !app.marks.remove(&key) {
+        app.marks.insert(key);
+    }
+}
+
+fn open_detail(app: &mut App) {
+    app.detail = app
+        .shown_logs()
+        .get(app.logs_nav.selected)
+        .map(|e| (*e).clone());
+}
+
+/// `esc`: close the innermost thing that is open.
+fn back(app: &mut App) -> Vec<Effect> {
+    if app.detail.is_some() {
+        app.detail = None;
+        return Vec::new();
+    }
+    if app.screen == Screen::Logs {
+        return clear_filter(app);
+    }
+    Vec::new()
+}

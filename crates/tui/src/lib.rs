@@ -1,0 +1,40 @@
+//! launchdeck-tui: the live console. Overview, Calls and Logs screens over a `Store`,
+//! polled in the background; keys become actions; frames are drawn only on change.
+//!
+//! Data flows one way: pollers (`poll`) send messages, `app::update` changes the single
+//! `App` state and returns effects, `view::render` draws it, `runtime::run` wires the
+//! terminal, the pollers and the loop together.
+
+pub mod app;
+pub mod keys;
+pub mod model;
+pub mod options;
+pub mod poll;
+pub mod runtime;
+pub mod view;
+
+pub use app::{App, Clock, Effect, Msg, PollData, PollError, Screen, Source, update};
+pub use keys::{Action, KeySpec, Keymap};
+pub use options::{PollIntervals, TuiOptions};
+pub use runtime::run;
+
+/// Why the TUI could not start or had to stop.
+#[derive(Debug, thiserror::Error)]
+pub enum TuiError {
+    /// The terminal refused raw mode, the alternate screen or a write.
+    #[error(
+        "terminal error: {0} (launchdeck needs an interactive terminal; use a headless command such as `launchdeck calls` otherwise)"
+    )]
+    Terminal(#[source] std::io::Error),
+    #[error("could not listen for SIGTERM/SIGHUP: {0}")]
+    Signals(#[source] std::io::Error),
+    /// Two actions share a key in `[keys]`.
+    #[error(
+        "key {key:?} is bound to both {first} and {second}; give one of them another key in [keys]"
+    )]
+    KeyConflict {
+        key: String,
+        first: &'static str,
+        second: &'static str,
+    },
+}

@@ -1,0 +1,75 @@
+//! What the CLI tells the TUI: filled from the configuration, independent of its shape.
+
+use std::time::Duration;
+
+use launchdeck_core::domain::Scope;
+use launchdeck_core::stuck::StuckThresholds;
+
+use crate::keys::KeySpec;
+
+/// How often each source is polled, and how far a failing source backs off.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PollIntervals {
+    /// Database round trip and calls in flight (`[poll] live_interval`).
+    pub live: Duration,
+    /// The call-log window (`[poll] logs_interval`).
+    pub logs: Duration,
+    /// Broadcast and campaign progress.
+    pub progress: Duration,
+    /// Unacknowledged alerts.
+    pub alerts: Duration,
+}
+
+impl Default for PollIntervals {
+    /// The platform's defaults (product.md Decision 5).
+    fn default() -> Self {
+        PollIntervals {
+            live: Duration::from_secs(1),
+            logs: Duration::from_secs(2),
+            progress: Duration::from_secs(1),
+            alerts: Duration::from_secs(2),
+        }
+    }
+}
+
+/// Everything the TUI needs from the configuration and the command line.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TuiOptions {
+    /// Shown in the header bar, e.g. `production`.
+    pub environment_name: Option<String>,
+    /// Shows the READ-ONLY badge (no action key will write).
+    pub read_only: bool,
+    /// Tenant scope of every query.
+    pub scope: Scope,
+    /// How many of the newest call-log rows the Logs screen keeps.
+    pub log_window: u32,
+    pub poll: PollIntervals,
+    pub thresholds: StuckThresholds,
+    /// Zone for displayed times; `None` = the system's.
+    pub timezone: Option<chrono_tz::Tz>,
+    /// No colours at all (NO_COLOR / `--no-color`); meaning stays in symbols and words.
+    pub no_color: bool,
+    /// ASCII symbols (`[ok] [!!] [XX] [??]`) for terminals without UTF-8.
+    pub ascii: bool,
+    /// Key bindings by action name (`[keys]`). Every action named here gets exactly the
+    /// keys listed for it; the others keep their defaults. Names of actions this screen
+    /// set does not offer are ignored (the config validates names).
+    pub key_overrides: Vec<(String, KeySpec)>,
+}
+
+impl Default for TuiOptions {
+    fn default() -> Self {
+        TuiOptions {
+            environment_name: None,
+            read_only: false,
+            scope: Scope::default(),
+            log_window: 500,
+            poll: PollIntervals::default(),
+            thresholds: StuckThresholds::default(),
+            timezone: None,
+            no_color: false,
+            ascii: false,
+            key_overrides: Vec::new(),
+        }
+    }
+}

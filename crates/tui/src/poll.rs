@@ -1,0 +1,296 @@
+//! Background pollers: one tokio task per source, each asking the `Store` on its own
+//! interval and sending prepared results to the UI loop. A failing source backs off
+//! exponentially and keeps trying; nothing here ever blocks the UI.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use chrono::Utc;
+use launchdeck_core::domain::{LogFilter, Scope};
+use launchdeck_core::redact::sanitize_provider_text;
+use launchdeck_core::stuck::StuckThresholds;
+use launchdeck_store::{Store, StoreError};
+use tokio::sync::{mpsc, watch};
+use tokio::task::JoinHandle;
+
+use crate::app::{Msg, PollData, PollError, Source};
+use crate::model::{AlertsData, LiveData, LogsData, ProgressData};
+use crate::options::TuiOptions;
+
+/// A store call that has not answered by then counts as a timeout.
+const QUERY_TIMEOUT: Duration = Duration::from_secs(10);
+/// How many unacknowledged alerts the Overview asks for.
+const ALERT_LIMIT: u32 = 50;
+/// The liveness probe backs off to at most this, so a database that comes back is
+/// noticed within 5 s (quality.md); the others then poll at once.
+const LIVE_MAX_BACKOFF: Duration = Duration::from_secs(4);
+const MAX_BACKOFF: Duration = Duration::from_secs(15);
+const FIRST_BACKOFF: Duration = Duration::from_secs(1);
+
+/// Exponential backoff: 1 s, 2 s, 4 s … capped.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Backoff {
+    first: Duration,
+    max: Duration,
+    failures: u32,
+}
+
+impl Backoff {
+    pub fn new(first: Duration, max: Duration) -> Backoff {
+        Backoff {
+            first,
+            max,
+            failures: 0,
+        }
+    }
+
+    /// The wait after one more failure.
+    pub fn next_delay(&mut self) -> Duration {
+        let factor = 2u32.saturating_pow(self.failures.min(16));
+        self.failures = self.failures.saturating_add(1);
+        self.first.saturating_mul(factor).min(self.max)
+    }
+
+    pub fn reset(&mut self) {
+        self.failures = 0;
+    }
+}
+
+/// The running pollers. Dropping this stops them.
+pub struct Pollers {
+    tasks: Vec<JoinHandle<()>>,
+    wake: Vec<(Source, watch::Sender<u64>)>,
+    filter: watch::Sender<LogFilter>,
+}
+
+impl Pollers {
+    /// Starts one task per source; results arrive on `tx`.
+    pub fn spawn(store: Arc<dyn Store>, options: &TuiOptions, tx: mpsc::Sender<Msg>) -> Pollers {
+        let (filter, filter_rx) = watch::channel(LogFilter::default());
+        let mut pollers = Pollers {
+            tasks: Vec::new(),
+            wake: Vec::new(),
+            filter,
+        };
+        let scope = options.scope;
+        let intervals = options.poll;
+        let thresholds = options.thresholds;
+
+        let s = store.clone();
+        pollers.start(
+            Source::Live,
+            intervals.live,
+            LIVE_MAX_BACKOFF,
+            &tx,
+            move || fetch_live(s.clone(), scope, thresholds),
+        );
+        let s = store.clone();
+        let limit = options.log_window;
+        pollers.start(Source::Logs, intervals.logs, MAX_BACKOFF, &tx, move || {
+            let filter = filter_rx.borrow().clone();
+            fetch_logs(s.clone(), scope, filter, limit)
+        });
+        let s = store.clone();
+        pollers.start(
+            Source::Progress,
+            intervals.progress,
+            MAX_BACKOFF,
+            &tx,
+            move || fetch_progress(s.clone(), scope),
+        );
+        let s = store;
+        pollers.start(
+            Source::Alerts,
+            intervals.alerts,
+            MAX_BACKOFF,
+            &tx,
+            move || fetch_alerts(s.clone(), scope),
+        );
+        pollers
+    }
+
+    fn start<F, Fut>(
+        &mut self,
+        source: Source,
+        interval: Duration,
+        max_backoff: Duration,
+        tx: &mpsc::Sender<Msg>,
+        fetch: F,
+    ) where
+        F: FnMut() -> Fut + Send + 'static,
+        Fut: Future<Output = Result<PollData, StoreError>> + Send + 'static,
+    {
+        let (wake_tx, wake_rx) = watch::channel(0u64);
+        let schedule = Schedule {
+            interval,
+            backoff: Backoff::new(FIRST_BACKOFF, max_backoff),
+        };
+        let task = tokio::spawn(poll_loop(source, schedule, wake_rx, tx.clone(), fetch));
+        self.tasks.push(task);
+        self.wake.push((source, wake_tx));
+    }
+
+    /// Wakes every poller now (`r`).
+    pub fn poll_now(&self) {
+        for (_, wake) in &self.wake {
+            wake.send_modify(|n| *n = n.wrapping_add(1));
+        }
+    }
+
+    /// Queries the call log with a new filter, now.
+    pub fn set_log_filter(&self, filter: LogFilter) {
+        self.filter.send_replace(filter);
+        for (source, wake) in &self.wake {
+            if *source == Source::Logs {
+                wake.send_modify(|n| *n = n.wrapping_add(1));
+            }
+        }
+    }
+}
+
+impl Drop for Pollers {
+    fn drop(&mut self) {
+        for task in &self.tasks {
+            task.abort();
+        }
+    }
+}
+
+struct Schedule {
+    interval: Duration,
+    backoff: Backoff,
+}
+
+impl Schedule {
+    /// The wait before the next poll after this result.
+    fn after<T>(&mut self, result: &Result<T, StoreError>) -> Duration {
+        match result {
+            Err(e) if e.is_transient() => self.backoff.next_delay(),
+            Ok(_) | Err(_) => {
+                self.backoff.reset();
+                self.interval
+            }
+        }
+    }
+}
+
+async fn poll_loop<F, Fut>(
+    source: Source,
+    mut schedule: Schedule,
+    mut wake: watch::Receiver<u64>,
+    tx: mpsc::Sender<Msg>,
+    mut fetch: F,
+) where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<PollData, StoreError>>,
+{
+    loop {
+        let result = match tokio::time::timeout(QUERY_TIMEOUT, fetch()).await {
+            Ok(result) => result,
+            Err(_) => Err(StoreError::Timeout(format!(
+                "no answer within {} s",
+                QUERY_TIMEOUT.as_secs()
+            ))),
+        };
+        let delay = schedule.after(&result);
+        if tx.send(message(source, result)).await.is_err() {
+            return; // the UI has gone
+        }
+        tokio::select! {
+            () = tokio::time::sleep(delay) => {}
+            changed = wake.changed() => if changed.is_err() { return },
+        }
+    }
+}
+
+fn message(source: Source, result: Result<PollData, StoreError>) -> Msg {
+    match result {
+        Ok(data) => Msg::Data(data),
+        Err(e) => {
+            tracing::warn!(source = source.label(), error = %e, "poll failed");
+            Msg::PollFailed {
+                source,
+                at: Utc::now(),
+                error: PollError {
+                    message: sanitize_provider_text(&e.to_string()),
+                    transient: e.is_transient(),
+                },
+            }
+        }
+    }
+}
+
+async fn fetch_live(
+    store: Arc<dyn Store>,
+    scope: Scope,
+    thresholds: StuckThresholds,
+) -> Result<PollData, StoreError> {
+    let info = store.db_info().await?;
+    let snapshot = store.calls_in_flight(&scope).await?;
+    // Classifying and sorting thousands of rows is CPU work: keep it off the UI task.
+    let received = Instant::now();
+    let prepare = move || LiveData::new(received, &info, snapshot, &thresholds);
+    let live = tokio::task::spawn_blocking(prepare)
+        .await
+        .map_err(|e| StoreError::Other(format!("preparing calls in flight failed: {e}")))?;
+    Ok(PollData::Live(live))
+}
+
+async fn fetch_logs(
+    store: Arc<dyn Store>,
+    scope: Scope,
+    filter: LogFilter,
+    limit: u32,
+) -> Result<PollData, StoreError> {
+    let entries = store.call_log_window(&scope, &filter, limit).await?;
+    Ok(PollData::Logs(LogsData::new(Instant::now(), entries)))
+}
+
+async fn fetch_progress(store: Arc<dyn Store>, scope: Scope) -> Result<PollData, StoreError> {
+    let broadcasts = store.broadcast_progress(&scope).await?;
+    let campaigns = store.campaign_progress(&scope).await?;
+    Ok(PollData::Progress(ProgressData::new(
+        Instant::now(),
+        broadcasts,
+        campaigns,
+    )))
+}
+
+async fn fetch_alerts(store: Arc<dyn Store>, scope: Scope) -> Result<PollData, StoreError> {
+    let alerts = store.unacknowledged_alerts(&scope, ALERT_LIMIT).await?;
+    Ok(PollData::Alerts(AlertsData::new(Instant::now(), alerts)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_from_one_second_up_to_the_cap() {
+        let mut b = Backoff::new(FIRST_BACKOFF, MAX_BACKOFF);
+        let delays: Vec<u64> = (0..7).map(|_| b.next_delay().as_secs()).collect();
+        assert_eq!(delays, [1, 2, 4, 8, 15, 15, 15]);
+        b.reset();
+        assert_eq!(b.next_delay(), FIRST_BACKOFF);
+        let mut live = Backoff::new(FIRST_BACKOFF, LIVE_MAX_BACKOFF);
+        let delays: Vec<u64> = (0..4).map(|_| live.next_delay().as_secs()).collect();
+        assert_eq!(delays, [1, 2, 4, 4]);
+    }
+
+    #[test]
+    fn only_transient_errors_back_off() {
+        let mut s = Schedule {
+            interval: Duration::from_secs(2),
+            backoff: Backoff::new(FIRST_BACKOFF, MAX_BACKOFF),
+        };
+        let down: Result<(), StoreError> = Err(StoreError::Unreachable("refused".into()));
+        assert_eq!(s.after(&down), Duration::from_secs(1));
+        assert_eq!(s.after(&down), Duration::from_secs(2));
+        assert_eq!(s.after(&down), Duration::from_secs(4));
+        let drift: Result<(), StoreError> = Err(StoreError::SchemaDrift("x".into()));
+        assert_eq!(s.after(&drift), Duration::from_secs(2));
+        assert_eq!(s.after(&down), Duration::from_secs(1));
+        assert_eq!(s.after(&Ok(())), Duration::from_secs(2));
+    }
+}

@@ -1,0 +1,214 @@
+//! The event loop: terminal setup and restore, keys, poll results, the clock, signals;
+//! draws only when something changed.
+
+use std::io::{self, BufWriter, Stdout, Write};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use crossterm::event::{Event, EventStream, KeyEventKind};
+use crossterm::terminal::{
+    BeginSynchronizedUpdate, EndSynchronizedUpdate, EnterAlternateScreen, LeaveAlternateScreen,
+    disable_raw_mode, enable_raw_mode,
+};
+use crossterm::{cursor, execute, queue};
+use futures::StreamExt;
+use launchdeck_store::Store;
+use ratatui::Terminal;
+use ratatui::backend::CrosstermBackend;
+use ratatui::layout::Rect;
+use tokio::signal::unix::{SignalKind, signal};
+use tokio::sync::mpsc;
+use tokio::time::{Instant as TokioInstant, MissedTickBehavior};
+
+use crate::TuiError;
+use crate::app::{App, Clock, Effect, Msg, update};
+use crate::keys::Keymap;
+use crate::options::TuiOptions;
+use crate::poll::Pollers;
+use crate::view;
+
+type Backend = CrosstermBackend<BufWriter<Stdout>>;
+
+/// A resize is drawn once the terminal has stopped changing size for this long.
+const RESIZE_SETTLE: Duration = Duration::from_millis(50);
+/// Clock and ages move on once a second.
+const TICK: Duration = Duration::from_secs(1);
+
+/// Runs the TUI until `q`, `ctrl-c`, SIGTERM or SIGHUP. The terminal is restored on
+/// every way out, panics included.
+pub async fn run(store: Arc<dyn Store>, options: TuiOptions) -> Result<(), TuiError> {
+    let keymap = Keymap::with_overrides(&options.key_overrides)?;
+    let mut terminal = TerminalGuard::enter()?;
+    let size = terminal.size()?;
+    let mut app = App::new(options.clone(), keymap, Clock::now(), size);
+    let (tx, rx) = mpsc::channel(64);
+    let pollers = Pollers::spawn(store, &options, tx);
+    let result = event_loop(&mut terminal, &mut app, &pollers, rx).await;
+    drop(pollers);
+    drop(terminal);
+    result
+}
+
+async fn event_loop(
+    terminal: &mut TerminalGuard,
+    app: &mut App,
+    pollers: &Pollers,
+    mut rx: mpsc::Receiver<Msg>,
+) -> Result<(), TuiError> {
+    let mut events = EventStream::new();
+    let mut tick = tokio::time::interval(TICK);
+    tick.set_missed_tick_behavior(MissedTickBehavior::Skip);
+    let mut sigterm = signal(SignalKind::terminate()).map_err(TuiError::Signals)?;
+    let mut sighup = signal(SignalKind::hangup()).map_err(TuiError::Signals)?;
+    let mut resize_at: Option<TokioInstant> = None;
+    let mut dirty = true;
+    loop {
+        if dirty && resize_at.is_none() {
+            update(app, Msg::Clock(Clock::now()));
+            terminal.draw(app)?;
+            dirty = false;
+        }
+        let settle_at = resize_at;
+        let settle = async move {
+            match settle_at {
+                Some(at) => tokio::time::sleep_until(at).await,
+                None => std::future::pending().await,
+            }
+        };
+        let effects = tokio::select! {
+            event = events.next() => match event {
+                Some(Ok(event)) => match on_terminal_event(app, event, &mut resize_at) {
+                    Some(effects) => effects,
+                    None => continue, // nothing on screen changes
+                },
+                Some(Err(e)) => return Err(TuiError::Terminal(e)),
+                None => return Ok(()),
+            },
+            Some(msg) = rx.recv() => drain(app, msg, &mut rx),
+            // The clock and the ages move on: one redraw a second.
+            _ = tick.tick() => Vec::new(),
+            () = settle => {
+                resize_at = None;
+                Vec::new()
+            }
+            _ = sigterm.recv() => return Ok(()),
+            _ = sighup.recv() => return Ok(()),
+        };
+        dirty = true;
+        for effect in effects {
+            match effect {
+                Effect::Quit => return Ok(()),
+                Effect::PollNow => pollers.poll_now(),
+                Effect::SetLogFilter(filter) => pollers.set_log_filter(filter),
+            }
+        }
+    }
+}
+
+/// Applies one poll result and every other one already waiting, so a burst is drawn once.
+fn drain(app: &mut App, first: Msg, rx: &mut mpsc::Receiver<Msg>) -> Vec<Effect> {
+    let mut effects = update(app, first);
+    while let Ok(msg) = rx.try_recv() {
+        effects.extend(update(app, msg));
+    }
+    effects
+}
+
+/// Applies a key press or a resize; `None` for events that change nothing.
+fn on_terminal_event(
+    app: &mut App,
+    event: Event,
+    resize_at: &mut Option<TokioInstant>,
+) -> Option<Vec<Effect>> {
+    match event {
+        Event::Key(key) if matches!(key.kind, KeyEventKind::Press | KeyEventKind::Repeat) => {
+            Some(update(app, Msg::Key(key)))
+        }
+        Event::Resize(width, height) => {
+            *resize_at = Some(TokioInstant::now() + RESIZE_SETTLE);
+            Some(update(app, Msg::Resize { width, height }))
+        }
+        _ => None,
+    }
+}
+
+/// True while the terminal is in raw mode on the alternate screen.
+static TERMINAL_ACTIVE: AtomicBool = AtomicBool::new(false);
+static PANIC_HOOK: std::sync::Once = std::sync::Once::new();
+
+/// Raw mode, alternate screen, hidden cursor; all undone on drop.
+struct TerminalGuard {
+    terminal: Terminal<Backend>,
+}
+
+impl TerminalGuard {
+    fn enter() -> Result<TerminalGuard, TuiError> {
+        install_panic_hook();
+        enable_raw_mode().map_err(TuiError::Terminal)?;
+        TERMINAL_ACTIVE.store(true, Ordering::SeqCst);
+        let mut out = BufWriter::new(io::stdout());
+        if let Err(e) = execute!(out, EnterAlternateScreen, cursor::Hide) {
+            restore_terminal();
+            return Err(TuiError::Terminal(e));
+        }
+        match Terminal::new(CrosstermBackend::new(out)) {
+            Ok(terminal) => Ok(TerminalGuard { terminal }),
+            Err(e) => {
+                restore_terminal();
+                Err(TuiError::Terminal(e))
+            }
+        }
+    }
+
+    fn size(&self) -> Result<Rect, TuiError> {
+        let size = self.terminal.size().map_err(TuiError::Terminal)?;
+        Ok(Rect::new(0, 0, size.width, size.height))
+    }
+
+    /// One frame, wrapped in a synchronized update so the terminal shows it whole.
+    fn draw(&mut self, app: &App) -> Result<(), TuiError> {
+        let backend = self.terminal.backend_mut();
+        queue!(backend, BeginSynchronizedUpdate).map_err(TuiError::Terminal)?;
+        let drawn = self
+            .terminal
+            .draw(|frame| view::render(frame, app))
+            .map(|_| ());
+        let backend = self.terminal.backend_mut();
+        let ended = queue!(backend, EndSynchronizedUpdate).and_then(|()| backend.flush());
+        drawn.map_err(TuiError::Terminal)?;
+        ended.map_err(TuiError::Terminal)
+    }
+}
+
+impl Drop for TerminalGuard {
+    fn drop(&mut self) {
+        restore_terminal();
+    }
+}
+
+/// Leaves the alternate screen, shows the cursor, ends raw mode. Safe to call twice.
+fn restore_terminal() {
+    if !TERMINAL_ACTIVE.swap(false, Ordering::SeqCst) {
+        return;
+    }
+    let mut out = io::stdout();
+    let _ = execute!(
+        out,
+        EndSynchronizedUpdate,
+        LeaveAlternateScreen,
+        cursor::Show
+    );
+    let _ = disable_raw_mode();
+}
+
+/// Restores the terminal before the panic message is printed, so it is readable.
+fn install_panic_hook() {
+    PANIC_HOOK.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            restore_terminal();
+            previous(info);
+        }));
+    });
+}

@@ -1,0 +1,109 @@
+//! The bottom bar: the keys that do something on the focused screen or pane.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+
+use crate::app::{App, Screen};
+use crate::keys::Action;
+
+/// Draws the hints that fit whole, always keeping the last two (help, quit).
+pub fn render(frame: &mut Frame, area: Rect, app: &App) {
+    let hints = hints(app);
+    let width = |(key, what): &(String, String)| key.chars().count() + what.chars().count() + 3;
+    let kept_at_end = hints.len().min(2);
+    let (optional, last) = hints.split_at(hints.len() - kept_at_end);
+    let mut room = usize::from(area.width)
+        .saturating_sub(1)
+        .saturating_sub(last.iter().map(width).sum());
+    let mut shown = Vec::new();
+    for hint in optional {
+        if width(hint) <= room {
+            room -= width(hint);
+            shown.push(hint);
+        }
+    }
+    shown.extend(last);
+    let mut spans = vec![Span::raw(" ")];
+    for (key, what) in shown {
+        spans.push(Span::styled(key.clone(), app.theme.key));
+        spans.push(Span::raw(format!(" {what}  ")));
+    }
+    frame.render_widget(Line::from(spans), area);
+}
+
+/// (key, what it does), most useful first (the bar is cut at the right edge).
+pub fn hints(app: &App) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    let mut add = |action: Action, what: &str| {
+        if let Some(key) = app.keymap.first_key(action) {
+            out.push((key, what.to_string()));
+        }
+    };
+    if app.help_open {
+        add(Action::Back, "close help");
+        add(Action::Quit, "quit");
+        return out;
+    }
+    if app.filter.editing {
+        return vec![
+            ("enter".to_string(), "keep filter".to_string()),
+            ("esc".to_string(), "clear filter".to_string()),
+        ];
+    }
+    if app.detail.is_some() {
+        add(Action::Back, "close detail");
+        add(Action::Help, "help");
+        add(Action::Quit, "quit");
+        return out;
+    }
+    if let Some(keys) = up_down(app) {
+        out.push((keys, "move".to_string()));
+    }
+    let mut add = |action: Action, what: &str| {
+        if let Some(key) = app.keymap.first_key(action) {
+            out.push((key, what.to_string()));
+        }
+    };
+    match app.screen {
+        Screen::Overview => {}
+        Screen::Calls => {
+            add(Action::Mark, "mark");
+            add(Action::RevealNumbers, reveal_label(app));
+        }
+        Screen::Logs => {
+            add(Action::Filter, "filter");
+            add(Action::Detail, "detail");
+            if !app.filter.text().is_empty() {
+                add(Action::Back, "clear filter");
+            }
+            add(Action::RevealNumbers, reveal_label(app));
+        }
+    }
+    add(Action::Refresh, "poll now");
+    let freeze = if app.frozen.is_some() {
+        "unfreeze"
+    } else {
+        "freeze"
+    };
+    add(Action::Freeze, freeze);
+    add(Action::NextScreen, "screens");
+    add(Action::Help, "help");
+    add(Action::Quit, "quit");
+    out
+}
+
+/// `j/k`: the first keys of move down and move up.
+fn up_down(app: &App) -> Option<String> {
+    let down = app.keymap.first_key(Action::MoveDown)?;
+    let up = app.keymap.first_key(Action::MoveUp)?;
+    Some(format!("{down}/{up}"))
+}
+
+fn reveal_label(app: &App) -> &'static str {
+    if app.numbers_revealed {
+        "mask"
+    } else {
+        "reveal"
+    }
+}

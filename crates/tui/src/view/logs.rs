@@ -1,0 +1,311 @@
+//! The Logs screen: the newest call-log rows, a filter line and a detail pane.
+
+use chrono::{DateTime, Utc};
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Position, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Cell, Clear, Paragraph, Row, Table};
+
+use launchdeck_core::domain::{CallLogEntry, CallSource};
+
+use super::{format, frame_areas, source_problem};
+use crate::app::{App, Source};
+
+/// Lines above the table rows: the summary/filter line and the column header.
+const CHROME_ROWS: u16 = 2;
+/// From this width on, the source and broadcast/campaign columns are shown too.
+const WIDE: u16 = 120;
+
+/// How many table rows fit on a terminal of `size`.
+pub fn page_rows(size: Rect) -> usize {
+    usize::from(frame_areas(size).body.height.saturating_sub(CHROME_ROWS))
+}
+
+pub fn render(frame: &mut Frame, area: Rect, app: &App) {
+    let [summary_area, table_area] =
+        Layout::vertical([Constraint::Length(1), Constraint::Fill(1)]).areas(area);
+    let logs = app.shown().logs.as_deref();
+    let entries = app.shown_logs();
+    match source_problem(app, Source::Logs, logs.map(|l| l.received)) {
+        Some(problem) if !app.filter.editing => frame.render_widget(problem, summary_area),
+        _ => render_summary(frame, summary_area, app, entries.len()),
+    }
+    if logs.is_none() {
+        frame.render_widget(
+            Paragraph::new("  waiting for the first poll of the call log..."),
+            table_area,
+        );
+    } else if entries.is_empty() {
+        let text = if app.filter.text().is_empty() {
+            "  no calls in the log yet"
+        } else {
+            "  no call matches the filter"
+        };
+        frame.render_widget(Paragraph::new(text), table_area);
+    } else {
+        render_table(frame, table_area, app, &entries);
+    }
+    if let Some(entry) = &app.detail {
+        render_detail(frame, area, app, entry);
+    }
+}
+
+fn render_summary(frame: &mut Frame, area: Rect, app: &App, shown: usize) {
+    let t = &app.theme;
+    let mut spans = vec![
+        Span::styled(" Call log", t.title),
+        Span::raw(format!(
+            " newest {}, {} shown",
+            app.options.log_window,
+            format::count(shown as i64)
+        )),
+    ];
+    let text = app.filter.text();
+    if app.filter.editing || !text.is_empty() {
+        spans.push(Span::raw(app.symbols.separator));
+        spans.push(Span::styled("filter: ", t.key));
+        let prefix_width: usize = spans.iter().map(Span::width).sum();
+        spans.push(Span::raw(text.to_string()));
+        if app.filter.editing {
+            let column = prefix_width + app.filter.input.visual_cursor();
+            let x = area
+                .x
+                .saturating_add(u16::try_from(column).unwrap_or(u16::MAX));
+            if x < area.right() {
+                frame.set_cursor_position(Position::new(x, area.y));
+            }
+        }
+    }
+    frame.render_widget(Line::from(spans), area);
+}
+
+fn widths(app: &App, wide: bool) -> Vec<Constraint> {
+    let number = if app.numbers_revealed { 16 } else { 8 };
+    let mut widths = vec![Constraint::Length(8)];
+    if wide {
+        widths.push(Constraint::Length(5));
+    }
+    widths.extend([
+        Constraint::Length(11),
+        Constraint::Length(12),
+        Constraint::Length(7),
+        Constraint::Length(6),
+        Constraint::Length(number),
+    ]);
+    if wide {
+        widths.push(Constraint::Length(26));
+    }
+    widths.push(Constraint::Fill(1));
+    widths
+}
+
+fn header_row(app: &App, wide: bool) -> Row<'static> {
+    let mut names = vec!["time"];
+    if wide {
+        names.push("src");
+    }
+    names.extend(["status", "outcome", "dur", "cost", "number"]);
+    if wide {
+        names.push("broadcast/campaign");
+    }
+    names.push("notes");
+    Row::new(names.into_iter().map(Cell::from)).style(app.theme.table_header)
+}
+
+fn render_table(frame: &mut Frame, area: Rect, app: &App, entries: &[&CallLogEntry]) {
+    let wide = area.width >= WIDE;
+    let page = usize::from(area.height.saturating_sub(1));
+    let start = app.logs_nav.offset.min(entries.len().saturating_sub(page));
+    let end = (start + page).min(entries.len());
+    let rows = entries[start..end].iter().enumerate().map(|(i, entry)| {
+        let row = log_row(app, entry, wide);
+        if start + i == app.logs_nav.selected {
+            row.style(app.theme.selected)
+        } else {
+            row
+        }
+    });
+    let table = Table::new(rows, widths(app, wide))
+        .header(header_row(app, wide))
+        .column_spacing(1);
+    frame.render_widget(table, area);
+}
+
+fn log_row(app: &App, e: &CallLogEntry, wide: bool) -> Row<'static> {
+    let s = &app.symbols;
+    let mut cells = vec![Cell::from(format::clock_time(
+        e.created_at,
+        app.options.timezone,
+    ))];
+    if wide {
+        cells.push(Cell::from(e.source.short_label()));
+    }
+    cells.extend([
+        Cell::from(e.status.clone()),
+        Cell::from(e.outcome.clone().unwrap_or_default()),
+        Cell::from(format::call_duration(e.duration_seconds)),
+        Cell::from(format::cost(e.cost)),
+        Cell::from(format::phone(&e.phone, app.numbers_revealed, s)),
+    ]);
+    if wide {
+        cells.push(Cell::from(e.parent_name.clone().unwrap_or_default()));
+    }
+    cells.push(Cell::from(e.notes.clone().unwrap_or_default()));
+    Row::new(cells)
+}
+
+/// The detail pane over the table: timeline, ids, outcome, cost, notes and summary.
+fn render_detail(frame: &mut Frame, body: Rect, app: &App, e: &CallLogEntry) {
+    let width = body.width.saturating_sub(4).min(100);
+    let value_width = usize::from(width.saturating_sub(2)).saturating_sub(LABEL_WIDTH);
+    let lines = detail_lines(app, e, value_width);
+    let wanted = u16::try_from(lines.len() + 2).unwrap_or(u16::MAX);
+    let height = wanted.min(body.height.saturating_sub(2));
+    let area = Rect::new(
+        body.x + (body.width - width) / 2,
+        body.y + (body.height - height) / 2,
+        width,
+        height,
+    );
+    let title = format!(" Call {} {} ", e.source.as_str(), e.id);
+    let block = Block::new()
+        .border_set(app.symbols.border)
+        .borders(Borders::ALL)
+        .title(Span::styled(title, app.theme.title));
+    frame.render_widget(Clear, area);
+    frame.render_widget(Paragraph::new(lines).block(block), area);
+}
+
+/// ` name       ` before each value in the detail pane.
+const LABEL_WIDTH: usize = 12;
+
+/// One field; a long value wraps at word boundaries under itself.
+fn field(name: &str, value: String, width: usize) -> Vec<Line<'static>> {
+    wrap_words(&value, width.max(10))
+        .into_iter()
+        .enumerate()
+        .map(|(i, part)| {
+            let label = if i == 0 { name } else { "" };
+            Line::raw(format!(" {label:<10} {part}"))
+        })
+        .collect()
+}
+
+/// Splits text into lines of at most `width` characters, at spaces where possible.
+fn wrap_words(text: &str, width: usize) -> Vec<String> {
+    let mut lines = Vec::new();
+    let mut current = String::new();
+    for word in text.split(' ') {
+        let mut word = word.to_string();
+        while word.chars().count() > width {
+            if !current.is_empty() {
+                lines.push(std::mem::take(&mut current));
+            }
+            let head: String = word.chars().take(width).collect();
+            word = word.chars().skip(width).collect();
+            lines.push(head);
+        }
+        let needed =
+            current.chars().count() + usize::from(!current.is_empty()) + word.chars().count();
+        if needed > width && !current.is_empty() {
+            lines.push(std::mem::take(&mut current));
+        }
+        if !current.is_empty() {
+            current.push(' ');
+        }
+        current.push_str(&word);
+    }
+    lines.push(current);
+    lines
+}
+
+fn detail_lines(app: &App, e: &CallLogEntry, width: usize) -> Vec<Line<'static>> {
+    let zone = app.options.timezone;
+    let none = || "-".to_string();
+    let status = match &e.outcome {
+        Some(outcome) => format!("{}, outcome {outcome}", e.status),
+        None => e.status.clone(),
+    };
+    let parent = match (&e.parent_name, e.source, e.campaign_id, e.broadcast_id) {
+        (Some(name), CallSource::BroadcastQueue, _, _) => format!("broadcast {name}"),
+        (Some(name), _, Some(_), _) => format!("campaign {name}"),
+        (Some(name), _, _, Some(_)) => format!("broadcast {name}"),
+        (Some(name), _, _, _) => name.clone(),
+        (None, _, _, _) => none(),
+    };
+    let provider = match (&e.provider, &e.provider_call_id) {
+        (Some(p), Some(id)) => format!("{p} {id}"),
+        (None, Some(id)) => id.clone(),
+        (Some(p), None) => format!("{p}, no call id"),
+        (None, None) => none(),
+    };
+    let number = format::phone(&e.phone, app.numbers_revealed, &app.symbols);
+    let mut fields = vec![
+        ("status", status),
+        ("number", number),
+        ("caller id", e.caller_id.clone().unwrap_or_else(none)),
+        ("for", parent),
+        ("created", format::date_time(e.created_at, zone)),
+        (
+            "answered",
+            timeline_point(e.answered_at, e.created_at, zone),
+        ),
+        ("ended", timeline_point(e.ended_at, e.created_at, zone)),
+        (
+            "duration",
+            non_empty(format::call_duration(e.duration_seconds)),
+        ),
+        ("cost", non_empty(format::cost(e.cost))),
+        ("provider", provider),
+        ("agent", e.agent_id.clone().unwrap_or_else(none)),
+    ];
+    if e.reconciliation_required {
+        let hold = format!(
+            "{} provider reconciliation required (never redialled)",
+            app.symbols.warn
+        );
+        fields.push(("hold", hold));
+    }
+    fields.push(("notes", e.notes.clone().unwrap_or_else(none)));
+    fields.push(("summary", e.call_summary.clone().unwrap_or_else(none)));
+    fields
+        .into_iter()
+        .flat_map(|(name, value)| field(name, value, width))
+        .collect()
+}
+
+fn non_empty(text: String) -> String {
+    if text.is_empty() {
+        "-".to_string()
+    } else {
+        text
+    }
+}
+
+/// A timeline time with its offset from creation, e.g. `12:01:12 (+7s)`.
+fn timeline_point(
+    at: Option<DateTime<Utc>>,
+    created: DateTime<Utc>,
+    zone: Option<chrono_tz::Tz>,
+) -> String {
+    match at {
+        None => "-".to_string(),
+        Some(t) => {
+            let offset = (t - created).to_std().unwrap_or_default();
+            format!("{} (+{})", format::clock_time(t, zone), format::age(offset))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::wrap_words;
+
+    #[test]
+    fn wraps_at_spaces_and_cuts_words_longer_than_a_line() {
+        assert_eq!(wrap_words("a bb ccc dddd", 6), ["a bb", "ccc", "dddd"]);
+        assert_eq!(wrap_words("abcdefghij xy", 4), ["abcd", "efgh", "ij", "xy"]);
+        assert_eq!(wrap_words("", 4), [""]);
+        assert_eq!(wrap_words("exactly six", 11), ["exactly six"]);
+    }
+}

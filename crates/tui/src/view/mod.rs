@@ -1,0 +1,134 @@
+//! Drawing: a pure function of the `App` onto a ratatui frame.
+
+pub mod calls;
+pub mod format;
+pub mod header;
+pub mod help;
+pub mod hints;
+pub mod logs;
+pub mod overview;
+pub mod theme;
+
+use ratatui::Frame;
+use ratatui::layout::{Alignment, Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Paragraph, Wrap};
+
+use crate::app::{App, Screen, Source};
+
+/// The smallest terminal the screens are laid out for.
+pub const MIN_WIDTH: u16 = 80;
+pub const MIN_HEIGHT: u16 = 24;
+
+/// The four bands of every screen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FrameAreas {
+    pub header: Rect,
+    pub tabs: Rect,
+    pub body: Rect,
+    pub hints: Rect,
+}
+
+pub fn frame_areas(area: Rect) -> FrameAreas {
+    let [header, tabs, body, hints] = Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Length(1),
+        Constraint::Fill(1),
+        Constraint::Length(1),
+    ])
+    .areas(area);
+    FrameAreas {
+        header,
+        tabs,
+        body,
+        hints,
+    }
+}
+
+pub fn is_too_small(area: Rect) -> bool {
+    area.width < MIN_WIDTH || area.height < MIN_HEIGHT
+}
+
+/// Draws the whole screen.
+pub fn render(frame: &mut Frame, app: &App) {
+    let area = frame.area();
+    if is_too_small(area) {
+        render_too_small(frame, area);
+        return;
+    }
+    let areas = frame_areas(area);
+    header::render(frame, areas.header, app);
+    render_tabs(frame, areas.tabs, app);
+    match app.screen {
+        Screen::Overview => overview::render(frame, areas.body, app),
+        Screen::Calls => calls::render(frame, areas.body, app),
+        Screen::Logs => logs::render(frame, areas.body, app),
+    }
+    hints::render(frame, areas.hints, app);
+    if app.help_open {
+        help::render(frame, area, app);
+    }
+}
+
+fn render_too_small(frame: &mut Frame, area: Rect) {
+    let text = format!(
+        "terminal too small (need {MIN_WIDTH}x{MIN_HEIGHT}, have {}x{})",
+        area.width, area.height
+    );
+    let paragraph = Paragraph::new(text)
+        .wrap(Wrap { trim: true })
+        .alignment(Alignment::Center);
+    frame.render_widget(paragraph, area);
+}
+
+/// The screen tabs, and on the right the badges of what this session changed on screen.
+fn render_tabs(frame: &mut Frame, area: Rect, app: &App) {
+    let mut spans = vec![Span::raw(" ")];
+    for screen in Screen::TAB_ORDER {
+        let key = app.keymap.first_key(screen.action()).unwrap_or_default();
+        if screen == app.screen {
+            let label = format!("[{key} {}]", screen.title());
+            spans.push(Span::styled(label, app.theme.tab_active));
+        } else {
+            let label = format!(" {key} {} ", screen.title());
+            spans.push(Span::styled(label, app.theme.tab_inactive));
+        }
+        spans.push(Span::raw(" "));
+    }
+    frame.render_widget(Line::from(spans), area);
+    let mut badges = Vec::new();
+    if app.frozen.is_some() {
+        badges.push(Span::styled("[FROZEN]", app.theme.badge));
+        badges.push(Span::raw(" "));
+    }
+    if app.numbers_revealed {
+        badges.push(Span::styled("[NUMBERS REVEALED]", app.theme.badge));
+        badges.push(Span::raw(" "));
+    }
+    frame.render_widget(Line::from(badges).right_aligned(), area);
+}
+
+/// A line saying a source is failing and how old the data shown is, or `None` when it
+/// is fine. (When it started is in the header for the database.)
+pub fn source_problem(
+    app: &App,
+    source: Source,
+    received: Option<std::time::Instant>,
+) -> Option<Line<'static>> {
+    let error = app.health(source).last_error.as_ref()?;
+    let stale = received.map(|at| {
+        let age = format::age(app.clock.now.saturating_duration_since(at));
+        format!("data {age} old")
+    });
+    let retry = error.transient.then_some("retrying");
+    let prefix = match (stale, retry) {
+        (Some(stale), Some(retry)) => format!("{stale} ({retry}): "),
+        (Some(stale), None) => format!("{stale}: "),
+        (None, Some(retry)) => format!("{retry}: "),
+        (None, None) => String::new(),
+    };
+    Some(Line::from(vec![
+        Span::styled(format!(" {} ", app.symbols.fail), app.theme.fail),
+        Span::raw(format!("{prefix}{}", error.message)),
+    ]))
+}

@@ -1,0 +1,319 @@
+//! The Overview: calls in flight and stuck, progress of each broadcast and campaign,
+//! unacknowledged alerts. The band at the top is kept for the readiness summary.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Paragraph};
+
+use launchdeck_core::domain::{Alert, CallSource};
+
+use super::{format, frame_areas, source_problem};
+use crate::app::{App, Source};
+use crate::model::{LiveData, ProgressItem, SourceCounts};
+
+/// Alerts listed before "... and N more".
+const MAX_ALERT_LINES: usize = 5;
+/// Lines per broadcast/campaign.
+const ITEM_LINES: u16 = 2;
+/// From this width on, figures are labelled in full words.
+const WIDE: u16 = 120;
+
+/// The bands of the Overview body.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OverviewAreas {
+    /// Reserved for the readiness summary row (zero height until readiness exists).
+    pub readiness: Rect,
+    pub live: Rect,
+    pub progress: Rect,
+    pub alerts: Rect,
+}
+
+pub fn layout(body: Rect, app: &App) -> OverviewAreas {
+    let live_lines = 2 + u16::from(app.health(Source::Live).last_error.is_some());
+    let [readiness, live, progress, alerts] = Layout::vertical([
+        Constraint::Length(0),
+        Constraint::Length(1 + live_lines),
+        Constraint::Fill(1),
+        Constraint::Length(1 + alert_lines(app)),
+    ])
+    .areas(body);
+    OverviewAreas {
+        readiness,
+        live,
+        progress,
+        alerts,
+    }
+}
+
+fn alert_lines(app: &App) -> u16 {
+    let count = app.shown().alerts.as_ref().map_or(0, |a| a.alerts.len());
+    let listed = count.clamp(1, MAX_ALERT_LINES + 1) as u16;
+    listed + u16::from(app.health(Source::Alerts).last_error.is_some())
+}
+
+/// How many broadcasts/campaigns fit in the progress band.
+pub fn items_per_page(app: &App) -> usize {
+    let body = frame_areas(app.size).body;
+    let progress = layout(body, app).progress;
+    usize::from(progress.height.saturating_sub(1) / ITEM_LINES).max(1)
+}
+
+pub fn render(frame: &mut Frame, body: Rect, app: &App) {
+    let areas = layout(body, app);
+    render_live(frame, areas.live, app);
+    render_progress(frame, areas.progress, app);
+    render_alerts(frame, areas.alerts, app);
+}
+
+fn titled(title: String, app: &App) -> Block<'static> {
+    Block::new()
+        .border_set(app.symbols.border)
+        .borders(Borders::TOP)
+        .title(Span::styled(format!(" {title} "), app.theme.title))
+}
+
+fn render_live(frame: &mut Frame, area: Rect, app: &App) {
+    let live = app.shown().live.as_deref();
+    let mut lines: Vec<Line> = source_problem(app, Source::Live, live.map(|l| l.received))
+        .into_iter()
+        .collect();
+    match live {
+        Some(live) => {
+            lines.push(in_flight_line(app, live));
+            lines.push(claims_line(app, live));
+        }
+        None => lines.push(Line::raw(" waiting for the first poll...")),
+    }
+    let block = titled("Calls in flight".to_string(), app);
+    frame.render_widget(Paragraph::new(lines).block(block), area);
+}
+
+fn in_flight_line(app: &App, live: &LiveData) -> Line<'static> {
+    let mut spans = vec![Span::raw(format!(
+        " {} in flight: ",
+        format::count(live.rows.len() as i64)
+    ))];
+    for (i, source) in [
+        CallSource::BroadcastQueue,
+        CallSource::CallLogs,
+        CallSource::DialingQueues,
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        if i > 0 {
+            spans.push(Span::raw(app.symbols.separator));
+        }
+        spans.extend(source_counts(app, source, live.counts(source)));
+    }
+    Line::from(spans)
+}
+
+fn source_counts(app: &App, source: CallSource, c: SourceCounts) -> Vec<Span<'static>> {
+    let (s, t) = (&app.symbols, &app.theme);
+    let mut spans = vec![Span::raw(format!(
+        "{} {} ",
+        source.short_label(),
+        format::count(c.in_flight as i64)
+    ))];
+    if c.stuck == 0 && c.ask_provider == 0 {
+        spans.push(Span::styled(s.ok.to_string(), t.ok));
+        return spans;
+    }
+    if c.stuck > 0 {
+        spans.push(Span::styled(
+            format!("{} {} stuck", s.fail, c.stuck),
+            t.fail,
+        ));
+    }
+    if c.ask_provider > 0 {
+        let gap = if c.stuck > 0 { " " } else { "" };
+        spans.push(Span::styled(
+            format!("{gap}{} {} ask", s.unknown, c.ask_provider),
+            t.warn,
+        ));
+    }
+    spans
+}
+
+fn claims_line(app: &App, live: &LiveData) -> Line<'static> {
+    let (s, t) = (&app.symbols, &app.theme);
+    let claims = live.open_claims.len();
+    let mut spans = vec![Span::raw(" ")];
+    if live.stuck_claims > 0 {
+        let after = format::age(app.options.thresholds.claim_stuck_after);
+        spans.push(Span::styled(
+            format!(
+                "{} claims: {claims} open, {} stuck > {after}",
+                s.fail, live.stuck_claims
+            ),
+            t.fail,
+        ));
+    } else {
+        spans.push(Span::styled(s.ok, t.ok));
+        spans.push(Span::raw(format!(" claims: {claims} open")));
+    }
+    spans.push(Span::raw(s.separator));
+    match live.manual_required_jobs {
+        0 => {
+            spans.push(Span::styled(s.ok, t.ok));
+            spans.push(Span::raw(" no reconciliation job needs a person"));
+        }
+        jobs => {
+            let what = if jobs == 1 {
+                "reconciliation job needs"
+            } else {
+                "reconciliation jobs need"
+            };
+            spans.push(Span::styled(
+                format!("{} {jobs} {what} a person", s.fail),
+                t.fail,
+            ));
+        }
+    }
+    Line::from(spans)
+}
+
+fn render_progress(frame: &mut Frame, area: Rect, app: &App) {
+    let progress = app.shown().progress.as_deref();
+    let title = match progress {
+        Some(p) => format!("Broadcasts and campaigns ({})", p.items.len()),
+        None => "Broadcasts and campaigns".to_string(),
+    };
+    let block = titled(title, app);
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    let mut lines: Vec<Line> = source_problem(app, Source::Progress, progress.map(|p| p.received))
+        .into_iter()
+        .collect();
+    let Some(progress) = progress else {
+        lines.push(Line::raw(" waiting for the first poll..."));
+        frame.render_widget(Paragraph::new(lines), inner);
+        return;
+    };
+    if progress.items.is_empty() {
+        lines.push(Line::raw(
+            " no broadcast or campaign in draft, active or paused",
+        ));
+    }
+    let page = usize::from(inner.height / ITEM_LINES).max(1);
+    let start = app
+        .overview_nav
+        .offset
+        .min(progress.items.len().saturating_sub(page));
+    for (i, item) in progress.items.iter().enumerate().skip(start).take(page) {
+        let selected = i == app.overview_nav.selected;
+        lines.extend(item_lines(app, item, selected, inner.width));
+    }
+    frame.render_widget(Paragraph::new(lines), inner);
+}
+
+/// Two lines: name, status, gauge, ETA; then the figures and the sparkline.
+fn item_lines(app: &App, item: &ProgressItem, selected: bool, width: u16) -> [Line<'static>; 2] {
+    let (s, t) = (&app.symbols, &app.theme);
+    let f = &item.figures;
+    let pointer = if selected { s.pointer } else { " " };
+    let name = format::shorten(&item.name, 24, s);
+    let name_style = if selected { t.selected } else { t.title };
+    let eta = format!("ETA {:<7}", format::eta(f.eta));
+    // pointer+kind 12, name 24, status 9, percentage 6, ETA 11
+    let gauge_width = usize::from(width).saturating_sub(62).clamp(5, 40);
+    let (done, left) = format::gauge(f.progress(), gauge_width, s);
+    let first = Line::from(vec![
+        Span::raw(format!("{pointer} {:<10}", item.kind.label())),
+        Span::styled(format!("{name:<24}"), name_style),
+        Span::raw(format!(" {:<8}", format::shorten(&item.status, 8, s))),
+        Span::styled(done, t.gauge_done),
+        Span::styled(left, t.gauge_left),
+        Span::raw(format!(" {:>4} ", format::percent(Some(f.progress())))),
+        Span::raw(eta),
+    ]);
+    let second = Line::from(vec![
+        Span::raw(figures_text(f, width >= WIDE)),
+        Span::styled(format::sparkline(&item.per_minute, s), t.ok),
+    ]);
+    [first, second]
+}
+
+fn figures_text(f: &launchdeck_core::rates::Figures, wide: bool) -> String {
+    let (pending, calling, errors, per_minute, gap) = if wide {
+        (
+            "pending",
+            "calling",
+            "errors",
+            " calls/min, last 15 min ",
+            "   ",
+        )
+    } else {
+        ("pend", "call", "err", "/min ", "  ")
+    };
+    format!(
+        "  {pending} {}{gap}{calling} {}{gap}done {}{gap}pickup {}{gap}{errors} {}{gap}{:.1}{per_minute}",
+        format::count(f.pending),
+        format::count(f.calling),
+        format::count(f.finished),
+        format::percent(f.pickup_rate),
+        format::percent(f.error_rate),
+        f.calls_per_minute,
+    )
+}
+
+fn render_alerts(frame: &mut Frame, area: Rect, app: &App) {
+    let alerts = app.shown().alerts.as_deref();
+    let title = match alerts {
+        Some(a) => format!("Unacknowledged alerts ({})", a.alerts.len()),
+        None => "Unacknowledged alerts".to_string(),
+    };
+    let block = titled(title, app);
+    let mut lines: Vec<Line> = source_problem(app, Source::Alerts, alerts.map(|a| a.received))
+        .into_iter()
+        .collect();
+    match alerts {
+        None => lines.push(Line::raw(" waiting for the first poll...")),
+        Some(a) if a.alerts.is_empty() => lines.push(Line::from(vec![
+            Span::styled(format!(" {}", app.symbols.ok), app.theme.ok),
+            Span::raw(" no unacknowledged alerts"),
+        ])),
+        Some(a) => {
+            let shown = if a.alerts.len() > MAX_ALERT_LINES + 1 {
+                MAX_ALERT_LINES
+            } else {
+                a.alerts.len()
+            };
+            lines.extend(a.alerts.iter().take(shown).map(|al| alert_line(app, al)));
+            if a.alerts.len() > shown {
+                lines.push(Line::raw(format!(
+                    "   ... and {} more",
+                    a.alerts.len() - shown
+                )));
+            }
+        }
+    }
+    frame.render_widget(Paragraph::new(lines).block(block), area);
+}
+
+fn alert_line(app: &App, alert: &Alert) -> Line<'static> {
+    let (s, t) = (&app.symbols, &app.theme);
+    let (symbol, style) = match alert.severity.to_ascii_lowercase().as_str() {
+        "critical" | "error" => (s.fail, t.fail),
+        "warning" | "warn" => (s.warn, t.warn),
+        "info" => (s.info, t.dim),
+        _ => (s.unknown, t.warn),
+    };
+    let text = match &alert.title {
+        Some(title) if !title.is_empty() => format!("{title}: {}", alert.message),
+        _ => alert.message.clone(),
+    };
+    Line::from(vec![
+        Span::styled(
+            format!(" {symbol} {:<8}", format::shorten(&alert.severity, 8, s)),
+            style,
+        ),
+        Span::raw(format!(
+            " {} ",
+            format::clock_time(alert.created_at, app.options.timezone)
+        )),
+        Span::raw(text),
+    ])
+}

@@ -1,0 +1,215 @@
+//! The background pollers against an in-memory `Store`, on tokio's paused clock:
+//! results arrive, a down database is retried with backoff, `r` and the filter wake
+//! them at once.
+
+mod common;
+
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use launchdeck_core::domain::{
+    Alert, Broadcast, BroadcastProgress, CalendarAvailability, CalendarIntegration, CallLogEntry,
+    Campaign, CampaignProgress, InFlightSnapshot, LogFilter, PhoneNumber, RetellAgentRow, Scope,
+    SipTrunk, StopControl,
+};
+use launchdeck_store::{DbInfo, Store, StoreError, StoreResult};
+use launchdeck_tui::poll::Pollers;
+use launchdeck_tui::{Msg, PollData, Source, TuiOptions};
+use tokio::sync::mpsc;
+use tokio::time::Instant;
+
+/// A store whose database is down for the first `down_for` liveness probes.
+#[derive(Default)]
+struct FakeStore {
+    down_for: u32,
+    probes: AtomicU32,
+    filters: Mutex<Vec<LogFilter>>,
+}
+
+#[async_trait]
+impl Store for FakeStore {
+    async fn db_info(&self) -> StoreResult<DbInfo> {
+        let n = self.probes.fetch_add(1, Ordering::SeqCst);
+        if n < self.down_for {
+            return Err(StoreError::Unreachable("connection refused".to_string()));
+        }
+        Ok(common::db_info())
+    }
+    async fn missing_schema(&self) -> StoreResult<Vec<String>> {
+        Ok(Vec::new())
+    }
+    async fn calls_in_flight(&self, _: &Scope) -> StoreResult<InFlightSnapshot> {
+        Ok(common::snapshot())
+    }
+    async fn call_log_window(
+        &self,
+        _: &Scope,
+        filter: &LogFilter,
+        limit: u32,
+    ) -> StoreResult<Vec<CallLogEntry>> {
+        if let Ok(mut filters) = self.filters.lock() {
+            filters.push(filter.clone());
+        }
+        let mut entries = common::log_entries();
+        entries.truncate(limit as usize);
+        Ok(entries)
+    }
+    async fn broadcast_progress(&self, _: &Scope) -> StoreResult<Vec<BroadcastProgress>> {
+        Ok(common::broadcasts())
+    }
+    async fn campaign_progress(&self, _: &Scope) -> StoreResult<Vec<CampaignProgress>> {
+        Ok(common::campaigns())
+    }
+    async fn unacknowledged_alerts(&self, _: &Scope, _: u32) -> StoreResult<Vec<Alert>> {
+        Err(StoreError::SchemaDrift(
+            "system_alerts.acknowledged".to_string(),
+        ))
+    }
+    async fn phone_numbers(&self, _: &Scope) -> StoreResult<Vec<PhoneNumber>> {
+        Ok(Vec::new())
+    }
+    async fn sip_trunks(&self, _: &Scope) -> StoreResult<Vec<SipTrunk>> {
+        Ok(Vec::new())
+    }
+    async fn retell_agents(&self, _: &Scope) -> StoreResult<Vec<RetellAgentRow>> {
+        Ok(Vec::new())
+    }
+    async fn calendar_integrations(&self, _: &Scope) -> StoreResult<Vec<CalendarIntegration>> {
+        Ok(Vec::new())
+    }
+    async fn calendar_availability(&self, _: &Scope) -> StoreResult<Vec<CalendarAvailability>> {
+        Ok(Vec::new())
+    }
+    async fn broadcasts(&self, _: &Scope) -> StoreResult<Vec<Broadcast>> {
+        Ok(Vec::new())
+    }
+    async fn campaigns(&self, _: &Scope) -> StoreResult<Vec<Campaign>> {
+        Ok(Vec::new())
+    }
+    async fn active_stops(&self, _: &Scope) -> StoreResult<Vec<StopControl>> {
+        Ok(Vec::new())
+    }
+}
+
+fn source_of(msg: &Msg) -> Option<Source> {
+    match msg {
+        Msg::Data(data) => Some(data.source()),
+        Msg::PollFailed { source, .. } => Some(*source),
+        _ => None,
+    }
+}
+
+/// The next message of `source`, with the paused clock's time it arrived.
+async fn next_of(rx: &mut mpsc::Receiver<Msg>, source: Source) -> (Msg, Instant) {
+    let wait = async {
+        loop {
+            let msg = rx.recv().await.expect("pollers are running");
+            if source_of(&msg) == Some(source) {
+                return (msg, Instant::now());
+            }
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(120), wait)
+        .await
+        .expect("a message within two (virtual) minutes")
+}
+
+#[tokio::test(start_paused = true)]
+async fn every_source_reports_and_errors_are_reported_not_fatal() {
+    let store = Arc::new(FakeStore::default());
+    let (tx, mut rx) = mpsc::channel(64);
+    let _pollers = Pollers::spawn(store, &TuiOptions::default(), tx);
+    let (live, _) = next_of(&mut rx, Source::Live).await;
+    match live {
+        Msg::Data(PollData::Live(live)) => assert_eq!(live.rows.len(), 9),
+        other => panic!("expected calls in flight, got {other:?}"),
+    }
+    let (logs, _) = next_of(&mut rx, Source::Logs).await;
+    assert!(matches!(logs, Msg::Data(PollData::Logs(l)) if l.entries.len() == 10));
+    let (progress, _) = next_of(&mut rx, Source::Progress).await;
+    assert!(matches!(progress, Msg::Data(PollData::Progress(p)) if p.items.len() == 4));
+    let (alerts, _) = next_of(&mut rx, Source::Alerts).await;
+    match alerts {
+        Msg::PollFailed { error, .. } => {
+            assert!(!error.transient);
+            assert!(
+                error.message.contains("system_alerts.acknowledged"),
+                "{}",
+                error.message
+            );
+        }
+        other => panic!("expected a failure, got {other:?}"),
+    }
+    // A non-transient failure keeps its normal interval and keeps trying.
+    let (again, _) = next_of(&mut rx, Source::Alerts).await;
+    assert!(matches!(again, Msg::PollFailed { .. }));
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_down_database_is_retried_with_growing_waits_until_it_answers() {
+    let store = Arc::new(FakeStore {
+        down_for: 4,
+        ..FakeStore::default()
+    });
+    let (tx, mut rx) = mpsc::channel(64);
+    let _pollers = Pollers::spawn(store.clone(), &TuiOptions::default(), tx);
+    let mut times = Vec::new();
+    for _ in 0..4 {
+        let (msg, at) = next_of(&mut rx, Source::Live).await;
+        match msg {
+            Msg::PollFailed { error, .. } => assert!(error.transient),
+            other => panic!("expected a failure, got {other:?}"),
+        }
+        times.push(at);
+    }
+    let (recovered, at) = next_of(&mut rx, Source::Live).await;
+    assert!(matches!(recovered, Msg::Data(PollData::Live(_))));
+    times.push(at);
+    let gaps: Vec<u64> = times.windows(2).map(|w| (w[1] - w[0]).as_secs()).collect();
+    // 1 s, 2 s, 4 s, then capped at 4 s so a returning database is seen within 5 s
+    assert_eq!(gaps, [1, 2, 4, 4]);
+    assert_eq!(store.probes.load(Ordering::SeqCst), 5);
+}
+
+#[tokio::test(start_paused = true)]
+async fn poll_now_and_a_new_filter_wake_the_pollers_at_once() {
+    let store = Arc::new(FakeStore::default());
+    let (tx, mut rx) = mpsc::channel(64);
+    let options = TuiOptions {
+        poll: launchdeck_tui::PollIntervals {
+            live: Duration::from_secs(60),
+            logs: Duration::from_secs(60),
+            progress: Duration::from_secs(60),
+            alerts: Duration::from_secs(60),
+        },
+        ..TuiOptions::default()
+    };
+    let pollers = Pollers::spawn(store.clone(), &options, tx);
+    let (_, first) = next_of(&mut rx, Source::Live).await;
+
+    pollers.poll_now();
+    let (_, second) = next_of(&mut rx, Source::Live).await;
+    assert!(
+        second - first < Duration::from_secs(60),
+        "woken before its interval"
+    );
+
+    let filter = LogFilter {
+        text: Some("no_answer".to_string()),
+        ..LogFilter::default()
+    };
+    let before = Instant::now();
+    pollers.set_log_filter(filter.clone());
+    // The poller woken by `r` may answer once more first; the filtered query follows.
+    loop {
+        let (msg, at) = next_of(&mut rx, Source::Logs).await;
+        let asked = store.filters.lock().ok().and_then(|f| f.last().cloned());
+        if asked == Some(filter.clone()) {
+            assert!(matches!(msg, Msg::Data(PollData::Logs(_))));
+            assert!(at - before < Duration::from_secs(60), "woken by the filter");
+            break;
+        }
+    }
+}
