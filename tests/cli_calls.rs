@@ -26,7 +26,9 @@ fn launchdeck(db_url: &str, args: &[&str]) -> Output {
 async fn seeded_db() -> (TestDb, first_campaign::SeedFacts) {
     let db = TestDb::create().await;
     let (data, facts) = first_campaign::generate(Utc::now(), first_campaign::DEFAULT_SEED);
-    pg::load(db.pool(), &data).await.expect("load first-campaign seed");
+    pg::load(db.pool(), &data)
+        .await
+        .expect("load first-campaign seed");
     (db, facts)
 }
 
@@ -53,7 +55,12 @@ async fn calls_json_lists_every_source_with_the_seeded_stuck_rows() {
     let calls = report["calls"].as_array().expect("calls array");
 
     let stuck_queue = ids_of(calls, "broadcast_queue", true);
-    let want: HashSet<Uuid> = facts.stale.broadcast_queue_calling.iter().copied().collect();
+    let want: HashSet<Uuid> = facts
+        .stale
+        .broadcast_queue_calling
+        .iter()
+        .copied()
+        .collect();
     assert_eq!(stuck_queue, want, "stuck broadcast_queue rows");
     assert_eq!(
         ids_of(calls, "broadcast_queue", false).len(),
@@ -81,7 +88,14 @@ async fn calls_json_lists_every_source_with_the_seeded_stuck_rows() {
     for c in calls {
         let phone = c["phone"].as_str().unwrap();
         assert!(phone.starts_with("••••"), "unmasked phone {phone}");
-        for key in ["source", "id", "state", "age_seconds", "stuck", "provider_call_id"] {
+        for key in [
+            "source",
+            "id",
+            "state",
+            "age_seconds",
+            "stuck",
+            "provider_call_id",
+        ] {
             assert!(c.get(key).is_some(), "missing {key} in {c}");
         }
         assert!(c.get("broadcast_id").is_some() || c.get("campaign_id").is_some());
@@ -96,9 +110,15 @@ async fn calls_stuck_text_shows_only_stuck_rows() {
     assert!(out.status.success());
     let text = String::from_utf8(out.stdout).unwrap();
     for id in &facts.stale.broadcast_queue_calling {
-        assert!(text.contains(&id.to_string()), "missing stuck row {id}:\n{text}");
+        assert!(
+            text.contains(&id.to_string()),
+            "missing stuck row {id}:\n{text}"
+        );
     }
-    let rows = text.lines().filter(|l| l.contains("broadcast_queue")).count();
+    let rows = text
+        .lines()
+        .filter(|l| l.contains("broadcast_queue"))
+        .count();
     assert_eq!(rows, facts.stale.broadcast_queue_calling.len());
     db.drop_db().await;
 }

@@ -5,12 +5,14 @@
 //! in [`dispatch`].
 
 mod calls;
+mod check;
 mod completions;
-mod connect;
 mod config_cmd;
+mod connect;
 mod exit;
 mod logging;
 mod output;
+mod tui_cmd;
 
 use std::collections::BTreeMap;
 use std::convert::Infallible;
@@ -55,14 +57,14 @@ Environment:
     about = ABOUT,
     long_about = LONG_ABOUT,
     after_long_help = format!("{ENVIRONMENT_HELP}\n\n{}", exit::EXIT_CODES_HELP),
-    subcommand_required = true,
-    arg_required_else_help = true
+    subcommand_required = false
 )]
 pub struct Cli {
     #[command(flatten)]
     pub global: GlobalArgs,
+    /// Without a command: the live console against the configured database.
     #[command(subcommand)]
-    pub command: Command,
+    pub command: Option<Command>,
 }
 
 /// Options every command accepts. Not `Debug`: it holds the database URL.
@@ -108,6 +110,8 @@ fn secret_arg(text: &str) -> Result<SecretString, Infallible> {
 pub enum Command {
     /// Snapshot of calls in flight from all three sources, stuck ones first
     Calls(calls::CallsArgs),
+    /// Readiness report, doctor style: every check with its reason and fix
+    Check(check::CheckArgs),
     /// Validate and locate the configuration
     Config(config_cmd::ConfigArgs),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell)
@@ -175,9 +179,13 @@ pub fn run(cli: Cli) -> ExitCode {
     dispatch(cli.command, &ctx).into()
 }
 
-fn dispatch(command: Command, ctx: &Context) -> Exit {
+fn dispatch(command: Option<Command>, ctx: &Context) -> Exit {
+    let Some(command) = command else {
+        return tui_cmd::run(ctx);
+    };
     match command {
         Command::Calls(args) => calls::run(args, ctx),
+        Command::Check(args) => check::run(args, ctx),
         Command::Config(args) => config_cmd::run(args, ctx),
         Command::Completions(args) => completions::run(args),
     }

@@ -2,6 +2,7 @@
 //! platform's database — with a PostgreSQL implementation (the real platform) and a
 //! SQLite implementation (the embedded demo).
 
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -11,6 +12,11 @@ use launchdeck_core::domain::{
     Campaign, CampaignProgress, InFlightSnapshot, LogFilter, PhoneNumber, RetellAgentRow, Scope,
     SipTrunk, StopControl,
 };
+use launchdeck_core::readiness::{
+    BroadcastStats, BudgetSetting, ContactRelease, ProviderSafetyHealth, ReconciliationHealth,
+};
+use secrecy::SecretString;
+use uuid::Uuid;
 
 pub mod pg;
 pub mod schema_contract;
@@ -102,4 +108,79 @@ pub trait Store: Send + Sync {
     async fn campaigns(&self, scope: &Scope) -> StoreResult<Vec<Campaign>>;
     /// Active, unexpired contact_stop_controls rows.
     async fn active_stops(&self, scope: &Scope) -> StoreResult<Vec<StopControl>>;
+
+    // Readiness facts (launchdeck-ops). The defaults say the store cannot answer; the
+    // PostgreSQL and SQLite stores answer every one.
+
+    /// Which of `readiness::SAFETY_FUNCTIONS` the database lacks.
+    async fn missing_platform_functions(&self) -> StoreResult<PlatformAnswer<Vec<String>>> {
+        Err(unsupported("the platform function list"))
+    }
+
+    /// `provider_safety_health_check()`.
+    async fn provider_safety_health(&self) -> StoreResult<PlatformAnswer<ProviderSafetyHealth>> {
+        Err(unsupported("provider_safety_health_check()"))
+    }
+
+    /// `retell_reconciliation_health_check()`; `None` when it returns no row.
+    async fn reconciliation_health(
+        &self,
+    ) -> StoreResult<PlatformAnswer<Option<ReconciliationHealth>>> {
+        Err(unsupported("retell_reconciliation_health_check()"))
+    }
+
+    /// `get_campaign_contact_release_status(campaign_id)`, called in a transaction whose
+    /// JWT subject is the campaign's owner (Decision 1).
+    async fn contact_release_status(
+        &self,
+        campaign_id: Uuid,
+        owner_user_id: Uuid,
+    ) -> StoreResult<PlatformAnswer<ContactRelease>> {
+        let _ = (campaign_id, owner_user_id);
+        Err(unsupported("get_campaign_contact_release_status()"))
+    }
+
+    /// For each draft/active/paused broadcast: pending rows, the age origin of each
+    /// `calling` row, the newest 50 finished statuses.
+    async fn broadcast_readiness_stats(
+        &self,
+        scope: &Scope,
+    ) -> StoreResult<BTreeMap<Uuid, BroadcastStats>> {
+        let _ = scope;
+        Err(unsupported("broadcast queue statistics"))
+    }
+
+    async fn budget_settings(&self, scope: &Scope) -> StoreResult<Vec<BudgetSetting>> {
+        let _ = scope;
+        Err(unsupported("budget_settings"))
+    }
+
+    /// `system_settings.retell_max_concurrent` per user.
+    async fn retell_max_concurrent(&self, scope: &Scope) -> StoreResult<BTreeMap<Uuid, i32>> {
+        let _ = scope;
+        Err(unsupported("system_settings"))
+    }
+
+    /// A calendar integration's access token exactly as stored (base64 of the
+    /// plaintext). Only the readiness calendar probe reads it.
+    async fn calendar_access_token(
+        &self,
+        integration_id: Uuid,
+    ) -> StoreResult<Option<SecretString>> {
+        let _ = integration_id;
+        Err(unsupported("calendar access tokens"))
+    }
+}
+
+/// The answer of one of the platform's database functions, which the demo's SQLite
+/// database does not have (product.md Decision 7).
+#[derive(Debug, Clone, PartialEq)]
+pub enum PlatformAnswer<T> {
+    Answer(T),
+    /// Why the question does not apply to this database.
+    NotApplicable(String),
+}
+
+fn unsupported(what: &str) -> StoreError {
+    StoreError::Other(format!("this store cannot read {what}"))
 }

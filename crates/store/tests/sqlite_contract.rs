@@ -12,7 +12,8 @@ use launchdeck_core::domain::{CallSource, Scope};
 use launchdeck_core::stuck::{StuckThresholds, Stuckness, classify};
 use launchdeck_store::seed::{SeedData, first_campaign};
 use launchdeck_store::sqlite::{SqliteOptions, SqliteStore, parse_timestamp, timestamp};
-use launchdeck_store::{Store, StoreError};
+use launchdeck_store::{PlatformAnswer, Store, StoreError};
+use secrecy::ExposeSecret;
 use serde_json::json;
 use sqlx::AssertSqlSafe;
 use tempfile::TempDir;
@@ -361,9 +362,7 @@ async fn updates_move_updated_at_for_conditional_writes() {
 async fn the_first_campaign_loads_with_its_stale_rows() {
     let b = backend().await;
     let (data, facts) = first_campaign::generate(Utc::now(), 7);
-    let t0 = std::time::Instant::now();
     b.load(&data).await;
-    eprintln!("TIMING load {:?} rows {}", t0.elapsed(), data.tables.iter().map(|t| t.rows.len()).sum::<usize>());
 
     let rows_in = |table: &str| -> i64 {
         let key = if table == "auth_users" {
@@ -462,5 +461,178 @@ async fn the_first_campaign_loads_with_its_stale_rows() {
     assert!(
         schedules.iter().any(|s| s.weekly_schedule.is_string()),
         "the JSON-string schedule keeps its form"
+    );
+}
+
+// ---------------------------------------------------------------------------
+// Readiness facts
+// ---------------------------------------------------------------------------
+
+#[tokio::test]
+async fn platform_functions_are_not_applicable() {
+    let b = backend().await;
+    let not_applicable = |answer: bool| assert!(answer, "a platform function answered");
+    not_applicable(matches!(
+        b.store.missing_platform_functions().await,
+        Ok(PlatformAnswer::NotApplicable(_))
+    ));
+    not_applicable(matches!(
+        b.store.provider_safety_health().await,
+        Ok(PlatformAnswer::NotApplicable(_))
+    ));
+    not_applicable(matches!(
+        b.store.reconciliation_health().await,
+        Ok(PlatformAnswer::NotApplicable(_))
+    ));
+    not_applicable(matches!(
+        b.store
+            .contact_release_status(Uuid::from_u128(3), Uuid::from_u128(1))
+            .await,
+        Ok(PlatformAnswer::NotApplicable(_))
+    ));
+}
+
+#[tokio::test]
+async fn broadcast_readiness_stats_per_broadcast() {
+    let b = backend().await;
+    let user = Uuid::from_u128(1);
+    let (live, done) = (Uuid::from_u128(5), Uuid::from_u128(6));
+    let mut data = SeedData::default();
+    data.table("auth.users").push(json!({"id": user}));
+    for (id, status) in [(live, "active"), (done, "completed")] {
+        data.table("voice_broadcasts").push(json!({
+            "id": id, "user_id": user, "name": status, "status": status, "message_text": "hi",
+        }));
+    }
+    let mut row = |n: u128, broadcast: Uuid, status: &str, secs_ago: i64| {
+        data.table("broadcast_queue").push(json!({
+            "id": Uuid::from_u128(1000 + n), "broadcast_id": broadcast,
+            "phone_number": "+14155550100", "status": status,
+            "updated_at": (Utc::now() - chrono::Duration::seconds(secs_ago)).to_rfc3339(),
+        }));
+    };
+    row(1, live, "pending", 10);
+    row(2, live, "pending", 10);
+    row(3, live, "calling", 60);
+    row(4, live, "calling", 600);
+    for n in 0..60 {
+        let status = if n % 2 == 0 { "answered" } else { "failed" };
+        row(100 + n, live, status, 1000 + i64::try_from(n).unwrap_or(0));
+    }
+    row(5, live, "voicemail", 5);
+    row(6, done, "pending", 10);
+    b.load(&data).await;
+
+    let stats = b
+        .store
+        .broadcast_readiness_stats(&Scope::default())
+        .await
+        .expect("broadcast_readiness_stats");
+    assert_eq!(
+        stats.keys().copied().collect::<Vec<_>>(),
+        vec![live],
+        "draft/active/paused only"
+    );
+    let s = &stats[&live];
+    assert_eq!(s.pending, 2);
+    let mut ages: Vec<i64> = s
+        .calling_updated_at
+        .iter()
+        .map(|at| (Utc::now() - *at).num_seconds())
+        .collect();
+    ages.sort_unstable();
+    assert!(
+        ages.len() == 2 && (55..120).contains(&ages[0]) && (595..660).contains(&ages[1]),
+        "{ages:?}"
+    );
+    assert_eq!(s.recent_finished.len(), 50, "at most 50");
+    assert_eq!(s.recent_finished[0], "voicemail", "newest first");
+    assert_eq!(s.recent_finished[1..3], ["answered", "failed"]);
+
+    let other_user = Scope {
+        user_id: Some(Uuid::from_u128(2)),
+        org_id: None,
+    };
+    let none = b
+        .store
+        .broadcast_readiness_stats(&other_user)
+        .await
+        .expect("stats");
+    assert!(none.is_empty());
+}
+
+#[tokio::test]
+async fn budgets_concurrency_and_the_calendar_token() {
+    let b = backend().await;
+    let mut data = tenant_with_campaign();
+    let (user, campaign) = (Uuid::from_u128(1), Uuid::from_u128(3));
+    data.table("budget_settings")
+        .push(json!({"user_id": user, "is_paused": false}));
+    data.table("budget_settings").push(json!({
+        "user_id": user, "campaign_id": campaign, "is_paused": true,
+        "paused_at": Utc::now().to_rfc3339(), "pause_reason": "daily limit reached",
+    }));
+    data.table("system_settings")
+        .push(json!({"user_id": user, "retell_max_concurrent": 7}));
+    let (with_token, blank) = (Uuid::from_u128(40), Uuid::from_u128(41));
+    data.table("calendar_integrations").push(json!({
+        "id": with_token, "user_id": user, "provider": "google",
+        "access_token_encrypted": "eWEyOS5zZWNyZXQ=",
+    }));
+    data.table("calendar_integrations").push(json!({
+        "id": blank, "user_id": user, "provider": "ghl", "access_token_encrypted": " ",
+    }));
+    b.load(&data).await;
+
+    let budgets = b
+        .store
+        .budget_settings(&Scope::default())
+        .await
+        .expect("budget_settings");
+    assert_eq!(budgets.len(), 2);
+    assert_eq!(
+        budgets[0].campaign_id,
+        Some(campaign),
+        "user-wide settings sort last"
+    );
+    assert!(budgets[0].is_paused && budgets[0].paused_at.is_some());
+    assert_eq!(
+        budgets[0].pause_reason.as_deref(),
+        Some("daily limit reached")
+    );
+    assert_eq!(
+        (budgets[1].campaign_id, budgets[1].is_paused),
+        (None, false)
+    );
+
+    let limits = b
+        .store
+        .retell_max_concurrent(&Scope::default())
+        .await
+        .expect("retell_max_concurrent");
+    assert_eq!(limits.into_iter().collect::<Vec<_>>(), vec![(user, 7)]);
+
+    let token = b
+        .store
+        .calendar_access_token(with_token)
+        .await
+        .expect("token");
+    assert_eq!(
+        token.map(|t| t.expose_secret().to_string()).as_deref(),
+        Some("eWEyOS5zZWNyZXQ=")
+    );
+    assert!(
+        b.store
+            .calendar_access_token(blank)
+            .await
+            .expect("blank")
+            .is_none()
+    );
+    assert!(
+        b.store
+            .calendar_access_token(Uuid::from_u128(99))
+            .await
+            .expect("unknown")
+            .is_none()
     );
 }

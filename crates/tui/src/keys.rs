@@ -260,7 +260,6 @@ impl KeySpec {
             (KeyCode::Char(want), KeyCode::Char(got)) if self.ctrl => {
                 want.eq_ignore_ascii_case(&got)
             }
-            // Terminals send shift-tab as BackTab; treat it as tab only when bound as such.
             (want, got) => want == got,
         }
     }

@@ -12,7 +12,7 @@ use crossterm::terminal::{
     disable_raw_mode, enable_raw_mode,
 };
 use crossterm::{cursor, execute, queue};
-use futures::StreamExt;
+use futures::{FutureExt, StreamExt};
 use launchdeck_store::Store;
 use ratatui::Terminal;
 use ratatui::backend::CrosstermBackend;
@@ -78,7 +78,7 @@ async fn event_loop(
         };
         let effects = tokio::select! {
             event = events.next() => match event {
-                Some(Ok(event)) => match on_terminal_event(app, event, &mut resize_at) {
+                Some(Ok(event)) => match burst(app, event, &mut events, &mut resize_at)? {
                     Some(effects) => effects,
                     None => continue, // nothing on screen changes
                 },
@@ -102,6 +102,32 @@ async fn event_loop(
                 Effect::PollNow => pollers.poll_now(),
                 Effect::SetLogFilter(filter) => pollers.set_log_filter(filter),
             }
+        }
+    }
+}
+
+/// Applies a terminal event and every other one already waiting (a held key, a paste),
+/// so the burst is drawn once. `None` when none of them changes the screen.
+fn burst(
+    app: &mut App,
+    first: Event,
+    events: &mut EventStream,
+    resize_at: &mut Option<TokioInstant>,
+) -> Result<Option<Vec<Effect>>, TuiError> {
+    let mut effects = on_terminal_event(app, first, resize_at);
+    loop {
+        let more = match events.next().now_or_never() {
+            Some(Some(Ok(event))) => on_terminal_event(app, event, resize_at),
+            Some(Some(Err(e))) => return Err(TuiError::Terminal(e)),
+            Some(None) => {
+                // the terminal is gone
+                effects.get_or_insert_with(Vec::new).push(Effect::Quit);
+                return Ok(effects);
+            }
+            None => return Ok(effects),
+        };
+        if let Some(more) = more {
+            effects.get_or_insert_with(Vec::new).extend(more);
         }
     }
 }

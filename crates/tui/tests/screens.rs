@@ -96,6 +96,10 @@ fn log_detail() {
         keys(&mut app, "4\n");
         insta::assert_snapshot!(format!("log_detail_{w}x{h}"), draw(&app));
     }
+    // a finished broadcast_queue row: no answer/end times, its last change instead
+    let mut app = app_at(80, 24);
+    keys(&mut app, "4jjjj\n");
+    insta::assert_snapshot!("log_detail_broadcast_80x24", draw(&app));
 }
 
 #[test]

@@ -230,7 +230,7 @@ impl PgStore {
             IN_FLIGHT_SQL,
             &[
                 ("broadcast_scope", &s.per_user("vb")),
-                ("log_scope", &s.core("cl")),
+                ("log_scope", &s.core_filter_only("cl")),
                 ("dialing_scope", &s.core("c")),
             ],
         );

@@ -132,7 +132,7 @@ impl PgStore {
         let sql = fill(
             WINDOW_SQL,
             &[
-                ("log_scope", &s.core("cl")),
+                ("log_scope", &s.core_filter_only("cl")),
                 ("log_filter", &f.log),
                 ("finished", super::live::QUEUE_FINISHED),
                 ("queue_filter", &f.queue),

@@ -8,6 +8,7 @@ mod catalog;
 mod error;
 mod live;
 mod logs;
+mod readiness;
 mod rows;
 mod scope;
 mod tables;
@@ -305,6 +306,62 @@ impl Store for PgStore {
 
     async fn active_stops(&self, scope: &Scope) -> StoreResult<Vec<StopControl>> {
         self.run(self.query_active_stops(scope)).await
+    }
+    async fn missing_platform_functions(&self) -> StoreResult<crate::PlatformAnswer<Vec<String>>> {
+        self.run(self.query_missing_platform_functions()).await
+    }
+
+    async fn provider_safety_health(
+        &self,
+    ) -> StoreResult<crate::PlatformAnswer<launchdeck_core::readiness::ProviderSafetyHealth>> {
+        self.run(self.query_provider_safety_health()).await
+    }
+
+    async fn reconciliation_health(
+        &self,
+    ) -> StoreResult<crate::PlatformAnswer<Option<launchdeck_core::readiness::ReconciliationHealth>>>
+    {
+        self.run(self.query_reconciliation_health()).await
+    }
+
+    async fn contact_release_status(
+        &self,
+        campaign_id: uuid::Uuid,
+        owner_user_id: uuid::Uuid,
+    ) -> StoreResult<crate::PlatformAnswer<launchdeck_core::readiness::ContactRelease>> {
+        self.run(self.query_contact_release_status(campaign_id, owner_user_id))
+            .await
+    }
+
+    async fn broadcast_readiness_stats(
+        &self,
+        scope: &Scope,
+    ) -> StoreResult<
+        std::collections::BTreeMap<uuid::Uuid, launchdeck_core::readiness::BroadcastStats>,
+    > {
+        self.run(self.query_broadcast_readiness_stats(scope)).await
+    }
+
+    async fn budget_settings(
+        &self,
+        scope: &Scope,
+    ) -> StoreResult<Vec<launchdeck_core::readiness::BudgetSetting>> {
+        self.run(self.query_budget_settings(scope)).await
+    }
+
+    async fn retell_max_concurrent(
+        &self,
+        scope: &Scope,
+    ) -> StoreResult<std::collections::BTreeMap<uuid::Uuid, i32>> {
+        self.run(self.query_retell_max_concurrent(scope)).await
+    }
+
+    async fn calendar_access_token(
+        &self,
+        integration_id: uuid::Uuid,
+    ) -> StoreResult<Option<secrecy::SecretString>> {
+        self.run(self.query_calendar_access_token(integration_id))
+            .await
     }
 }
 

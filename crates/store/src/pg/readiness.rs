@@ -276,7 +276,10 @@ impl PgStore {
         &self,
         scope: &Scope,
     ) -> Result<Vec<BudgetSetting>, sqlx::Error> {
-        let sql = fill(BUDGET_SQL, &[("scope", &ScopeSql::new(scope).per_user("b"))]);
+        let sql = fill(
+            BUDGET_SQL,
+            &[("scope", &ScopeSql::new(scope).per_user("b"))],
+        );
         let mut tx = self.begin().await?;
         let rows: Vec<BudgetRow> = sqlx::query_as(AssertSqlSafe(sql))
             .persistent(self.persistent())

@@ -1,6 +1,6 @@
-//! Loading a `SeedData` into the SQLite demo database: one
-//! `INSERT … SELECT json_extract(value, …) FROM json_each(?)` per table and column set,
-//! in one transaction.
+//! Loading a `SeedData` into the SQLite demo database: multi-row
+//! `INSERT … VALUES (?, …), (?, …)` statements per table and column set, in one
+//! transaction.
 //!
 //! Values are converted to the demo's storage forms first (see `sql/sqlite/schema.sql`),
 //! using each column's declared type from `pragma_table_info`: timestamps to fixed-width
@@ -13,7 +13,8 @@
 use std::collections::HashMap;
 
 use serde_json::{Map, Value};
-use sqlx::{AssertSqlSafe, Sqlite, SqlitePool, Transaction};
+use sqlx::query_builder::Separated;
+use sqlx::{QueryBuilder, Sqlite, SqlitePool, Transaction};
 use uuid::Uuid;
 
 use super::{SeedData, TableRows, is_identifier};
@@ -21,8 +22,10 @@ use crate::sqlite::RECREATE;
 use crate::sqlite::values::{parse_timestamp, timestamp};
 use crate::{StoreError, StoreResult};
 
-/// Rows per bound JSON document.
-const CHUNK: usize = 5_000;
+/// SQLite's default limit of bound parameters per statement (SQLITE_MAX_VARIABLE_NUMBER).
+const MAX_PARAMETERS: usize = 32_766;
+/// At most this many rows per INSERT statement.
+const MAX_ROWS: usize = 500;
 
 /// Insert every table of `data`, in order, in one transaction.
 pub async fn load(pool: &SqlitePool, data: &SeedData) -> StoreResult<()> {
@@ -31,12 +34,9 @@ pub async fn load(pool: &SqlitePool, data: &SeedData) -> StoreResult<()> {
         let Some(target) = sqlite_table(table.table)? else {
             continue;
         };
-        let t0 = std::time::Instant::now();
         let types = column_types(&mut tx, target).await?;
         let rows = convert_rows(table, target, &types)?;
-        let t1 = t0.elapsed();
         insert_rows(&mut tx, target, &rows).await?;
-        eprintln!("TIMING {target} {} convert {:?} insert {:?}", rows.rows.len(), t1, t0.elapsed() - t1);
     }
     tx.commit().await.map_err(sql_error)
 }
@@ -80,22 +80,22 @@ fn convert_rows(
     types: &HashMap<String, String>,
 ) -> StoreResult<TableRows> {
     let mut converted = TableRows::new(target);
+    converted.rows.reserve(table.rows.len());
     for (index, row) in table.rows.iter().enumerate() {
-        let mut row = row.clone();
-        apply_platform_triggers(target, &mut row).map_err(|e| row_error(table, index, e))?;
-        let mut out = Map::with_capacity(row.len());
+        let mut out = Map::with_capacity(row.len() + 1);
         for (column, value) in row {
-            let Some(kind) = types.get(&column) else {
+            let Some(kind) = types.get(column) else {
                 return Err(StoreError::SchemaDrift(format!(
                     "seed row {index} of {} sets column {column}, which the demo table {target} \
                      lacks",
                     table.table
                 )));
             };
-            let value = to_storage(kind, value)
+            let value = to_storage(kind, value.clone())
                 .map_err(|e| row_error(table, index, format!("column {column}: {e}")))?;
-            out.insert(column, value);
+            out.insert(column.clone(), value);
         }
+        apply_platform_triggers(target, &mut out).map_err(|e| row_error(table, index, e))?;
         converted.rows.push(out);
     }
     Ok(converted)
@@ -118,18 +118,18 @@ async fn insert_rows(
                 )));
             }
         }
-        let list = cols.join(", ");
-        let values = cols
-            .iter()
-            .map(|c| format!("json_extract(value, '$.\"{c}\"')"))
-            .collect::<Vec<_>>()
-            .join(", ");
-        let sql = format!("INSERT INTO {table} ({list}) SELECT {values} FROM json_each($1)");
-        for chunk in batch.chunks(CHUNK) {
-            let json = serde_json::to_string(chunk)
-                .map_err(|e| StoreError::Other(format!("seed rows of {table}: {e}")))?;
-            sqlx::query(AssertSqlSafe(sql.as_str()))
-                .bind(json)
+        let head = format!("INSERT INTO {table} ({}) ", cols.join(", "));
+        let rows_per_statement = (MAX_PARAMETERS / cols.len().max(1)).clamp(1, MAX_ROWS);
+        for chunk in batch.chunks(rows_per_statement) {
+            let mut insert = QueryBuilder::<Sqlite>::new(head.as_str());
+            insert.push_values(chunk, |mut tuple, row| {
+                for c in &cols {
+                    push_value(&mut tuple, row.get(c).unwrap_or(&Value::Null));
+                }
+            });
+            insert
+                .build()
+                .persistent(false)
                 .execute(&mut **tx)
                 .await
                 .map_err(|e| match sql_error(e) {
@@ -141,6 +141,20 @@ async fn insert_rows(
         }
     }
     Ok(())
+}
+
+/// Binds one storage-form value (arrays and objects were turned into JSON text).
+fn push_value(tuple: &mut Separated<'_, Sqlite, &'static str>, value: &Value) {
+    match value {
+        Value::Null => tuple.push_bind(None::<String>),
+        Value::Bool(b) => tuple.push_bind(i64::from(*b)),
+        Value::Number(n) => match n.as_i64() {
+            Some(i) => tuple.push_bind(i),
+            None => tuple.push_bind(n.as_f64()),
+        },
+        Value::String(text) => tuple.push_bind(text.clone()),
+        other => tuple.push_bind(other.to_string()),
+    };
 }
 
 fn sql_error(e: sqlx::Error) -> StoreError {

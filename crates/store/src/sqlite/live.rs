@@ -70,13 +70,14 @@ SELECT vb.id, vb.name, vb.status, q.status AS row_status, count(q.id) AS n
  GROUP BY vb.id, q.status
  ORDER BY vb.name, vb.id, q.status";
 
-// Finished rows of the listed broadcasts changed in the last 15 minutes, through the
-// (broadcast_id, updated_at) index; bucketed by minute in Rust.
+// Finished rows of the active broadcasts (only there do rows finish) changed in the
+// last 15 minutes, through the (broadcast_id, updated_at) index; bucketed by minute
+// in Rust.
 const BROADCAST_FINISHED_SQL: &str = "
 SELECT q.broadcast_id AS parent_id, q.updated_at AS at
   FROM voice_broadcasts vb
   JOIN broadcast_queue q ON q.broadcast_id = vb.id
- WHERE vb.status IN ('draft', 'active', 'paused'){scope}
+ WHERE vb.status = 'active'{scope}
    AND q.updated_at > $3
    AND q.status NOT IN ('pending', 'calling')";
 

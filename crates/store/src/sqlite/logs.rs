@@ -13,8 +13,10 @@ use super::values::{Cols, now_micros, opt_uuid_text, timestamp};
 // Parameters: $1 user, $2 org (scope), $3 horizon start, $4 limit, $5 status,
 // $6 LIKE pattern, $7 campaign, $8 broadcast.
 //
-// call_logs are read newest first down idx_call_logs_created_at; queue rows down
-// idx_broadcast_queue_updated_at. Each half stops after $4 rows, then the two merge.
+// call_logs are read newest first down idx_call_logs_created_at (the tenant filter
+// is written `+col` so SQLite cannot pick the tenant indexes instead); queue rows
+// come from the `active` broadcasts (where rows finish), or from the broadcast the
+// filter names whatever its status. Each half stops after $4 rows, then they merge.
 const WINDOW_SQL: &str = "
 SELECT * FROM (
   SELECT 'call_logs' AS source, cl.id AS id, cl.status AS status, cl.outcome AS outcome,
@@ -50,8 +52,7 @@ SELECT * FROM (
             FROM broadcast_queue q
            WHERE q.status NOT IN ('pending', 'calling') AND q.updated_at >= $3) q
       ON q.broadcast_id = vb.id
-   WHERE (vb.status IN ('draft', 'active', 'paused') OR vb.updated_at >= $3)
-         {broadcast_scope}{queue_filter}{broadcast_filter}
+   WHERE {broadcast_choice}{broadcast_scope}{queue_filter}{broadcast_filter}
    ORDER BY q.updated_at DESC, q.id DESC
    LIMIT $4)
 ORDER BY sort_at DESC, id DESC
@@ -62,12 +63,14 @@ struct FilterSql {
     log: String,
     queue: String,
     broadcast: String,
+    broadcast_choice: &'static str,
 }
 
 fn filter_sql(filter: &LogFilter) -> FilterSql {
     let mut log = String::new();
     let mut queue = String::new();
     let mut broadcast = String::new();
+    let mut broadcast_choice = "vb.status = 'active'";
     if filter.status.is_some() {
         log.push_str(" AND cl.status = $5");
         queue.push_str(" AND q.status = $5");
@@ -92,12 +95,13 @@ fn filter_sql(filter: &LogFilter) -> FilterSql {
     }
     if filter.broadcast_id.is_some() {
         log.push_str(" AND 0");
-        broadcast.push_str(" AND vb.id = $8");
+        broadcast_choice = "vb.id = $8";
     }
     FilterSql {
         log,
         queue,
         broadcast,
+        broadcast_choice,
     }
 }
 
@@ -162,9 +166,10 @@ impl SqliteStore {
         let sql = fill(
             WINDOW_SQL,
             &[
-                ("log_scope", &s.core("cl")),
+                ("log_scope", &s.core_filter_only("cl")),
                 ("log_filter", &f.log),
                 ("queue_filter", &f.queue),
+                ("broadcast_choice", f.broadcast_choice),
                 ("broadcast_scope", &s.per_user("vb")),
                 ("broadcast_filter", &f.broadcast),
             ],

@@ -9,10 +9,12 @@ mod catalog;
 mod error;
 mod live;
 mod logs;
+mod readiness;
 mod scope;
 mod tables;
 pub mod values;
 
+use std::collections::BTreeMap;
 use std::future::Future;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -23,12 +25,17 @@ use launchdeck_core::domain::{
     Campaign, CampaignProgress, InFlightSnapshot, LogFilter, PhoneNumber, RetellAgentRow, Scope,
     SipTrunk, StopControl,
 };
+use launchdeck_core::readiness::{
+    BroadcastStats, BudgetSetting, ContactRelease, ProviderSafetyHealth, ReconciliationHealth,
+};
+use secrecy::SecretString;
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
 use sqlx::{Sqlite, Transaction};
+use uuid::Uuid;
 
-use crate::{DbInfo, Store, StoreError, StoreResult};
+use crate::{DbInfo, PlatformAnswer, Store, StoreError, StoreResult};
 use error::QueryError;
 pub(crate) use error::{RECREATE, map_error};
 
@@ -267,5 +274,52 @@ impl Store for SqliteStore {
 
     async fn active_stops(&self, scope: &Scope) -> StoreResult<Vec<StopControl>> {
         self.run(self.query_active_stops(scope)).await
+    }
+
+    // Readiness facts: the platform's functions do not exist here (Decision 7).
+
+    async fn missing_platform_functions(&self) -> StoreResult<PlatformAnswer<Vec<String>>> {
+        Ok(readiness::missing_platform_functions())
+    }
+
+    async fn provider_safety_health(&self) -> StoreResult<PlatformAnswer<ProviderSafetyHealth>> {
+        Ok(readiness::provider_safety_health())
+    }
+
+    async fn reconciliation_health(
+        &self,
+    ) -> StoreResult<PlatformAnswer<Option<ReconciliationHealth>>> {
+        Ok(readiness::reconciliation_health())
+    }
+
+    async fn contact_release_status(
+        &self,
+        _campaign_id: Uuid,
+        _owner_user_id: Uuid,
+    ) -> StoreResult<PlatformAnswer<ContactRelease>> {
+        Ok(readiness::contact_release_status())
+    }
+
+    async fn broadcast_readiness_stats(
+        &self,
+        scope: &Scope,
+    ) -> StoreResult<BTreeMap<Uuid, BroadcastStats>> {
+        self.run(self.query_broadcast_readiness_stats(scope)).await
+    }
+
+    async fn budget_settings(&self, scope: &Scope) -> StoreResult<Vec<BudgetSetting>> {
+        self.run(self.query_budget_settings(scope)).await
+    }
+
+    async fn retell_max_concurrent(&self, scope: &Scope) -> StoreResult<BTreeMap<Uuid, i32>> {
+        self.run(self.query_retell_max_concurrent(scope)).await
+    }
+
+    async fn calendar_access_token(
+        &self,
+        integration_id: Uuid,
+    ) -> StoreResult<Option<SecretString>> {
+        self.run(self.query_calendar_access_token(integration_id))
+            .await
     }
 }

@@ -1,7 +1,6 @@
-//! The readiness facts the table reads do not cover: per-broadcast queue statistics,
-//! budget pauses, Retell concurrency settings and a calendar's stored access token.
-//! The demo database has none of the platform's functions (product.md Decision 7):
-//! those answers are `NotApplicable`.
+//! The readiness facts beyond the table reads. The platform's safety functions do not
+//! exist in the demo database, so those answers are "not applicable" (product.md
+//! Decision 7); the rest are read as on PostgreSQL.
 
 use std::collections::BTreeMap;
 
@@ -11,7 +10,6 @@ use launchdeck_core::readiness::{
 };
 use secrecy::SecretString;
 use sqlx::AssertSqlSafe;
-use sqlx::sqlite::SqliteRow;
 use uuid::Uuid;
 
 use super::SqliteStore;
@@ -20,124 +18,108 @@ use super::scope::{ScopeSql, fill, scope_params};
 use super::values::{Cols, uuid_text};
 use crate::PlatformAnswer;
 
-/// Why the platform functions are not asked of the demo database.
+/// Why the platform's database functions have no answer here.
 pub(crate) const NO_PLATFORM_FUNCTIONS: &str =
-    "the demo's SQLite database has none of the platform's safety and release functions";
+    "the demo's SQLite database has none of the platform's database functions";
 
-const BROADCAST_IDS_SQL: &str = "
-SELECT vb.id
-  FROM voice_broadcasts vb
+fn not_applicable<T>() -> PlatformAnswer<T> {
+    PlatformAnswer::NotApplicable(NO_PLATFORM_FUNCTIONS.to_string())
+}
+
+pub(crate) fn missing_platform_functions() -> PlatformAnswer<Vec<String>> {
+    not_applicable()
+}
+
+pub(crate) fn provider_safety_health() -> PlatformAnswer<ProviderSafetyHealth> {
+    not_applicable()
+}
+
+pub(crate) fn reconciliation_health() -> PlatformAnswer<Option<ReconciliationHealth>> {
+    not_applicable()
+}
+
+pub(crate) fn contact_release_status() -> PlatformAnswer<ContactRelease> {
+    not_applicable()
+}
+
+const BROADCASTS_SQL: &str = "
+SELECT vb.id FROM voice_broadcasts vb
  WHERE vb.status IN ('draft', 'active', 'paused'){scope}";
 
-const PENDING_SQL: &str = "
-SELECT q.broadcast_id, count(*) AS pending
-  FROM broadcast_queue q
-  JOIN voice_broadcasts vb ON vb.id = q.broadcast_id
- WHERE q.status = 'pending' AND vb.status IN ('draft', 'active', 'paused'){scope}
- GROUP BY q.broadcast_id";
+const PENDING_AND_CALLING_SQL: &str = "
+SELECT q.broadcast_id AS parent_id, q.status,
+       coalesce(q.updated_at, q.created_at) AS since
+  FROM voice_broadcasts vb
+  JOIN broadcast_queue q ON q.broadcast_id = vb.id AND q.status IN ('pending', 'calling')
+ WHERE vb.status IN ('draft', 'active', 'paused'){scope}";
 
-const CALLING_SQL: &str = "
-SELECT q.broadcast_id, coalesce(q.updated_at, q.created_at) AS since
-  FROM broadcast_queue q
-  JOIN voice_broadcasts vb ON vb.id = q.broadcast_id
- WHERE q.status = 'calling' AND coalesce(q.updated_at, q.created_at) IS NOT NULL
-   AND vb.status IN ('draft', 'active', 'paused'){scope}";
-
-// The newest 50 finished rows (neither pending nor calling) of each broadcast.
+// Newest first down the (broadcast_id, updated_at) index; NULL updated_at sorts last.
 const RECENT_FINISHED_SQL: &str = "
-SELECT broadcast_id, status
-  FROM (SELECT q.broadcast_id, q.status,
-               row_number() OVER (PARTITION BY q.broadcast_id
-                                  ORDER BY q.updated_at DESC, q.id) AS newest
-          FROM broadcast_queue q
-          JOIN voice_broadcasts vb ON vb.id = q.broadcast_id
-         WHERE q.status NOT IN ('pending', 'calling')
-           AND vb.status IN ('draft', 'active', 'paused'){scope})
- WHERE newest <= 50
- ORDER BY broadcast_id, newest";
+SELECT q.status FROM broadcast_queue q
+ WHERE q.broadcast_id = $1 AND q.status NOT IN ('pending', 'calling')
+ ORDER BY q.updated_at DESC, q.id
+ LIMIT 50";
 
+// PostgreSQL sorts NULL campaign ids (user-wide settings) last.
 const BUDGET_SQL: &str = "
 SELECT b.user_id, b.campaign_id, b.is_paused, b.paused_at, b.pause_reason
   FROM budget_settings b
  WHERE 1{scope}
- ORDER BY b.user_id, b.campaign_id";
+ ORDER BY b.user_id, b.campaign_id IS NULL, b.campaign_id";
 
 const MAX_CONCURRENT_SQL: &str = "
 SELECT s.user_id, s.retell_max_concurrent
   FROM system_settings s
  WHERE s.retell_max_concurrent IS NOT NULL{scope}";
 
-const ACCESS_TOKEN_SQL: &str = "
-SELECT access_token_encrypted FROM calendar_integrations WHERE id = $1";
-
-fn budget(row: &SqliteRow) -> Result<BudgetSetting, QueryError> {
-    let c = Cols::new(row, "budget_settings");
-    Ok(BudgetSetting {
-        user_id: c.uuid("user_id")?,
-        campaign_id: c.opt_uuid("campaign_id")?,
-        is_paused: c.bool_or("is_paused", false)?,
-        paused_at: c.opt_timestamp("paused_at")?,
-        pause_reason: c.opt_text("pause_reason")?,
-    })
-}
+const ACCESS_TOKEN_SQL: &str =
+    "SELECT access_token_encrypted FROM calendar_integrations WHERE id = $1";
 
 impl SqliteStore {
-    /// Runs the scoped statements in one read transaction.
-    async fn scoped_reads(
-        &self,
-        scope: &Scope,
-        templates: &[(&str, String)],
-    ) -> Result<Vec<Vec<SqliteRow>>, QueryError> {
-        let (user, org) = scope_params(scope);
-        let mut tx = self.begin().await?;
-        let mut results = Vec::with_capacity(templates.len());
-        for (template, scope_sql) in templates {
-            let sql = fill(template, &[("scope", scope_sql)]);
-            let rows = sqlx::query(AssertSqlSafe(sql))
-                .bind(user.clone())
-                .bind(org.clone())
-                .fetch_all(&mut *tx)
-                .await?;
-            results.push(rows);
-        }
-        tx.commit().await?;
-        Ok(results)
-    }
-
     pub(super) async fn query_broadcast_readiness_stats(
         &self,
         scope: &Scope,
     ) -> Result<BTreeMap<Uuid, BroadcastStats>, QueryError> {
-        let s = ScopeSql::new(scope).per_user("vb");
-        let statements = [
-            (BROADCAST_IDS_SQL, s.clone()),
-            (PENDING_SQL, s.clone()),
-            (CALLING_SQL, s.clone()),
-            (RECENT_FINISHED_SQL, s),
-        ];
-        let results = self.scoped_reads(scope, &statements).await?;
+        let scope_sql = ScopeSql::new(scope).per_user("vb");
+        let (user, org) = scope_params(scope);
+        let with_scope = |template: &str| fill(template, &[("scope", &scope_sql)]);
+
+        let mut tx = self.begin().await?;
+        let heads = sqlx::query(AssertSqlSafe(with_scope(BROADCASTS_SQL)))
+            .bind(&user)
+            .bind(&org)
+            .fetch_all(&mut *tx)
+            .await?;
         let mut stats = BTreeMap::new();
-        for row in &results[0] {
-            stats.insert(Cols::new(row, "voice_broadcasts").uuid("id")?, BroadcastStats::default());
+        for row in &heads {
+            stats.insert(
+                Cols::new(row, "voice_broadcasts").uuid("id")?,
+                BroadcastStats::default(),
+            );
         }
-        for row in &results[1] {
+        let queue = sqlx::query(AssertSqlSafe(with_scope(PENDING_AND_CALLING_SQL)))
+            .bind(&user)
+            .bind(&org)
+            .fetch_all(&mut *tx)
+            .await?;
+        for row in &queue {
             let c = Cols::new(row, "broadcast_queue");
-            if let Some(entry) = stats.get_mut(&c.uuid("broadcast_id")?) {
-                entry.pending = c.i64("pending")?;
+            let Some(entry) = stats.get_mut(&c.uuid("parent_id")?) else {
+                continue;
+            };
+            if c.text("status")? == "pending" {
+                entry.pending += 1;
+            } else if let Some(since) = c.opt_timestamp("since")? {
+                entry.calling_updated_at.push(since);
             }
         }
-        for row in &results[2] {
-            let c = Cols::new(row, "broadcast_queue");
-            if let Some(entry) = stats.get_mut(&c.uuid("broadcast_id")?) {
-                entry.calling_updated_at.push(c.timestamp("since")?);
-            }
+        for (id, entry) in stats.iter_mut() {
+            entry.recent_finished = sqlx::query_scalar(RECENT_FINISHED_SQL)
+                .bind(uuid_text(*id))
+                .fetch_all(&mut *tx)
+                .await?;
         }
-        for row in &results[3] {
-            let c = Cols::new(row, "broadcast_queue");
-            if let Some(entry) = stats.get_mut(&c.uuid("broadcast_id")?) {
-                entry.recent_finished.push(c.text("status")?);
-            }
-        }
+        tx.commit().await?;
         Ok(stats)
     }
 
@@ -145,55 +127,71 @@ impl SqliteStore {
         &self,
         scope: &Scope,
     ) -> Result<Vec<BudgetSetting>, QueryError> {
-        let s = ScopeSql::new(scope).per_user("b");
-        let results = self.scoped_reads(scope, &[(BUDGET_SQL, s)]).await?;
-        results[0].iter().map(budget).collect()
+        let sql = fill(
+            BUDGET_SQL,
+            &[("scope", &ScopeSql::new(scope).per_user("b"))],
+        );
+        let (user, org) = scope_params(scope);
+        let mut tx = self.begin().await?;
+        let rows = sqlx::query(AssertSqlSafe(sql))
+            .bind(user)
+            .bind(org)
+            .fetch_all(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        rows.iter()
+            .map(|row| {
+                let c = Cols::new(row, "budget_settings");
+                Ok(BudgetSetting {
+                    user_id: c.uuid("user_id")?,
+                    campaign_id: c.opt_uuid("campaign_id")?,
+                    is_paused: c.bool_or("is_paused", false)?,
+                    paused_at: c.opt_timestamp("paused_at")?,
+                    pause_reason: c.opt_text("pause_reason")?,
+                })
+            })
+            .collect()
     }
 
     pub(super) async fn query_retell_max_concurrent(
         &self,
         scope: &Scope,
     ) -> Result<BTreeMap<Uuid, i32>, QueryError> {
-        let s = ScopeSql::new(scope).per_user("s");
-        let results = self.scoped_reads(scope, &[(MAX_CONCURRENT_SQL, s)]).await?;
-        let mut settings = BTreeMap::new();
-        for row in &results[0] {
+        let sql = fill(
+            MAX_CONCURRENT_SQL,
+            &[("scope", &ScopeSql::new(scope).per_user("s"))],
+        );
+        let (user, org) = scope_params(scope);
+        let mut tx = self.begin().await?;
+        let rows = sqlx::query(AssertSqlSafe(sql))
+            .bind(user)
+            .bind(org)
+            .fetch_all(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        let mut out = BTreeMap::new();
+        for row in &rows {
             let c = Cols::new(row, "system_settings");
-            if let Some(value) = c.opt_i32("retell_max_concurrent")? {
-                settings.insert(c.uuid("user_id")?, value);
+            if let Some(limit) = c.opt_i32("retell_max_concurrent")? {
+                out.insert(c.uuid("user_id")?, limit);
             }
         }
-        Ok(settings)
+        Ok(out)
     }
 
     pub(super) async fn query_calendar_access_token(
         &self,
         integration_id: Uuid,
     ) -> Result<Option<SecretString>, QueryError> {
+        let mut tx = self.begin().await?;
         let stored: Option<Option<String>> = sqlx::query_scalar(ACCESS_TOKEN_SQL)
             .bind(uuid_text(integration_id))
-            .fetch_optional(&self.pool)
+            .fetch_optional(&mut *tx)
             .await?;
+        tx.commit().await?;
         Ok(stored
             .flatten()
             .filter(|token| !token.trim().is_empty())
             .map(SecretString::from))
     }
-}
-
-/// The answers the demo database cannot give.
-pub(super) fn missing_platform_functions() -> PlatformAnswer<Vec<String>> {
-    PlatformAnswer::NotApplicable(NO_PLATFORM_FUNCTIONS.to_string())
-}
-
-pub(super) fn provider_safety_health() -> PlatformAnswer<ProviderSafetyHealth> {
-    PlatformAnswer::NotApplicable(NO_PLATFORM_FUNCTIONS.to_string())
-}
-
-pub(super) fn reconciliation_health() -> PlatformAnswer<Option<ReconciliationHealth>> {
-    PlatformAnswer::NotApplicable(NO_PLATFORM_FUNCTIONS.to_string())
-}
-
-pub(super) fn contact_release_status() -> PlatformAnswer<ContactRelease> {
-    PlatformAnswer::NotApplicable(NO_PLATFORM_FUNCTIONS.to_string())
 }

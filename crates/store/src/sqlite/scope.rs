@@ -35,6 +35,19 @@ impl ScopeSql {
         sql
     }
 
+    /// Like [`ScopeSql::core`], with `+col` so SQLite cannot drive the scan with the
+    /// tenant indexes (on call_logs the `created_at` window is the small set).
+    pub(crate) fn core_filter_only(&self, alias: &str) -> String {
+        let mut sql = String::new();
+        if self.by_user {
+            sql.push_str(&format!(" AND +{alias}.user_id = $1"));
+        }
+        if self.by_org {
+            sql.push_str(&format!(" AND +{alias}.organization_id = $2"));
+        }
+        sql
+    }
+
     /// Per-user tables: the organization is the set of its members.
     pub(crate) fn per_user(&self, alias: &str) -> String {
         let mut sql = String::new();

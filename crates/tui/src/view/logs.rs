@@ -131,10 +131,18 @@ fn render_table(frame: &mut Frame, area: Rect, app: &App, entries: &[&CallLogEnt
     frame.render_widget(table, area);
 }
 
+/// The time the log is ordered by: a call's creation, a queue row's last change.
+fn listed_at(e: &CallLogEntry) -> DateTime<Utc> {
+    match e.source {
+        CallSource::BroadcastQueue => e.updated_at,
+        CallSource::CallLogs | CallSource::DialingQueues => e.created_at,
+    }
+}
+
 fn log_row(app: &App, e: &CallLogEntry, wide: bool) -> Row<'static> {
     let s = &app.symbols;
     let mut cells = vec![Cell::from(format::clock_time(
-        e.created_at,
+        listed_at(e),
         app.options.timezone,
     ))];
     if wide {
@@ -259,6 +267,11 @@ fn detail_lines(app: &App, e: &CallLogEntry, width: usize) -> Vec<Line<'static>>
         ("provider", provider),
         ("agent", e.agent_id.clone().unwrap_or_else(none)),
     ];
+    if e.source == CallSource::BroadcastQueue {
+        // Queue rows keep no answer/end times: their last change is when they finished.
+        let finished = timeline_point(Some(e.updated_at), e.created_at, zone);
+        fields.insert(7, ("finished", finished));
+    }
     if e.reconciliation_required {
         let hold = format!(
             "{} provider reconciliation required (never redialled)",

@@ -302,7 +302,9 @@ fn alert_line(app: &App, alert: &Alert) -> Line<'static> {
         _ => (s.unknown, t.warn),
     };
     let text = match &alert.title {
-        Some(title) if !title.is_empty() => format!("{title}: {}", alert.message),
+        Some(title) if !title.is_empty() && !alert.message.starts_with(title.as_str()) => {
+            format!("{title}: {}", alert.message)
+        }
         _ => alert.message.clone(),
     };
     Line::from(vec![

@@ -367,15 +367,35 @@ fn answered(mut e: CallLogEntry, ring: i64, talk: i32, cost: f64) -> CallLogEntr
     e.outcome = Some("answered".to_string());
     e.answered_at = Some(e.created_at + chrono::Duration::seconds(ring));
     e.ended_at = Some(e.created_at + chrono::Duration::seconds(ring + i64::from(talk)));
+    // call_logs are listed by creation, queue rows by their last change
+    if e.source == CallSource::BroadcastQueue {
+        e.updated_at = e.ended_at.unwrap_or(e.created_at);
+        e.answered_at = None;
+        e.ended_at = None;
+    } else {
+        e.updated_at = e.ended_at.unwrap_or(e.created_at);
+    }
     e.duration_seconds = Some(talk);
     e.cost = Some(cost);
     e
 }
 
-/// The call log, newest first.
+/// The call log, newest first as the store lists it: calls by creation, queue rows by
+/// their last change.
 pub fn log_entries() -> Vec<CallLogEntry> {
+    let mut entries = unordered_log_entries();
+    entries.sort_by_key(|e| {
+        std::cmp::Reverse(match e.source {
+            CallSource::BroadcastQueue => e.updated_at,
+            _ => e.created_at,
+        })
+    });
+    entries
+}
+
+fn unordered_log_entries() -> Vec<CallLogEntry> {
     use CallSource::*;
-    let mut booked = answered(log(100, CallLogs, "completed", 40), 6, 148, 0.21);
+    let mut booked = answered(log(100, CallLogs, "completed", 70), 6, 48, 0.07);
     booked.call_summary = Some(
         "Homeowner interested in a rooftop estimate; booked a site visit for Thursday 10:00 and asked for a text confirmation."
             .to_string(),

@@ -1,0 +1,226 @@
+//! Everything the rules read from the platform's database, in two rounds of
+//! concurrent queries: the connection facts first (a failure there means the database
+//! is unreachable and nothing else is asked), then the tables and functions.
+
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use launchdeck_core::domain::{Campaign, Scope};
+use launchdeck_core::readiness::{ContactRelease, DatabaseFacts, Focus, Observed};
+use launchdeck_store::{PlatformAnswer, Store, StoreResult};
+use uuid::Uuid;
+
+use super::lane::{Failure, bounded};
+
+/// Unacknowledged alerts read for the Broadcasts area (newest first).
+const ALERT_LIMIT: u32 = 500;
+
+/// The database part of a snapshot and the database's clock.
+pub(crate) struct DatabaseAnswer {
+    pub facts: Observed<DatabaseFacts>,
+    pub now: Option<DateTime<Utc>>,
+}
+
+/// Reads one thing with the time limit; the failure names what was read.
+async fn read<T>(
+    limit: Duration,
+    what: &str,
+    query: impl Future<Output = StoreResult<T>>,
+) -> Result<T, Failure> {
+    bounded(limit, async {
+        query
+            .await
+            .map_err(|e| Failure::from_store(&e).reading(what))
+    })
+    .await
+}
+
+fn platform<T>(answer: Result<PlatformAnswer<T>, Failure>) -> Observed<T> {
+    match answer {
+        Ok(PlatformAnswer::Answer(value)) => Observed::Ok(value),
+        Ok(PlatformAnswer::NotApplicable(why)) => Observed::NotApplicable(why),
+        Err(failure) => failure.observed(),
+    }
+}
+
+pub(crate) async fn gather(
+    store: Arc<dyn Store>,
+    scope: Scope,
+    focus: Focus,
+    limit: Duration,
+) -> DatabaseAnswer {
+    let info = match read(limit, "the connection facts", store.db_info()).await {
+        Ok(info) => info,
+        Err(failure) => {
+            return DatabaseAnswer {
+                facts: failure.observed(),
+                now: None,
+            };
+        }
+    };
+    let mut facts = DatabaseFacts {
+        round_trip: info.round_trip,
+        backend: info.backend.to_string(),
+        transaction_pooler: info.transaction_pooler,
+        ..DatabaseFacts::default()
+    };
+    let result = match read_tables(store.as_ref(), &scope, limit, &mut facts).await {
+        Ok(()) => {
+            read_functions(store.as_ref(), focus, limit, &mut facts).await;
+            Observed::Ok(facts)
+        }
+        Err(failure) => failure.observed(),
+    };
+    DatabaseAnswer {
+        facts: result,
+        now: Some(info.db_now),
+    }
+}
+
+/// The tables every area needs; one failed read fails the database part.
+async fn read_tables(
+    store: &dyn Store,
+    scope: &Scope,
+    limit: Duration,
+    facts: &mut DatabaseFacts,
+) -> Result<(), Failure> {
+    let (schema, functions) = tokio::join!(
+        read(limit, "the schema", store.missing_schema()),
+        read(limit, "the functions", store.missing_platform_functions()),
+    );
+    facts.missing_schema = super::lane::observe(schema);
+    facts.missing_functions = platform(functions);
+    let (numbers, trunks, agents, broadcasts, stats, campaigns) = tokio::join!(
+        read(limit, "phone_numbers", store.phone_numbers(scope)),
+        read(limit, "sip_trunk_configs", store.sip_trunks(scope)),
+        read(limit, "retell_agents", store.retell_agents(scope)),
+        read(limit, "voice_broadcasts", store.broadcasts(scope)),
+        read(
+            limit,
+            "broadcast_queue",
+            store.broadcast_readiness_stats(scope)
+        ),
+        read(limit, "campaigns", store.campaigns(scope)),
+    );
+    facts.phone_numbers = numbers?;
+    facts.sip_trunks = trunks?;
+    facts.retell_agents = agents?;
+    facts.broadcasts = broadcasts?;
+    facts.broadcast_stats = stats?;
+    facts.campaigns = campaigns?;
+    let (budgets, max_concurrent, integrations, availability, stops, alerts) = tokio::join!(
+        read(limit, "budget_settings", store.budget_settings(scope)),
+        read(limit, "system_settings", store.retell_max_concurrent(scope)),
+        read(
+            limit,
+            "calendar_integrations",
+            store.calendar_integrations(scope)
+        ),
+        read(
+            limit,
+            "calendar_availability",
+            store.calendar_availability(scope)
+        ),
+        read(limit, "contact_stop_controls", store.active_stops(scope)),
+        read(
+            limit,
+            "system_alerts",
+            store.unacknowledged_alerts(scope, ALERT_LIMIT)
+        ),
+    );
+    facts.budget_settings = budgets?;
+    facts.retell_max_concurrent = max_concurrent?;
+    facts.calendar_integrations = integrations?;
+    facts.calendar_availability = availability?;
+    facts.stops = stops?;
+    facts.unacknowledged_alerts = alerts?;
+    Ok(())
+}
+
+/// The platform's health and release functions; each failure stays with its check.
+async fn read_functions(
+    store: &dyn Store,
+    focus: Focus,
+    limit: Duration,
+    facts: &mut DatabaseFacts,
+) {
+    let exists = |name: &str| match &facts.missing_functions {
+        Observed::Ok(missing) => !missing.iter().any(|m| m == name),
+        _ => true,
+    };
+    let (safety_exists, reconciliation_exists, release_exists) = (
+        exists("provider_safety_health_check"),
+        exists("retell_reconciliation_health_check"),
+        exists("get_campaign_contact_release_status"),
+    );
+    let (safety, reconciliation) = tokio::join!(
+        async {
+            if !safety_exists {
+                return not_called("provider_safety_health_check");
+            }
+            platform(
+                read(
+                    limit,
+                    "provider_safety_health_check()",
+                    store.provider_safety_health(),
+                )
+                .await,
+            )
+        },
+        async {
+            if !reconciliation_exists {
+                return not_called("retell_reconciliation_health_check");
+            }
+            platform(
+                read(
+                    limit,
+                    "retell_reconciliation_health_check()",
+                    store.reconciliation_health(),
+                )
+                .await,
+            )
+        },
+    );
+    facts.provider_safety_health = safety;
+    facts.reconciliation_health = reconciliation;
+    if release_exists {
+        facts.contact_releases = contact_releases(store, focus, limit, &facts.campaigns).await;
+    }
+}
+
+fn not_called<T>(function: &str) -> Observed<T> {
+    Observed::NotApplicable(format!("{function}() does not exist in this database"))
+}
+
+/// `get_campaign_contact_release_status` for each campaign the Campaigns area checks,
+/// as that campaign's owner.
+async fn contact_releases(
+    store: &dyn Store,
+    focus: Focus,
+    limit: Duration,
+    campaigns: &[Campaign],
+) -> BTreeMap<Uuid, Observed<ContactRelease>> {
+    let mut releases = BTreeMap::new();
+    for campaign in campaigns.iter().filter(|c| in_focus(c, focus)) {
+        let status = read(
+            limit,
+            "get_campaign_contact_release_status()",
+            store.contact_release_status(campaign.id, campaign.user_id),
+        )
+        .await;
+        releases.insert(campaign.id, platform(status));
+    }
+    releases
+}
+
+/// The campaigns the Campaigns area checks: drafts and active ones, or the focused one.
+fn in_focus(campaign: &Campaign, focus: Focus) -> bool {
+    match focus {
+        Focus::All => matches!(campaign.status.as_str(), "draft" | "active"),
+        Focus::Campaign(id) => campaign.id == id,
+        Focus::Broadcast(_) => false,
+    }
+}

@@ -1,0 +1,68 @@
+//! `launchdeck` with no subcommand: the live console against the configured database.
+
+use launchdeck_core::config::LoadedConfig;
+use launchdeck_core::stuck::StuckThresholds;
+use launchdeck_tui::{KeySpec, PollIntervals, TuiOptions};
+
+use super::connect::{open_store_lazy, runtime, scope};
+use super::exit::Exit;
+use super::{Context, logging, report_error};
+
+pub fn run(ctx: &Context) -> Exit {
+    let loaded = match ctx.load_config() {
+        Ok(loaded) => loaded,
+        Err(e) => return report_error(e),
+    };
+    let _log_guard = match logging::init_logging(&loaded, &ctx.global, &ctx.env) {
+        Ok(guard) => guard,
+        Err(e) => return report_error(e),
+    };
+    let options = tui_options(&loaded, ctx);
+    let rt = match runtime() {
+        Ok(rt) => rt,
+        Err(e) => return report_error(format!("cannot start the async runtime: {e}")),
+    };
+    let result = rt.block_on(async {
+        let store = open_store_lazy(&loaded).map_err(|e| e.to_string())?;
+        launchdeck_tui::run(store, options)
+            .await
+            .map_err(|e| e.to_string())
+    });
+    match result {
+        Ok(()) => Exit::Done,
+        Err(e) => report_error(e),
+    }
+}
+
+/// The TUI's options from the configuration and the command line; the demo uses it too.
+pub fn tui_options(loaded: &LoadedConfig, ctx: &Context) -> TuiOptions {
+    let config = &loaded.config;
+    let key_overrides = config
+        .keys
+        .iter()
+        .flat_map(|(action, keys)| {
+            keys.iter().filter_map(move |key| {
+                KeySpec::parse(&key.to_string())
+                    .ok()
+                    .map(|spec| (action.name().to_string(), spec))
+            })
+        })
+        .collect();
+    TuiOptions {
+        environment_name: config.ui.environment_name.clone(),
+        read_only: config.ui.read_only || ctx.global.read_only,
+        scope: scope(config),
+        log_window: config.ui.log_window,
+        poll: PollIntervals {
+            live: config.poll.live_interval,
+            logs: config.poll.logs_interval,
+            progress: config.poll.live_interval,
+            alerts: config.poll.logs_interval,
+        },
+        thresholds: StuckThresholds::from(&config.thresholds),
+        timezone: config.ui.timezone,
+        no_color: ctx.global.no_color || ctx.env.get("NO_COLOR").is_some_and(|v| !v.is_empty()),
+        ascii: !ctx.painter.unicode,
+        key_overrides,
+    }
+}

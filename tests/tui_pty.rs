@@ -1,0 +1,100 @@
+//! The live console, the real binary in a real pty, against a real PostgreSQL loaded
+//! with the first-campaign data set; the connection runs through a TCP proxy so the
+//! test can take the database away and bring it back.
+
+mod common;
+
+use chrono::Utc;
+use common::pty::PtyApp;
+use launchdeck_store::seed::{first_campaign, pg};
+use launchdeck_testkit::{TcpProxy, TestDb};
+
+/// The number after "Calls in flight " on the Calls screen.
+fn in_flight_count(screen: &str) -> Option<u64> {
+    let rest = screen.split("Calls in flight ").nth(1)?;
+    rest.split_whitespace().next()?.parse().ok()
+}
+
+#[test]
+fn live_console_against_postgres() {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let (db, facts, proxy) = rt.block_on(async {
+        let db = TestDb::create().await;
+        let (data, facts) = first_campaign::generate(Utc::now(), first_campaign::DEFAULT_SEED);
+        pg::load(db.pool(), &data).await.expect("seed");
+        let proxy = TcpProxy::start(db.server_addr()).await;
+        (db, facts, proxy)
+    });
+    let url = db.url_via(&proxy);
+    let data_dir = tempfile::tempdir().unwrap();
+    let mut app = PtyApp::spawn(
+        &[],
+        &[
+            ("LAUNCHDECK_DATABASE_URL", url.as_str()),
+            ("LAUNCHDECK_DATA_DIR", data_dir.path().to_str().unwrap()),
+            ("HOME", data_dir.path().to_str().unwrap()),
+        ],
+        120,
+        40,
+    );
+
+    // First frame: the Overview with the seeded broadcast and the stuck calls.
+    // (long names are cut to fit their column)
+    let name_start: String = facts.broadcast_a.name.chars().take(20).collect();
+    app.wait_for_text(&name_start);
+    app.wait_for("stuck counts", |s| s.contains("stuck"));
+
+    // Calls: stuck rows are marked; numbers masked.
+    app.send("3");
+    let calls = app.wait_for("the Calls table", |s| {
+        in_flight_count(s).is_some() && s.contains('✗')
+    });
+    let before = in_flight_count(&calls).unwrap();
+    assert!(calls.contains("••••"), "numbers masked:\n{calls}");
+
+    // A row that changes in the database shows up on screen.
+    rt.block_on(async {
+        sqlx::query(
+            "UPDATE broadcast_queue SET status = 'calling', attempts = attempts + 1 \
+             WHERE id = (SELECT id FROM broadcast_queue WHERE broadcast_id = $1 \
+                         AND status = 'pending' ORDER BY id LIMIT 1)",
+        )
+        .bind(facts.broadcast_a.id)
+        .execute(db.pool())
+        .await
+        .expect("update a row");
+    });
+    app.wait_for("the new call in flight", |s| {
+        in_flight_count(s) == Some(before + 1)
+    });
+
+    // Navigation keys move the selection without leaving the screen.
+    app.send("jjjG");
+    app.send("g");
+    app.wait_for_text("Calls in flight");
+
+    // Logs: filter and detail.
+    app.send("4");
+    app.wait_for_text("Call log");
+    app.send("/failed");
+    app.wait_for_text("filter: failed");
+    app.send("\r");
+    app.send("\r");
+    app.wait_for_text("created");
+    app.send("\u{1b}");
+
+    // The database goes away: the header says so and the data stays.
+    rt.block_on(proxy.cut());
+    app.wait_for_text("unreachable since");
+    proxy.restore();
+    app.wait_for_text("DB ok");
+
+    app.send("q");
+    assert_eq!(app.wait_exit(), Some(0));
+    app.assert_terminal_restored();
+    rt.block_on(db.drop_db());
+}
