@@ -9,6 +9,7 @@ mod check;
 mod completions;
 mod config_cmd;
 mod connect;
+mod demo;
 mod exit;
 mod logging;
 mod output;
@@ -114,6 +115,8 @@ pub enum Command {
     Check(check::CheckArgs),
     /// Validate and locate the configuration
     Config(config_cmd::ConfigArgs),
+    /// The live console against a simulated platform: nothing to configure
+    Demo(demo::DemoArgs),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell)
     Completions(completions::CompletionsArgs),
 }
@@ -187,6 +190,7 @@ fn dispatch(command: Option<Command>, ctx: &Context) -> Exit {
         Command::Calls(args) => calls::run(args, ctx),
         Command::Check(args) => check::run(args, ctx),
         Command::Config(args) => config_cmd::run(args, ctx),
+        Command::Demo(args) => demo::run(args, ctx),
         Command::Completions(args) => completions::run(args),
     }
 }

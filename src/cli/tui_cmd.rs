@@ -2,7 +2,8 @@
 
 use launchdeck_core::config::LoadedConfig;
 use launchdeck_core::stuck::StuckThresholds;
-use launchdeck_tui::{KeySpec, PollIntervals, TuiOptions};
+use launchdeck_ops::{GatherOptions, Gatherer};
+use launchdeck_tui::{PollIntervals, TuiOptions};
 
 use super::connect::{open_store_lazy, runtime, scope};
 use super::exit::Exit;
@@ -24,7 +25,8 @@ pub fn run(ctx: &Context) -> Exit {
     };
     let result = rt.block_on(async {
         let store = open_store_lazy(&loaded).map_err(|e| e.to_string())?;
-        launchdeck_tui::run(store, options)
+        let gatherer = Gatherer::from_loaded(&loaded, store.clone(), GatherOptions::default());
+        launchdeck_tui::run(store, gatherer, options)
             .await
             .map_err(|e| e.to_string())
     });
@@ -41,16 +43,14 @@ pub fn tui_options(loaded: &LoadedConfig, ctx: &Context) -> TuiOptions {
         .keys
         .iter()
         .flat_map(|(action, keys)| {
-            keys.iter().filter_map(move |key| {
-                KeySpec::parse(&key.to_string())
-                    .ok()
-                    .map(|spec| (action.name().to_string(), spec))
-            })
+            keys.iter()
+                .map(move |key| (action.name().to_string(), *key))
         })
         .collect();
     TuiOptions {
         environment_name: config.ui.environment_name.clone(),
         read_only: config.ui.read_only || ctx.global.read_only,
+        non_production_endpoints: !config.non_default_endpoints().is_empty(),
         scope: scope(config),
         log_window: config.ui.log_window,
         poll: PollIntervals {
@@ -58,6 +58,7 @@ pub fn tui_options(loaded: &LoadedConfig, ctx: &Context) -> TuiOptions {
             logs: config.poll.logs_interval,
             progress: config.poll.live_interval,
             alerts: config.poll.logs_interval,
+            readiness: config.poll.readiness_interval,
         },
         thresholds: StuckThresholds::from(&config.thresholds),
         timezone: config.ui.timezone,

@@ -1,3 +1,5 @@
 //! launchdeck-sim
 
+pub mod demo;
 pub mod fakes;
+pub mod simulator;

@@ -8,6 +8,7 @@ use std::time::Instant;
 use chrono::{DateTime, Utc};
 use crossterm::event::{Event, KeyCode, KeyEvent};
 use launchdeck_core::domain::{CallLogEntry, LogFilter};
+use launchdeck_core::readiness::Check;
 use ratatui::layout::Rect;
 use tui_input::Input;
 use tui_input::backend::crossterm::EventHandler;
@@ -15,23 +16,31 @@ use tui_input::backend::crossterm::EventHandler;
 use crate::keys::{Action, Keymap, is_ctrl_c};
 use crate::model::{AlertsData, Data, LiveData, LogsData, ProgressData, RowKey};
 use crate::options::TuiOptions;
+use crate::readiness::{AreaResult, Readiness, RowId};
 use crate::view;
 use crate::view::theme::{Symbols, Theme};
 
-/// The screens, in tab order. Readiness (`2`) joins when it exists.
+/// The screens, in tab order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Screen {
     Overview,
+    Readiness,
     Calls,
     Logs,
 }
 
 impl Screen {
-    pub const TAB_ORDER: [Screen; 3] = [Screen::Overview, Screen::Calls, Screen::Logs];
+    pub const TAB_ORDER: [Screen; 4] = [
+        Screen::Overview,
+        Screen::Readiness,
+        Screen::Calls,
+        Screen::Logs,
+    ];
 
     pub fn title(self) -> &'static str {
         match self {
             Screen::Overview => "Overview",
+            Screen::Readiness => "Readiness",
             Screen::Calls => "Calls",
             Screen::Logs => "Logs",
         }
@@ -41,6 +50,7 @@ impl Screen {
     pub fn action(self) -> Action {
         match self {
             Screen::Overview => Action::ScreenOverview,
+            Screen::Readiness => Action::ScreenReadiness,
             Screen::Calls => Action::ScreenCalls,
             Screen::Logs => Action::ScreenLogs,
         }
@@ -149,6 +159,16 @@ pub enum Msg {
         at: DateTime<Utc>,
         error: PollError,
     },
+    /// A readiness run began (at start, on its interval, or after `R`).
+    ReadinessStarted {
+        at: Instant,
+    },
+    /// One area's checks from the run in flight.
+    ReadinessArea(AreaResult),
+    /// The run in flight has delivered every area.
+    ReadinessFinished {
+        at: Instant,
+    },
 }
 
 /// Work `update` asks the runtime to do.
@@ -159,6 +179,8 @@ pub enum Effect {
     PollNow,
     /// The Logs filter changed: query the store with it.
     SetLogFilter(LogFilter),
+    /// Run every readiness check now (`R`; never while a run is in flight).
+    RerunReadiness,
 }
 
 /// A cursor in a list: the selected index, the first visible index and the key of the
@@ -281,6 +303,12 @@ pub struct App {
     pub filter: FilterState,
     /// The call shown in the Logs detail pane.
     pub detail: Option<CallLogEntry>,
+    /// The newest readiness results and the run in flight. Not frozen by `f`: they
+    /// change once a run and the operator asks for them with `R`.
+    pub readiness: Readiness,
+    pub readiness_nav: ListNav<RowId>,
+    /// The check shown in the Readiness detail pane.
+    pub check_detail: Option<Check>,
     pub help_open: bool,
     pub numbers_revealed: bool,
     pub should_quit: bool,
@@ -305,6 +333,9 @@ impl App {
             marks: HashSet::new(),
             filter: FilterState::default(),
             detail: None,
+            readiness: Readiness::default(),
+            readiness_nav: ListNav::default(),
+            check_detail: None,
             help_open: false,
             numbers_revealed: false,
             should_quit: false,
@@ -367,6 +398,19 @@ impl App {
         self.calls_nav.follow(&calls, calls_page);
         self.logs_nav.follow(&logs, logs_page);
         self.overview_nav.follow(&items, overview_page);
+        self.follow_readiness();
+    }
+
+    fn readiness_page(&self) -> usize {
+        view::readiness::page_rows(self.size)
+    }
+
+    /// Keeps the selected check selected when results arrive; lands on a check row.
+    fn follow_readiness(&mut self) {
+        let keys = self.readiness.row_ids();
+        let page = self.readiness_page();
+        self.readiness_nav.follow(&keys, page);
+        settle_on_check(&mut self.readiness_nav, &keys, page, true);
     }
 }
 
@@ -384,6 +428,20 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
             Vec::new()
         }
         Msg::Data(data) => on_data(app, data),
+        Msg::ReadinessStarted { at } => {
+            app.readiness.started(at);
+            Vec::new()
+        }
+        Msg::ReadinessArea(result) => {
+            app.readiness.received(result);
+            refresh_check_detail(app);
+            app.follow_readiness();
+            Vec::new()
+        }
+        Msg::ReadinessFinished { at } => {
+            app.readiness.finished(at);
+            Vec::new()
+        }
         Msg::PollFailed { source, at, error } => {
             let health = &mut app.health[source.index()];
             health.failing_since.get_or_insert(at);
@@ -511,9 +569,13 @@ fn on_action(app: &mut App, action: Action) -> Vec<Effect> {
         Action::Quit => return quit(app),
         Action::Help => app.help_open = true,
         Action::Refresh => return vec![Effect::PollNow],
+        Action::RerunReadiness => return rerun_readiness(app),
         Action::Freeze => toggle_freeze(app),
         Action::RevealNumbers => app.numbers_revealed = !app.numbers_revealed,
-        Action::ScreenOverview | Action::ScreenCalls | Action::ScreenLogs => {
+        Action::ScreenOverview
+        | Action::ScreenReadiness
+        | Action::ScreenCalls
+        | Action::ScreenLogs => {
             let screen = Screen::TAB_ORDER.into_iter().find(|s| s.action() == action);
             switch_screen(app, screen.unwrap_or(app.screen));
         }
@@ -530,6 +592,7 @@ fn on_action(app: &mut App, action: Action) -> Vec<Effect> {
             app.filter.editing = true;
         }
         Action::Detail if app.screen == Screen::Logs => open_detail(app),
+        Action::Detail if app.screen == Screen::Readiness => open_check_detail(app),
         Action::Back => return back(app),
         Action::Filter | Action::Detail => {}
     }
@@ -539,6 +602,16 @@ fn on_action(app: &mut App, action: Action) -> Vec<Effect> {
 fn switch_screen(app: &mut App, screen: Screen) {
     app.screen = screen;
     app.detail = None;
+    app.check_detail = None;
+}
+
+/// `R`: a run already in flight is not started twice.
+fn rerun_readiness(app: &App) -> Vec<Effect> {
+    if app.readiness.running() {
+        Vec::new()
+    } else {
+        vec![Effect::RerunReadiness]
+    }
 }
 
 fn toggle_freeze(app: &mut App) {
@@ -575,6 +648,42 @@ fn move_selection(app: &mut App, action: Action) {
                 .apply(action, &keys, view::logs::page_rows(app.size));
         }
         Screen::Logs => {}
+        Screen::Readiness if app.check_detail.is_none() => {
+            let keys = app.readiness.row_ids();
+            let page = app.readiness_page();
+            app.readiness_nav.apply(action, &keys, page);
+            let forward = matches!(
+                action,
+                Action::MoveDown | Action::PageDown | Action::MoveBottom
+            );
+            settle_on_check(&mut app.readiness_nav, &keys, page, forward);
+        }
+        Screen::Readiness => {}
+    }
+}
+
+/// Moves the selection off an area header onto the nearest check, searching in the
+/// direction of travel first, and keeps that area's header in view when it fits.
+fn settle_on_check(nav: &mut ListNav<RowId>, keys: &[RowId], page: usize, forward: bool) {
+    let is_check = |i: usize| keys.get(i).is_some_and(RowId::is_check);
+    if !is_check(nav.selected) {
+        let after = (nav.selected..keys.len()).find(|&i| is_check(i));
+        let before = (0..nav.selected.min(keys.len()))
+            .rev()
+            .find(|&i| is_check(i));
+        let target = if forward {
+            after.or(before)
+        } else {
+            before.or(after)
+        };
+        match target {
+            Some(index) => nav.select(index, keys, page),
+            None => return,
+        }
+    }
+    let header_above = nav.selected.checked_sub(1).is_some_and(|i| !is_check(i));
+    if header_above && nav.offset == nav.selected && page > 1 {
+        nav.offset -= 1;
     }
 }
 
@@ -590,6 +699,24 @@ fn toggle_mark(app: &mut App) {
     }
 }
 
+fn open_check_detail(app: &mut App) {
+    let keys = app.readiness.row_ids();
+    app.check_detail = match keys.get(app.readiness_nav.selected) {
+        Some(RowId::Check(id)) => app.readiness.find(id).cloned(),
+        _ => None,
+    };
+}
+
+/// Keeps the open check detail showing the newest result of its check.
+fn refresh_check_detail(app: &mut App) {
+    let Some(open) = &app.check_detail else {
+        return;
+    };
+    if let Some(newer) = app.readiness.find(&open.id) {
+        app.check_detail = Some(newer.clone());
+    }
+}
+
 fn open_detail(app: &mut App) {
     app.detail = app
         .shown_logs()
@@ -599,8 +726,9 @@ fn open_detail(app: &mut App) {
 
 /// `esc`: close the innermost thing that is open.
 fn back(app: &mut App) -> Vec<Effect> {
-    if app.detail.is_some() {
+    if app.detail.is_some() || app.check_detail.is_some() {
         app.detail = None;
+        app.check_detail = None;
         return Vec::new();
     }
     if app.screen == Screen::Logs {

@@ -1,8 +1,6 @@
 //! Key bindings: the actions the screens offer, their names in `[keys]` (the same names
 //! as the config's key list), their default keys, and the key strings accepted.
 
-use std::fmt;
-
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use crate::TuiError;
@@ -13,6 +11,7 @@ pub enum Action {
     Quit,
     Help,
     ScreenOverview,
+    ScreenReadiness,
     ScreenCalls,
     ScreenLogs,
     NextScreen,
@@ -26,6 +25,7 @@ pub enum Action {
     Back,
     Detail,
     Refresh,
+    RerunReadiness,
     Mark,
     Freeze,
     RevealNumbers,
@@ -37,7 +37,8 @@ pub enum HelpGroup {
     General,
     Screens,
     Move,
-    CallsAndLogs,
+    /// Keys that act on a screen's rows.
+    Lists,
 }
 
 impl HelpGroup {
@@ -45,7 +46,7 @@ impl HelpGroup {
         HelpGroup::General,
         HelpGroup::Screens,
         HelpGroup::Move,
-        HelpGroup::CallsAndLogs,
+        HelpGroup::Lists,
     ];
 
     pub fn title(self) -> &'static str {
@@ -53,7 +54,7 @@ impl HelpGroup {
             HelpGroup::General => "General",
             HelpGroup::Screens => "Screens",
             HelpGroup::Move => "Move",
-            HelpGroup::CallsAndLogs => "Calls and Logs",
+            HelpGroup::Lists => "Lists",
         }
     }
 }
@@ -84,13 +85,20 @@ const fn def(
     }
 }
 
-use HelpGroup::{CallsAndLogs, General, Move, Screens};
+use HelpGroup::{General, Lists, Move, Screens};
 
 /// Every action of these screens, in help order. `ctrl-c` always quits as well.
 pub const ACTIONS: &[ActionDef] = &[
     def(Action::Quit, "quit", &["q"], "quit", General),
     def(Action::Help, "help", &["?"], "show all keys", General),
     def(Action::Refresh, "refresh", &["r"], "poll now", General),
+    def(
+        Action::RerunReadiness,
+        "rerun_readiness",
+        &["R"],
+        "re-run readiness checks",
+        General,
+    ),
     def(
         Action::Freeze,
         "freeze",
@@ -111,6 +119,13 @@ pub const ACTIONS: &[ActionDef] = &[
         "screen_overview",
         &["1"],
         "Overview screen",
+        Screens,
+    ),
+    def(
+        Action::ScreenReadiness,
+        "screen_readiness",
+        &["2"],
+        "Readiness screen",
         Screens,
     ),
     def(
@@ -163,21 +178,21 @@ pub const ACTIONS: &[ActionDef] = &[
         "mark",
         &["space"],
         "mark the row (Calls)",
-        CallsAndLogs,
+        Lists,
     ),
     def(
         Action::Filter,
         "filter",
         &["/"],
         "filter the log (Logs)",
-        CallsAndLogs,
+        Lists,
     ),
     def(
         Action::Detail,
         "detail",
         &["enter"],
-        "call detail (Logs)",
-        CallsAndLogs,
+        "detail (Readiness, Logs)",
+        Lists,
     ),
 ];
 
@@ -198,98 +213,33 @@ impl Action {
     }
 }
 
-/// A key as written in `[keys]`: a key code, optionally with ctrl.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct KeySpec {
-    pub code: KeyCode,
-    pub ctrl: bool,
-}
+/// A key as written in `[keys]`: the configuration's own type, so the TUI and
+/// `config check` accept exactly the same key strings.
+pub type KeySpec = launchdeck_core::config::KeyBinding;
 
-const NAMED_KEYS: &[(&str, KeyCode)] = &[
-    ("enter", KeyCode::Enter),
-    ("esc", KeyCode::Esc),
-    ("tab", KeyCode::Tab),
-    ("space", KeyCode::Char(' ')),
-    ("up", KeyCode::Up),
-    ("down", KeyCode::Down),
-    ("left", KeyCode::Left),
-    ("right", KeyCode::Right),
-    ("pgup", KeyCode::PageUp),
-    ("pgdn", KeyCode::PageDown),
-    ("home", KeyCode::Home),
-    ("end", KeyCode::End),
-];
-
-impl KeySpec {
-    /// Parses `q`, `G`, `?`, `enter`, `esc`, `tab`, `space`, arrows, `pgup`/`pgdn`,
-    /// `home`/`end` or `ctrl-<letter or digit>`.
-    pub fn parse(text: &str) -> Result<KeySpec, String> {
-        let lower = text.to_ascii_lowercase();
-        if let Some(rest) = lower.strip_prefix("ctrl-") {
-            return match single_char(rest) {
-                Some(c) if c.is_ascii_alphanumeric() => Ok(KeySpec {
-                    code: KeyCode::Char(c),
-                    ctrl: true,
-                }),
-                _ => Err(bad_key(text)),
-            };
-        }
-        if let Some((_, code)) = NAMED_KEYS.iter().find(|(name, _)| *name == lower) {
-            return Ok(KeySpec {
-                code: *code,
-                ctrl: false,
-            });
-        }
-        match single_char(text) {
-            Some(c) if !c.is_control() && !c.is_whitespace() => Ok(KeySpec {
-                code: KeyCode::Char(c),
-                ctrl: false,
-            }),
-            _ => Err(bad_key(text)),
-        }
+/// Whether a key press is `spec`. Shift is part of the character (`G`), so it is
+/// ignored for characters; ctrl must match; alt never does.
+pub fn key_matches(spec: &KeySpec, event: &KeyEvent) -> bool {
+    use launchdeck_core::config::KeyCode as Code;
+    let ctrl = event.modifiers.contains(KeyModifiers::CONTROL);
+    if ctrl != spec.ctrl || event.modifiers.contains(KeyModifiers::ALT) {
+        return false;
     }
-
-    /// Whether a key press is this key. Shift is part of the character (`G`), so it is
-    /// ignored for characters; ctrl must match.
-    pub fn matches(&self, event: &KeyEvent) -> bool {
-        let ctrl = event.modifiers.contains(KeyModifiers::CONTROL);
-        if ctrl != self.ctrl || event.modifiers.contains(KeyModifiers::ALT) {
-            return false;
-        }
-        match (self.code, event.code) {
-            (KeyCode::Char(want), KeyCode::Char(got)) if self.ctrl => {
-                want.eq_ignore_ascii_case(&got)
-            }
-            (want, got) => want == got,
-        }
-    }
-}
-
-fn single_char(text: &str) -> Option<char> {
-    let mut chars = text.chars();
-    let c = chars.next()?;
-    chars.next().is_none().then_some(c)
-}
-
-fn bad_key(text: &str) -> String {
-    format!(
-        "{:?} is not a key: use a single character, enter, esc, tab, space, up, down, left, right, pgup, pgdn, home, end, or ctrl-<letter>",
-        launchdeck_core::redact::sanitize_provider_text(text)
-    )
-}
-
-impl fmt::Display for KeySpec {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.ctrl {
-            write!(f, "ctrl-")?;
-        }
-        if let Some((name, _)) = NAMED_KEYS.iter().find(|(_, code)| *code == self.code) {
-            return write!(f, "{name}");
-        }
-        match self.code {
-            KeyCode::Char(c) => write!(f, "{c}"),
-            other => write!(f, "{other}"),
-        }
+    match (spec.code, event.code) {
+        (Code::Char(want), KeyCode::Char(got)) if spec.ctrl => want.eq_ignore_ascii_case(&got),
+        (Code::Char(want), KeyCode::Char(got)) => want == got,
+        (Code::Enter, KeyCode::Enter)
+        | (Code::Esc, KeyCode::Esc)
+        | (Code::Tab, KeyCode::Tab)
+        | (Code::Up, KeyCode::Up)
+        | (Code::Down, KeyCode::Down)
+        | (Code::Left, KeyCode::Left)
+        | (Code::Right, KeyCode::Right)
+        | (Code::PageUp, KeyCode::PageUp)
+        | (Code::PageDown, KeyCode::PageDown)
+        | (Code::Home, KeyCode::Home)
+        | (Code::End, KeyCode::End) => true,
+        _ => false,
     }
 }
 
@@ -367,7 +317,7 @@ impl Keymap {
     pub fn action_for(&self, event: &KeyEvent) -> Option<Action> {
         self.bindings
             .iter()
-            .find(|(_, keys)| keys.iter().any(|k| k.matches(event)))
+            .find(|(_, keys)| keys.iter().any(|k| key_matches(k, event)))
             .map(|(a, _)| *a)
     }
 

@@ -1,5 +1,6 @@
-//! launchdeck-tui: the live console. Overview, Calls and Logs screens over a `Store`,
-//! polled in the background; keys become actions; frames are drawn only on change.
+//! launchdeck-tui: the live console. Overview, Readiness, Calls and Logs screens over a
+//! `Store` and a readiness `Gatherer`, polled in the background; keys become actions;
+//! frames are drawn only on change.
 //!
 //! Data flows one way: pollers (`poll`) send messages, `app::update` changes the single
 //! `App` state and returns effects, `view::render` draws it, `runtime::run` wires the
@@ -10,12 +11,14 @@ pub mod keys;
 pub mod model;
 pub mod options;
 pub mod poll;
+pub mod readiness;
 pub mod runtime;
 pub mod view;
 
 pub use app::{App, Clock, Effect, Msg, PollData, PollError, Screen, Source, update};
 pub use keys::{Action, KeySpec, Keymap};
 pub use options::{PollIntervals, TuiOptions};
+pub use readiness::AreaResult;
 pub use runtime::run;
 
 /// Why the TUI could not start or had to stop.

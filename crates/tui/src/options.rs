@@ -18,6 +18,8 @@ pub struct PollIntervals {
     pub progress: Duration,
     /// Unacknowledged alerts.
     pub alerts: Duration,
+    /// Every readiness check (`[poll] readiness_interval`); `R` runs them at once.
+    pub readiness: Duration,
 }
 
 impl Default for PollIntervals {
@@ -28,6 +30,7 @@ impl Default for PollIntervals {
             logs: Duration::from_secs(2),
             progress: Duration::from_secs(1),
             alerts: Duration::from_secs(2),
+            readiness: Duration::from_secs(60),
         }
     }
 }
@@ -39,6 +42,9 @@ pub struct TuiOptions {
     pub environment_name: Option<String>,
     /// Shows the READ-ONLY badge (no action key will write).
     pub read_only: bool,
+    /// Some provider base URL is not the production default
+    /// (`Config::non_default_endpoints()`): shows a "non-production endpoints" badge.
+    pub non_production_endpoints: bool,
     /// Tenant scope of every query.
     pub scope: Scope,
     /// How many of the newest call-log rows the Logs screen keeps.
@@ -62,6 +68,7 @@ impl Default for TuiOptions {
         TuiOptions {
             environment_name: None,
             read_only: false,
+            non_production_endpoints: false,
             scope: Scope::default(),
             log_window: 500,
             poll: PollIntervals::default(),

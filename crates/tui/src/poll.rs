@@ -1,15 +1,19 @@
 //! Background pollers: one tokio task per source, each asking the `Store` on its own
 //! interval and sending prepared results to the UI loop. A failing source backs off
-//! exponentially and keeps trying; nothing here ever blocks the UI.
+//! exponentially and keeps trying; nothing here ever blocks the UI. The readiness
+//! checks run on their own task ([`ReadinessPoller`]), area by area.
 
 use std::future::Future;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
 use launchdeck_core::domain::{LogFilter, Scope};
+use launchdeck_core::readiness::Focus;
 use launchdeck_core::redact::sanitize_provider_text;
 use launchdeck_core::stuck::StuckThresholds;
+use launchdeck_ops::{AreaChecks, Gatherer};
 use launchdeck_store::{Store, StoreError};
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
@@ -17,6 +21,7 @@ use tokio::task::JoinHandle;
 use crate::app::{Msg, PollData, PollError, Source};
 use crate::model::{AlertsData, LiveData, LogsData, ProgressData};
 use crate::options::TuiOptions;
+use crate::readiness::AreaResult;
 
 /// A store call that has not answered by then counts as a timeout.
 const QUERY_TIMEOUT: Duration = Duration::from_secs(10);
@@ -260,6 +265,99 @@ async fn fetch_progress(store: Arc<dyn Store>, scope: Scope) -> Result<PollData,
 async fn fetch_alerts(store: Arc<dyn Store>, scope: Scope) -> Result<PollData, StoreError> {
     let alerts = store.unacknowledged_alerts(&scope, ALERT_LIMIT).await?;
     Ok(PollData::Alerts(AlertsData::new(Instant::now(), alerts)))
+}
+
+/// Runs every readiness check at start, every `interval` after a run ends, and at once
+/// on [`ReadinessPoller::run_now`]; each area's checks go to the UI as soon as they
+/// are in. One run at a time. Dropping this cancels the run in flight.
+pub struct ReadinessPoller {
+    task: JoinHandle<()>,
+    wake: watch::Sender<u64>,
+    running: Arc<AtomicBool>,
+}
+
+impl ReadinessPoller {
+    pub fn spawn(gatherer: Gatherer, interval: Duration, tx: mpsc::Sender<Msg>) -> ReadinessPoller {
+        let (wake, wake_rx) = watch::channel(0u64);
+        let running = Arc::new(AtomicBool::new(false));
+        let task = tokio::spawn(readiness_loop(
+            gatherer,
+            interval,
+            wake_rx,
+            running.clone(),
+            tx,
+        ));
+        ReadinessPoller {
+            task,
+            wake,
+            running,
+        }
+    }
+
+    /// Starts a run now, unless one is in flight (then that run's results are the
+    /// answer). True when a run was asked for.
+    pub fn run_now(&self) -> bool {
+        if self.is_running() {
+            return false;
+        }
+        self.wake.send_modify(|n| *n = n.wrapping_add(1));
+        true
+    }
+
+    pub fn is_running(&self) -> bool {
+        self.running.load(Ordering::SeqCst)
+    }
+}
+
+impl Drop for ReadinessPoller {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+async fn readiness_loop(
+    gatherer: Gatherer,
+    interval: Duration,
+    mut wake: watch::Receiver<u64>,
+    running: Arc<AtomicBool>,
+    tx: mpsc::Sender<Msg>,
+) {
+    loop {
+        running.store(true, Ordering::SeqCst);
+        // A request made while this run starts is answered by this run.
+        wake.mark_unchanged();
+        if !run_readiness(&gatherer, &tx).await {
+            return; // the UI has gone
+        }
+        running.store(false, Ordering::SeqCst);
+        tokio::select! {
+            () = tokio::time::sleep(interval) => {}
+            changed = wake.changed() => if changed.is_err() { return },
+        }
+    }
+}
+
+/// One run with its areas forwarded as they arrive. False when the UI has gone.
+async fn run_readiness(gatherer: &Gatherer, tx: &mpsc::Sender<Msg>) -> bool {
+    let started = Msg::ReadinessStarted { at: Instant::now() };
+    if tx.send(started).await.is_err() {
+        return false;
+    }
+    let (area_tx, mut area_rx) = mpsc::unbounded_channel();
+    let run = gatherer.run(Focus::All, area_tx);
+    let forward = async {
+        // The run drops its sender when it is over, which ends this loop.
+        while let Some(AreaChecks { area, checks }) = area_rx.recv().await {
+            let result = AreaResult::new(area, checks, Instant::now());
+            if tx.send(Msg::ReadinessArea(result)).await.is_err() {
+                return false;
+            }
+        }
+        true
+    };
+    let (_report, delivered) = tokio::join!(run, forward);
+    let finished = Msg::ReadinessFinished { at: Instant::now() };
+    delivered && tx.send(finished).await.is_ok()
 }
 
 #[cfg(test)]

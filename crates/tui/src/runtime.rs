@@ -1,6 +1,7 @@
 //! The event loop: terminal setup and restore, keys, poll results, the clock, signals;
 //! draws only when something changed.
 
+use std::future::Future;
 use std::io::{self, BufWriter, Stdout, Write};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -12,7 +13,8 @@ use crossterm::terminal::{
     disable_raw_mode, enable_raw_mode,
 };
 use crossterm::{cursor, execute, queue};
-use futures::{FutureExt, StreamExt};
+use futures::{FutureExt, Stream, StreamExt};
+use launchdeck_ops::Gatherer;
 use launchdeck_store::Store;
 use ratatui::Terminal;
 use ratatui::backend::CrosstermBackend;
@@ -25,7 +27,8 @@ use crate::TuiError;
 use crate::app::{App, Clock, Effect, Msg, update};
 use crate::keys::Keymap;
 use crate::options::TuiOptions;
-use crate::poll::Pollers;
+use crate::poll::{Pollers, ReadinessPoller};
+use crate::readiness::SPINNER_FRAME;
 use crate::view;
 
 type Backend = CrosstermBackend<BufWriter<Stdout>>;
@@ -36,37 +39,99 @@ const RESIZE_SETTLE: Duration = Duration::from_millis(50);
 const TICK: Duration = Duration::from_secs(1);
 
 /// Runs the TUI until `q`, `ctrl-c`, SIGTERM or SIGHUP. The terminal is restored on
-/// every way out, panics included.
-pub async fn run(store: Arc<dyn Store>, options: TuiOptions) -> Result<(), TuiError> {
+/// every way out, panics included. `gatherer` answers the readiness checks.
+pub async fn run(
+    store: Arc<dyn Store>,
+    gatherer: Gatherer,
+    options: TuiOptions,
+) -> Result<(), TuiError> {
     let keymap = Keymap::with_overrides(&options.key_overrides)?;
+    let shutdown = shutdown_signals()?;
     let mut terminal = TerminalGuard::enter()?;
     let size = terminal.size()?;
     let mut app = App::new(options.clone(), keymap, Clock::now(), size);
-    let (tx, rx) = mpsc::channel(64);
-    let pollers = Pollers::spawn(store, &options, tx);
-    let result = event_loop(&mut terminal, &mut app, &pollers, rx).await;
-    drop(pollers);
+    let (services, rx) = Services::spawn(store, gatherer, &options);
+    let draw = |app: &App| terminal.draw(app);
+    let result = drive(&mut app, EventStream::new(), &services, rx, draw, shutdown).await;
+    drop(services);
     drop(terminal);
     result
 }
 
-async fn event_loop(
-    terminal: &mut TerminalGuard,
-    app: &mut App,
-    pollers: &Pollers,
-    mut rx: mpsc::Receiver<Msg>,
-) -> Result<(), TuiError> {
-    let mut events = EventStream::new();
-    let mut tick = tokio::time::interval(TICK);
-    tick.set_missed_tick_behavior(MissedTickBehavior::Skip);
+/// Completes on SIGTERM or SIGHUP.
+fn shutdown_signals() -> Result<impl Future<Output = ()>, TuiError> {
     let mut sigterm = signal(SignalKind::terminate()).map_err(TuiError::Signals)?;
     let mut sighup = signal(SignalKind::hangup()).map_err(TuiError::Signals)?;
+    Ok(async move {
+        tokio::select! {
+            _ = sigterm.recv() => {}
+            _ = sighup.recv() => {}
+        }
+    })
+}
+
+/// The background work the loop talks to. Dropping it stops every poller and cancels
+/// a readiness run in flight.
+pub struct Services {
+    pub pollers: Pollers,
+    pub readiness: ReadinessPoller,
+}
+
+impl Services {
+    /// Starts the store pollers and the readiness poller; every result arrives on the
+    /// returned receiver.
+    pub fn spawn(
+        store: Arc<dyn Store>,
+        gatherer: Gatherer,
+        options: &TuiOptions,
+    ) -> (Services, mpsc::Receiver<Msg>) {
+        let (tx, rx) = mpsc::channel(64);
+        let readiness = ReadinessPoller::spawn(gatherer, options.poll.readiness, tx.clone());
+        let pollers = Pollers::spawn(store, options, tx);
+        (Services { pollers, readiness }, rx)
+    }
+
+    /// Carries out one effect; true when the TUI must stop.
+    fn apply(&self, effect: Effect) -> bool {
+        match effect {
+            Effect::Quit => return true,
+            Effect::PollNow => self.pollers.poll_now(),
+            Effect::SetLogFilter(filter) => self.pollers.set_log_filter(filter),
+            Effect::RerunReadiness => {
+                self.readiness.run_now();
+            }
+        }
+        false
+    }
+}
+
+/// The loop: applies terminal events, poll results and ticks to `app`, carries out
+/// the effects, and calls `draw` whenever something changed. Returns on quit, when
+/// `events` ends (the terminal is gone) or when `shutdown` completes.
+pub async fn drive<E, D, S>(
+    app: &mut App,
+    mut events: E,
+    services: &Services,
+    mut rx: mpsc::Receiver<Msg>,
+    mut draw: D,
+    shutdown: S,
+) -> Result<(), TuiError>
+where
+    E: Stream<Item = io::Result<Event>> + Unpin,
+    D: FnMut(&App) -> Result<(), TuiError>,
+    S: Future<Output = ()>,
+{
+    let mut tick = tokio::time::interval(TICK);
+    tick.set_missed_tick_behavior(MissedTickBehavior::Skip);
+    let mut spinner = tokio::time::interval(SPINNER_FRAME);
+    spinner.set_missed_tick_behavior(MissedTickBehavior::Skip);
+    tokio::pin!(shutdown);
     let mut resize_at: Option<TokioInstant> = None;
     let mut dirty = true;
     loop {
         if dirty && resize_at.is_none() {
             update(app, Msg::Clock(Clock::now()));
-            terminal.draw(app)?;
+            draw(app)?;
             dirty = false;
         }
         let settle_at = resize_at;
@@ -76,6 +141,7 @@ async fn event_loop(
                 None => std::future::pending().await,
             }
         };
+        let spinning = app.readiness.running();
         let effects = tokio::select! {
             event = events.next() => match event {
                 Some(Ok(event)) => match burst(app, event, &mut events, &mut resize_at)? {
@@ -88,19 +154,18 @@ async fn event_loop(
             Some(msg) = rx.recv() => drain(app, msg, &mut rx),
             // The clock and the ages move on: one redraw a second.
             _ = tick.tick() => Vec::new(),
+            // The spinner turns only while a readiness run is in flight.
+            _ = spinner.tick(), if spinning => Vec::new(),
             () = settle => {
                 resize_at = None;
                 Vec::new()
             }
-            _ = sigterm.recv() => return Ok(()),
-            _ = sighup.recv() => return Ok(()),
+            () = &mut shutdown => return Ok(()),
         };
         dirty = true;
         for effect in effects {
-            match effect {
-                Effect::Quit => return Ok(()),
-                Effect::PollNow => pollers.poll_now(),
-                Effect::SetLogFilter(filter) => pollers.set_log_filter(filter),
+            if services.apply(effect) {
+                return Ok(());
             }
         }
     }
@@ -108,12 +173,15 @@ async fn event_loop(
 
 /// Applies a terminal event and every other one already waiting (a held key, a paste),
 /// so the burst is drawn once. `None` when none of them changes the screen.
-fn burst(
+fn burst<E>(
     app: &mut App,
     first: Event,
-    events: &mut EventStream,
+    events: &mut E,
     resize_at: &mut Option<TokioInstant>,
-) -> Result<Option<Vec<Effect>>, TuiError> {
+) -> Result<Option<Vec<Effect>>, TuiError>
+where
+    E: Stream<Item = io::Result<Event>> + Unpin,
+{
     let mut effects = on_terminal_event(app, first, resize_at);
     loop {
         let more = match events.next().now_or_never() {

@@ -183,6 +183,7 @@ async fn poll_now_and_a_new_filter_wake_the_pollers_at_once() {
             logs: Duration::from_secs(60),
             progress: Duration::from_secs(60),
             alerts: Duration::from_secs(60),
+            readiness: Duration::from_secs(60),
         },
         ..TuiOptions::default()
     };

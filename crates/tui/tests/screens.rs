@@ -113,20 +113,23 @@ fn help_overlay() {
 
 #[test]
 fn database_unreachable_header_keeps_the_last_data() {
-    let mut app = app_at(80, 24);
-    update(
-        &mut app,
-        Msg::PollFailed {
-            source: Source::Live,
-            at: common::ago(-1),
-            error: PollError {
-                message: "database unreachable: connection refused (os error 111)".to_string(),
-                transient: true,
-            },
+    let failed = Msg::PollFailed {
+        source: Source::Live,
+        at: common::ago(-1),
+        error: PollError {
+            message: "database unreachable: connection refused (os error 111)".to_string(),
+            transient: true,
         },
-    );
+    };
+    let mut app = app_at(80, 24);
+    update(&mut app, failed.clone());
     let screen = draw(&app);
     let text = text_of(&screen);
+    // 80 columns: the header shortens its words, then drops the data age and the clock.
+    assert!(text.contains("DB unreachable since 14:30:01"), "{text}");
+    let mut wide = app_at(160, 48);
+    update(&mut wide, failed);
+    let text = text_of(&draw(&wide));
     assert!(
         text.contains("database unreachable since 14:30:01"),
         "{text}"
@@ -209,5 +212,141 @@ fn lead_numbers_are_masked_by_default_on_every_screen() {
                 entry.phone
             );
         }
+    }
+}
+
+/// Ten `j`s from the first check: down to the Retell number without an outbound agent.
+const TO_RETELL_FAILURE: &str = "jjjjjjjjjj";
+
+#[test]
+fn readiness_screen() {
+    for (w, h) in [(80, 24), (160, 48)] {
+        let mut app = app_at(w, h);
+        keys(&mut app, "2");
+        let screen = draw(&app);
+        let text = text_of(&screen);
+        assert!(text.contains("NOT READY: 2 blocking"), "{text}");
+        insta::assert_snapshot!(format!("readiness_{w}x{h}"), screen);
+    }
+}
+
+#[test]
+fn readiness_detail_pane() {
+    for (w, h) in [(80, 24), (160, 48)] {
+        let mut app = app_at(w, h);
+        keys(&mut app, "2");
+        keys(&mut app, TO_RETELL_FAILURE);
+        keys(&mut app, "\n");
+        let open = app.check_detail.as_ref().map(|c| c.id.clone());
+        let want = format!(
+            "retell.number_outbound_agent:{}",
+            common::readiness::NUMBER_WITHOUT_OUTBOUND
+        );
+        assert_eq!(open, Some(want));
+        let screen = draw(&app);
+        assert!(text_of(&screen).contains("F: make agent_3f9c1e7a2b the outbound agent"));
+        insta::assert_snapshot!(format!("readiness_detail_{w}x{h}"), screen);
+    }
+}
+
+/// The first run is in flight: the areas that need Retell have not come in.
+fn first_run_without_retell(width: u16, height: u16) -> App {
+    let base = std::time::Instant::now();
+    let mut app = common::empty_app(base, width, height, common::options());
+    for data in common::all_data(base, &app.options.thresholds) {
+        update(&mut app, Msg::Data(data));
+    }
+    common::readiness::run(&mut app, base, &common::readiness::without_retell(), false);
+    app
+}
+
+#[test]
+fn readiness_while_the_first_run_waits_for_retell() {
+    let mut app = first_run_without_retell(80, 24);
+    let overview = draw(&app);
+    let text = text_of(&overview);
+    assert!(text.contains("Retell       checking…"), "{text}");
+    assert!(text.contains("…Retell"), "header dot: {text}");
+    insta::assert_snapshot!("overview_first_run_80x24", overview);
+    keys(&mut app, "2");
+    let screen = draw(&app);
+    let text = text_of(&screen);
+    assert!(text.contains("7 of 10 areas in"), "{text}");
+    insta::assert_snapshot!("readiness_first_run_80x24", screen);
+}
+
+#[test]
+fn readiness_rerun_keeps_the_previous_results_with_their_age() {
+    // A whole run at `base`, then a second one a second later that has delivered all
+    // but the areas that need Retell; the clock is at base + 2 s.
+    let mut app = app_at(160, 48);
+    let second_run = app.clock.now - std::time::Duration::from_secs(1);
+    common::readiness::run(
+        &mut app,
+        second_run,
+        &common::readiness::without_retell(),
+        false,
+    );
+    keys(&mut app, "2");
+    let screen = draw(&app);
+    let text = text_of(&screen);
+    assert!(text.contains("Retell  4✓ 1! 1✗  ⠼ checking…"), "{text}");
+    assert!(text.contains("1s ago") && text.contains("2s ago"), "{text}");
+    insta::assert_snapshot!("readiness_rerun_160x48", screen);
+}
+
+#[test]
+fn readiness_in_ascii() {
+    let options = TuiOptions {
+        ascii: true,
+        no_color: true,
+        ..common::options()
+    };
+    let mut app = common::full_app(80, 24, options);
+    keys(&mut app, "2");
+    let screen = draw(&app);
+    let text = text_of(&screen);
+    assert!(text.is_ascii(), "{text}");
+    assert!(text.contains("[XX] fail"), "{text}");
+    insta::assert_snapshot!("readiness_ascii_80x24", screen);
+}
+
+#[test]
+fn non_production_endpoints_badge() {
+    let options = TuiOptions {
+        non_production_endpoints: true,
+        ..common::options()
+    };
+    let mut app = common::full_app(160, 48, options.clone());
+    assert!(text_of(&draw(&app)).contains("[NON-PRODUCTION ENDPOINTS]"));
+    keys(&mut app, "fv");
+    let text = text_of(&draw(&app));
+    assert!(text.contains("[NUMBERS REVEALED]"), "{text}");
+    // 80 columns: the badges shorten rather than cover the tabs.
+    let mut narrow = common::full_app(80, 24, options);
+    keys(&mut narrow, "fv");
+    let text = text_of(&draw(&narrow));
+    assert!(text.contains("[NON-PROD] [FROZEN] [REVEALED]"), "{text}");
+    assert!(text.contains("4 Logs"), "{text}");
+}
+
+#[test]
+fn header_provider_dots_name_each_provider() {
+    let text = text_of(&draw(&app_at(160, 48)));
+    let header = text.lines().next().unwrap_or_default();
+    for dot in ["✗ Retell", "? Twilio", "● ElevenLabs", "! Google"] {
+        assert!(header.contains(dot), "{dot} in {header}");
+    }
+    let text = text_of(&draw(&app_at(80, 24)));
+    let header = text.lines().next().unwrap_or_default();
+    for dot in [
+        "✗Retell",
+        "?Twilio",
+        "●11Labs",
+        "!Google",
+        "data 2s old",
+        "14:30:02",
+    ] {
+        assert!(header.contains(dot), "{dot} in {header}");
     }
 }

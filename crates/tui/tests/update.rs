@@ -6,9 +6,11 @@ use std::time::{Duration, Instant};
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use launchdeck_core::domain::{CallSource, LogFilter};
+use launchdeck_core::readiness::{Area, Status};
 use launchdeck_core::stuck::{StuckThresholds, Stuckness};
 use launchdeck_tui::model::{LiveData, LogsData};
-use launchdeck_tui::{App, Effect, Msg, PollData, PollError, Screen, Source, update};
+use launchdeck_tui::readiness::{Provider, ProviderState, RowId, Verdict};
+use launchdeck_tui::{App, AreaResult, Effect, Msg, PollData, PollError, Screen, Source, update};
 
 fn key(c: char) -> Msg {
     Msg::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE))
@@ -77,17 +79,19 @@ fn thresholds_from_the_options_decide_what_is_stuck() {
 }
 
 #[test]
-fn number_keys_and_tab_switch_screens_without_readiness() {
+fn number_keys_and_tab_switch_screens() {
     let mut app = app();
     assert_eq!(app.screen, Screen::Overview);
+    press(&mut app, "2");
+    assert_eq!(app.screen, Screen::Readiness);
     press(&mut app, "3");
     assert_eq!(app.screen, Screen::Calls);
     press(&mut app, "4");
     assert_eq!(app.screen, Screen::Logs);
-    press(&mut app, "2");
-    assert_eq!(app.screen, Screen::Logs, "2 is not a screen yet");
     update(&mut app, special(KeyCode::Tab));
     assert_eq!(app.screen, Screen::Overview);
+    update(&mut app, special(KeyCode::Tab));
+    assert_eq!(app.screen, Screen::Readiness);
     update(&mut app, special(KeyCode::Tab));
     assert_eq!(app.screen, Screen::Calls);
     press(&mut app, "1");
@@ -366,4 +370,232 @@ fn resize_keeps_the_selection_visible() {
     let page = launchdeck_tui::view::calls::page_rows(app.size);
     assert!(app.calls_nav.selected < app.calls_nav.offset + page);
     assert!(app.calls_nav.selected >= app.calls_nav.offset);
+}
+
+fn area_result(area: Area, at: Instant) -> Msg {
+    Msg::ReadinessArea(AreaResult::new(
+        area,
+        common::readiness::checks_of(area),
+        at,
+    ))
+}
+
+fn selected_row(app: &App) -> Option<RowId> {
+    app.readiness
+        .row_ids()
+        .get(app.readiness_nav.selected)
+        .cloned()
+}
+
+#[test]
+fn readiness_areas_arrive_one_by_one_and_merge() {
+    let base = Instant::now();
+    let mut app = common::empty_app(base, 80, 24, common::options());
+    assert_eq!(app.readiness.verdict(), Verdict::Checking);
+    update(&mut app, Msg::ReadinessStarted { at: base });
+    assert!(app.readiness.running());
+    assert!(Area::ALL.iter().all(|a| app.readiness.checking(*a)));
+    assert_eq!(
+        app.readiness.provider(Provider::Retell),
+        ProviderState::Checking
+    );
+
+    update(&mut app, area_result(Area::Environment, base));
+    update(&mut app, area_result(Area::Database, base));
+    assert!(!app.readiness.checking(Area::Database));
+    assert!(app.readiness.checking(Area::Retell));
+    assert_eq!(app.readiness.verdict(), Verdict::Checking, "no blocker yet");
+    // The selection lands on the first check, never on an area header.
+    assert!(selected_row(&app).is_some_and(|r| r.is_check()));
+
+    update(&mut app, area_result(Area::Retell, base));
+    assert_eq!(
+        app.readiness.verdict(),
+        Verdict::NotReady { blocking: 1 },
+        "known before every area is in"
+    );
+    assert_eq!(
+        app.readiness.provider(Provider::Retell),
+        ProviderState::Is(Status::Fail)
+    );
+    for area in Area::ALL.into_iter().skip(3) {
+        update(&mut app, area_result(area, base));
+    }
+    update(&mut app, Msg::ReadinessFinished { at: base });
+    assert!(!app.readiness.running());
+    assert_eq!(app.readiness.verdict(), Verdict::NotReady { blocking: 2 });
+    let summary = app.readiness.summary();
+    assert_eq!(
+        (summary.pass, summary.warn, summary.fail, summary.unknown),
+        (32, 7, 2, 2)
+    );
+}
+
+#[test]
+fn a_new_run_keeps_the_previous_results_until_their_area_comes_in_again() {
+    let mut app = app();
+    // the readiness results of `app()` arrived here
+    let base = app.clock.now - common::SINCE_ARRIVAL;
+    let later = base + Duration::from_secs(30);
+    update(&mut app, Msg::ReadinessStarted { at: later });
+    assert!(app.readiness.checking(Area::Retell));
+    let kept = app
+        .readiness
+        .area(Area::Retell)
+        .expect("previous Retell results");
+    assert_eq!(kept.received, base);
+    assert_eq!(app.readiness.verdict(), Verdict::NotReady { blocking: 2 });
+
+    // Retell comes back fixed: its new result replaces the old one, the others stay.
+    let fixed: Vec<_> = common::readiness::checks_of(Area::Retell)
+        .into_iter()
+        .map(|mut c| {
+            c.status = Status::Pass;
+            c
+        })
+        .collect();
+    update(
+        &mut app,
+        Msg::ReadinessArea(AreaResult::new(Area::Retell, fixed, later)),
+    );
+    assert_eq!(
+        app.readiness.area(Area::Retell).map(|r| r.received),
+        Some(later)
+    );
+    assert_eq!(
+        app.readiness.area(Area::Campaigns).map(|r| r.received),
+        Some(base)
+    );
+    assert!(app.readiness.checking(Area::Campaigns));
+    assert_eq!(app.readiness.verdict(), Verdict::NotReady { blocking: 1 });
+}
+
+#[test]
+fn r_reruns_readiness_unless_a_run_is_in_flight() {
+    let mut app = app();
+    assert!(!app.readiness.running());
+    assert_eq!(press(&mut app, "R"), [Effect::RerunReadiness]);
+    let now = app.clock.now;
+    update(&mut app, Msg::ReadinessStarted { at: now });
+    assert!(press(&mut app, "RR").is_empty(), "not run twice");
+    press(&mut app, "2");
+    assert!(press(&mut app, "R").is_empty());
+    update(&mut app, Msg::ReadinessFinished { at: now });
+    assert_eq!(press(&mut app, "R"), [Effect::RerunReadiness]);
+    assert_eq!(press(&mut app, "r"), [Effect::PollNow], "r still polls");
+}
+
+#[test]
+fn ages_grow_with_the_clock_and_restart_when_the_area_comes_in_again() {
+    let mut app = app();
+    // the readiness results of `app()` arrived here
+    let base = app.clock.now - common::SINCE_ARRIVAL;
+    press(&mut app, "2");
+    let mut clock = app.clock;
+    clock.now = base + Duration::from_secs(12);
+    update(&mut app, Msg::Clock(clock));
+    let text = screen_text(&app);
+    assert!(text.contains("12s ago"), "{text}");
+    update(&mut app, Msg::ReadinessStarted { at: clock.now });
+    update(&mut app, area_result(Area::Environment, clock.now));
+    let text = screen_text(&app);
+    assert!(
+        text.contains("0s ago") && text.contains("12s ago"),
+        "{text}"
+    );
+}
+
+fn screen_text(app: &App) -> String {
+    let mut terminal = match ratatui::Terminal::new(ratatui::backend::TestBackend::new(
+        app.size.width,
+        app.size.height,
+    )) {
+        Ok(t) => t,
+        Err(never) => match never {},
+    };
+    if let Err(never) = terminal.draw(|f| launchdeck_tui::view::render(f, app)) {
+        match never {}
+    }
+    let buffer = terminal.backend().buffer();
+    buffer
+        .content
+        .chunks(usize::from(buffer.area.width))
+        .map(|row| row.iter().map(|c| c.symbol()).collect::<String>())
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[test]
+fn moving_on_readiness_skips_area_headers() {
+    let mut app = app();
+    press(&mut app, "2");
+    let rows = app.readiness.row_ids();
+    let first = selected_row(&app).expect("a check is selected");
+    assert_eq!(rows.iter().position(|r| *r == first), Some(1));
+    assert!(first.is_check());
+    // the last Environment check, then over the Database header
+    press(&mut app, "jjjjj");
+    assert_eq!(app.readiness_nav.selected, 6);
+    press(&mut app, "j");
+    assert_eq!(app.readiness_nav.selected, 8, "the header at 7 is skipped");
+    press(&mut app, "k");
+    assert_eq!(app.readiness_nav.selected, 6, "and skipped going up");
+    press(&mut app, "G");
+    assert_eq!(app.readiness_nav.selected, rows.len() - 1);
+    assert!(selected_row(&app).is_some_and(|r| r.is_check()));
+    press(&mut app, "g");
+    assert_eq!(app.readiness_nav.selected, 1);
+    assert_eq!(
+        app.readiness_nav.offset, 0,
+        "the first area header stays in view"
+    );
+    update(&mut app, special(KeyCode::PageDown));
+    let page = launchdeck_tui::view::readiness::page_rows(app.size);
+    assert!(selected_row(&app).is_some_and(|r| r.is_check()));
+    assert!(app.readiness_nav.selected >= page);
+    assert!(app.readiness_nav.selected < app.readiness_nav.offset + page);
+}
+
+#[test]
+fn enter_opens_the_selected_check_and_the_pane_follows_new_results() {
+    let mut app = app();
+    // the readiness results of `app()` arrived here
+    let base = app.clock.now - common::SINCE_ARRIVAL;
+    press(&mut app, "2");
+    press(&mut app, "jjjjjjjjjj");
+    update(&mut app, special(KeyCode::Enter));
+    let open = app.check_detail.clone().expect("detail open");
+    assert_eq!(open.area, Area::Retell);
+    assert_eq!(open.status, Status::Fail);
+    press(&mut app, "jj");
+    assert_eq!(
+        app.readiness_nav.selected, 13,
+        "the list does not move under the pane"
+    );
+
+    // A new run fixes it: the pane shows the newest result of the same check.
+    let fixed: Vec<_> = common::readiness::checks_of(Area::Retell)
+        .into_iter()
+        .map(|mut c| {
+            c.status = Status::Pass;
+            c
+        })
+        .collect();
+    update(&mut app, Msg::ReadinessStarted { at: base });
+    update(
+        &mut app,
+        Msg::ReadinessArea(AreaResult::new(Area::Retell, fixed, base)),
+    );
+    let shown = app.check_detail.as_ref().expect("still open");
+    assert_eq!(
+        (shown.id.as_str(), shown.status),
+        (open.id.as_str(), Status::Pass)
+    );
+    // the selection followed its check to its new place (passes sort last)
+    assert_eq!(selected_row(&app), Some(RowId::Check(open.id.clone())));
+    update(&mut app, special(KeyCode::Esc));
+    assert!(app.check_detail.is_none());
+    press(&mut app, "3");
+    update(&mut app, special(KeyCode::Enter));
+    assert!(app.check_detail.is_none(), "enter on Calls opens nothing");
 }

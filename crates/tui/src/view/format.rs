@@ -97,6 +97,30 @@ pub fn shorten(text: &str, max: usize, symbols: &Symbols) -> String {
     out
 }
 
+/// Text written by launchdeck itself (check reasons and fixes), with its typographic
+/// characters spelled in ASCII when the terminal has no UTF-8.
+pub fn terminal_text<'a>(text: &'a str, symbols: &Symbols) -> std::borrow::Cow<'a, str> {
+    const SPELLED: [(char, &str); 6] = [
+        ('•', "*"),
+        ('…', "..."),
+        ('→', "->"),
+        ('—', "-"),
+        ('–', "-"),
+        ('×', "x"),
+    ];
+    if !symbols.ascii || text.is_ascii() {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match SPELLED.iter().find(|(from, _)| *from == c) {
+            Some((_, to)) => out.push_str(to),
+            None => out.push(c),
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
 /// Thousands separators: `12,345`.
 pub fn count(n: i64) -> String {
     let digits = n.unsigned_abs().to_string();
@@ -195,6 +219,16 @@ mod tests {
         assert_eq!(
             phone("+14155550199", true, &Symbols::new(true)),
             "+14155550199"
+        );
+    }
+
+    #[test]
+    fn launchdeck_texts_are_spelled_in_ascii_for_ascii_terminals() {
+        let text = "key_••••3f2a — export X=… (Campaign → Release)";
+        assert_eq!(terminal_text(text, &Symbols::new(false)), text);
+        assert_eq!(
+            terminal_text(text, &Symbols::new(true)),
+            "key_****3f2a - export X=... (Campaign -> Release)"
         );
     }
 

@@ -51,7 +51,7 @@ pub fn hints(app: &App) -> Vec<(String, String)> {
             ("esc".to_string(), "clear filter".to_string()),
         ];
     }
-    if app.detail.is_some() {
+    if app.detail.is_some() || app.check_detail.is_some() {
         add(Action::Back, "close detail");
         add(Action::Help, "help");
         add(Action::Quit, "quit");
@@ -66,7 +66,11 @@ pub fn hints(app: &App) -> Vec<(String, String)> {
         }
     };
     match app.screen {
-        Screen::Overview => {}
+        Screen::Overview => add(Action::RerunReadiness, "re-check"),
+        Screen::Readiness => {
+            add(Action::Detail, "detail");
+            add(Action::RerunReadiness, "re-check");
+        }
         Screen::Calls => {
             add(Action::Mark, "mark");
             add(Action::RevealNumbers, reveal_label(app));

@@ -4,11 +4,11 @@ use chrono::{DateTime, Utc};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Position, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Cell, Clear, Paragraph, Row, Table};
+use ratatui::widgets::{Cell, Paragraph, Row, Table};
 
 use launchdeck_core::domain::{CallLogEntry, CallSource};
 
-use super::{format, frame_areas, source_problem};
+use super::{format, frame_areas, pane, source_problem};
 use crate::app::{App, Source};
 
 /// Lines above the table rows: the summary/filter line and the column header.
@@ -164,67 +164,9 @@ fn log_row(app: &App, e: &CallLogEntry, wide: bool) -> Row<'static> {
 
 /// The detail pane over the table: timeline, ids, outcome, cost, notes and summary.
 fn render_detail(frame: &mut Frame, body: Rect, app: &App, e: &CallLogEntry) {
-    let width = body.width.saturating_sub(4).min(100);
-    let value_width = usize::from(width.saturating_sub(2)).saturating_sub(LABEL_WIDTH);
-    let lines = detail_lines(app, e, value_width);
-    let wanted = u16::try_from(lines.len() + 2).unwrap_or(u16::MAX);
-    let height = wanted.min(body.height.saturating_sub(2));
-    let area = Rect::new(
-        body.x + (body.width - width) / 2,
-        body.y + (body.height - height) / 2,
-        width,
-        height,
-    );
+    let lines = detail_lines(app, e, pane::value_width(body));
     let title = format!(" Call {} {} ", e.source.as_str(), e.id);
-    let block = Block::new()
-        .border_set(app.symbols.border)
-        .borders(Borders::ALL)
-        .title(Span::styled(title, app.theme.title));
-    frame.render_widget(Clear, area);
-    frame.render_widget(Paragraph::new(lines).block(block), area);
-}
-
-/// ` name       ` before each value in the detail pane.
-const LABEL_WIDTH: usize = 12;
-
-/// One field; a long value wraps at word boundaries under itself.
-fn field(name: &str, value: String, width: usize) -> Vec<Line<'static>> {
-    wrap_words(&value, width.max(10))
-        .into_iter()
-        .enumerate()
-        .map(|(i, part)| {
-            let label = if i == 0 { name } else { "" };
-            Line::raw(format!(" {label:<10} {part}"))
-        })
-        .collect()
-}
-
-/// Splits text into lines of at most `width` characters, at spaces where possible.
-fn wrap_words(text: &str, width: usize) -> Vec<String> {
-    let mut lines = Vec::new();
-    let mut current = String::new();
-    for word in text.split(' ') {
-        let mut word = word.to_string();
-        while word.chars().count() > width {
-            if !current.is_empty() {
-                lines.push(std::mem::take(&mut current));
-            }
-            let head: String = word.chars().take(width).collect();
-            word = word.chars().skip(width).collect();
-            lines.push(head);
-        }
-        let needed =
-            current.chars().count() + usize::from(!current.is_empty()) + word.chars().count();
-        if needed > width && !current.is_empty() {
-            lines.push(std::mem::take(&mut current));
-        }
-        if !current.is_empty() {
-            current.push(' ');
-        }
-        current.push_str(&word);
-    }
-    lines.push(current);
-    lines
+    pane::render(frame, body, app, title, lines);
 }
 
 fn detail_lines(app: &App, e: &CallLogEntry, width: usize) -> Vec<Line<'static>> {
@@ -283,7 +225,7 @@ fn detail_lines(app: &App, e: &CallLogEntry, width: usize) -> Vec<Line<'static>>
     fields.push(("summary", e.call_summary.clone().unwrap_or_else(none)));
     fields
         .into_iter()
-        .flat_map(|(name, value)| field(name, value, width))
+        .flat_map(|(name, value)| pane::field(name, value, width))
         .collect()
 }
 
@@ -307,18 +249,5 @@ fn timeline_point(
             let offset = (t - created).to_std().unwrap_or_default();
             format!("{} (+{})", format::clock_time(t, zone), format::age(offset))
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::wrap_words;
-
-    #[test]
-    fn wraps_at_spaces_and_cuts_words_longer_than_a_line() {
-        assert_eq!(wrap_words("a bb ccc dddd", 6), ["a bb", "ccc", "dddd"]);
-        assert_eq!(wrap_words("abcdefghij xy", 4), ["abcd", "efgh", "ij", "xy"]);
-        assert_eq!(wrap_words("", 4), [""]);
-        assert_eq!(wrap_words("exactly six", 11), ["exactly six"]);
     }
 }

@@ -7,6 +7,8 @@ pub mod help;
 pub mod hints;
 pub mod logs;
 pub mod overview;
+pub mod pane;
+pub mod readiness;
 pub mod theme;
 
 use ratatui::Frame;
@@ -61,6 +63,7 @@ pub fn render(frame: &mut Frame, app: &App) {
     render_tabs(frame, areas.tabs, app);
     match app.screen {
         Screen::Overview => overview::render(frame, areas.body, app),
+        Screen::Readiness => readiness::render(frame, areas.body, app),
         Screen::Calls => calls::render(frame, areas.body, app),
         Screen::Logs => logs::render(frame, areas.body, app),
     }
@@ -81,7 +84,8 @@ fn render_too_small(frame: &mut Frame, area: Rect) {
     frame.render_widget(paragraph, area);
 }
 
-/// The screen tabs, and on the right the badges of what this session changed on screen.
+/// The screen tabs, and on the right the badges: endpoints that are not production's,
+/// and what this session changed on screen. Badges shorten when the line is full.
 fn render_tabs(frame: &mut Frame, area: Rect, app: &App) {
     let mut spans = vec![Span::raw(" ")];
     for screen in Screen::TAB_ORDER {
@@ -95,14 +99,27 @@ fn render_tabs(frame: &mut Frame, area: Rect, app: &App) {
         }
         spans.push(Span::raw(" "));
     }
-    frame.render_widget(Line::from(spans), area);
-    let mut badges = Vec::new();
+    let tabs = Line::from(spans);
+    let room = usize::from(area.width).saturating_sub(tabs.width());
+    frame.render_widget(tabs, area);
+    let mut wanted: Vec<(&str, &str)> = Vec::new();
+    if app.options.non_production_endpoints {
+        wanted.push(("[NON-PRODUCTION ENDPOINTS]", "[NON-PROD]"));
+    }
     if app.frozen.is_some() {
-        badges.push(Span::styled("[FROZEN]", app.theme.badge));
-        badges.push(Span::raw(" "));
+        wanted.push(("[FROZEN]", "[FROZEN]"));
     }
     if app.numbers_revealed {
-        badges.push(Span::styled("[NUMBERS REVEALED]", app.theme.badge));
+        wanted.push(("[NUMBERS REVEALED]", "[REVEALED]"));
+    }
+    let full_width: usize = wanted
+        .iter()
+        .map(|(full, _)| full.chars().count() + 1)
+        .sum();
+    let mut badges = Vec::new();
+    for (full, short) in wanted {
+        let text = if full_width < room { full } else { short };
+        badges.push(Span::styled(text, app.theme.badge));
         badges.push(Span::raw(" "));
     }
     frame.render_widget(Line::from(badges).right_aligned(), area);

@@ -1,5 +1,5 @@
-//! The Overview: calls in flight and stuck, progress of each broadcast and campaign,
-//! unacknowledged alerts. The band at the top is kept for the readiness summary.
+//! The Overview: the readiness summary per area, calls in flight and stuck, progress of
+//! each broadcast and campaign, unacknowledged alerts.
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -7,7 +7,9 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph};
 
 use launchdeck_core::domain::{Alert, CallSource};
+use launchdeck_core::readiness::Area;
 
+use super::readiness::{checking_word, count_spans, spinner, status_symbol, verdict_span};
 use super::{format, frame_areas, source_problem};
 use crate::app::{App, Source};
 use crate::model::{LiveData, ProgressItem, SourceCounts};
@@ -18,11 +20,15 @@ const MAX_ALERT_LINES: usize = 5;
 const ITEM_LINES: u16 = 2;
 /// From this width on, figures are labelled in full words.
 const WIDE: u16 = 120;
+/// The narrowest cell of the readiness grid, and the most cells on one line.
+const MIN_CELL: usize = 26;
+const MIN_CELL_ASCII: usize = 38;
+const MAX_CELLS: usize = 5;
 
 /// The bands of the Overview body.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct OverviewAreas {
-    /// Reserved for the readiness summary row (zero height until readiness exists).
+    /// The readiness summary: a title with the verdict and a grid of areas.
     pub readiness: Rect,
     pub live: Rect,
     pub progress: Rect,
@@ -31,8 +37,9 @@ pub struct OverviewAreas {
 
 pub fn layout(body: Rect, app: &App) -> OverviewAreas {
     let live_lines = 2 + u16::from(app.health(Source::Live).last_error.is_some());
+    let readiness_lines = 1 + grid_rows(body.width, app);
     let [readiness, live, progress, alerts] = Layout::vertical([
-        Constraint::Length(0),
+        Constraint::Length(readiness_lines),
         Constraint::Length(1 + live_lines),
         Constraint::Fill(1),
         Constraint::Length(1 + alert_lines(app)),
@@ -44,6 +51,21 @@ pub fn layout(body: Rect, app: &App) -> OverviewAreas {
         progress,
         alerts,
     }
+}
+
+/// Cells per line of the readiness grid.
+fn grid_columns(width: u16, app: &App) -> usize {
+    let min_cell = if app.options.ascii {
+        MIN_CELL_ASCII
+    } else {
+        MIN_CELL
+    };
+    (usize::from(width) / min_cell).clamp(1, MAX_CELLS)
+}
+
+fn grid_rows(width: u16, app: &App) -> u16 {
+    let rows = Area::ALL.len().div_ceil(grid_columns(width, app));
+    u16::try_from(rows).unwrap_or(u16::MAX)
 }
 
 fn alert_lines(app: &App) -> u16 {
@@ -61,6 +83,7 @@ pub fn items_per_page(app: &App) -> usize {
 
 pub fn render(frame: &mut Frame, body: Rect, app: &App) {
     let areas = layout(body, app);
+    render_readiness(frame, areas.readiness, app);
     render_live(frame, areas.live, app);
     render_progress(frame, areas.progress, app);
     render_alerts(frame, areas.alerts, app);
@@ -71,6 +94,65 @@ fn titled(title: String, app: &App) -> Block<'static> {
         .border_set(app.symbols.border)
         .borders(Borders::TOP)
         .title(Span::styled(format!(" {title} "), app.theme.title))
+}
+
+/// `Readiness  NOT READY: 2 blocking` over a grid of `✗ Retell  5✓ 1! 2✗` cells.
+fn render_readiness(frame: &mut Frame, area: Rect, app: &App) {
+    let title = Line::from(vec![
+        Span::styled(" Readiness ", app.theme.title),
+        verdict_span(app),
+        Span::raw(" "),
+    ]);
+    let block = Block::new()
+        .border_set(app.symbols.border)
+        .borders(Borders::TOP)
+        .title(title);
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    let columns = grid_columns(inner.width, app);
+    let cell_width = inner.width / u16::try_from(columns).unwrap_or(1);
+    for (i, readiness_area) in Area::ALL.into_iter().enumerate() {
+        let (row, column) = (i / columns, i % columns);
+        let y = inner.y + u16::try_from(row).unwrap_or(u16::MAX);
+        let x = inner.x + cell_width * u16::try_from(column).unwrap_or(0);
+        if y >= inner.bottom() {
+            break;
+        }
+        let cell = Rect::new(x, y, cell_width.saturating_sub(1), 1);
+        frame.render_widget(area_cell(app, readiness_area), cell);
+    }
+}
+
+fn area_cell(app: &App, area: Area) -> Line<'static> {
+    let (s, t) = (&app.symbols, &app.theme);
+    let readiness = &app.readiness;
+    let result = readiness.area(area);
+    let symbol = if readiness.checking(area) {
+        Span::styled(spinner(app), t.warn)
+    } else {
+        match result.and_then(|r| r.worst()) {
+            Some(worst) => {
+                let (symbol, style) = status_symbol(app, worst);
+                Span::styled(symbol, style)
+            }
+            None if result.is_some() => Span::styled(s.ok, t.ok),
+            None => Span::styled(s.checking, t.dim),
+        }
+    };
+    let mut spans = vec![
+        Span::raw(" "),
+        symbol,
+        Span::raw(format!(" {:<12} ", area.display_name())),
+    ];
+    match result {
+        Some(r) if r.checks().is_empty() => spans.push(Span::styled("-", t.dim)),
+        Some(r) => spans.extend(count_spans(app, r.report.summary())),
+        None if readiness.checking(area) => {
+            spans.push(Span::styled(checking_word(app), t.warn));
+        }
+        None => spans.push(Span::styled("waiting", t.dim)),
+    }
+    Line::from(spans)
 }
 
 fn render_live(frame: &mut Frame, area: Rect, app: &App) {

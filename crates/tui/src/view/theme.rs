@@ -96,11 +96,19 @@ impl Theme {
 /// Status symbols and drawing characters: Unicode, or ASCII for non-UTF-8 terminals.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Symbols {
+    /// Only ASCII is drawn (texts are transliterated, see `format::terminal_text`).
+    pub ascii: bool,
     pub ok: &'static str,
     pub warn: &'static str,
     pub fail: &'static str,
     pub unknown: &'static str,
     pub info: &'static str,
+    /// A provider that answers well (header dots).
+    pub dot: &'static str,
+    /// A result still being worked out.
+    pub checking: &'static str,
+    /// Spinner frames, shown while readiness checks run.
+    pub spinner: &'static [&'static str],
     /// Marks a row picked with `space`.
     pub mark: &'static str,
     /// Points at the selected item.
@@ -120,11 +128,15 @@ impl Symbols {
     pub fn new(ascii: bool) -> Symbols {
         if ascii {
             Symbols {
+                ascii: true,
                 ok: "[ok]",
                 warn: "[!!]",
                 fail: "[XX]",
                 unknown: "[??]",
                 info: "[ii]",
+                dot: "[ok]",
+                checking: "[..]",
+                spinner: &["|", "/", "-", "\\"],
                 mark: "*",
                 pointer: ">",
                 separator: " | ",
@@ -137,11 +149,15 @@ impl Symbols {
             }
         } else {
             Symbols {
+                ascii: false,
                 ok: "✓",
                 warn: "!",
                 fail: "✗",
                 unknown: "?",
                 info: "i",
+                dot: "●",
+                checking: "…",
+                spinner: &["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"],
                 mark: "●",
                 pointer: "›",
                 separator: " │ ",

@@ -1,6 +1,8 @@
 //! Realistic platform data for the TUI tests and the render bench, on a fixed clock.
 #![allow(dead_code)]
 
+pub mod readiness;
+
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, TimeZone, Utc};
@@ -50,13 +52,14 @@ pub fn empty_app(base: Instant, width: u16, height: u16, options: TuiOptions) ->
     App::new(options, keymap, clock, Rect::new(0, 0, width, height))
 }
 
-/// An App that has received one poll of every source.
+/// An App that has received one poll of every source and one whole readiness run.
 pub fn full_app(width: u16, height: u16, options: TuiOptions) -> App {
     let base = Instant::now();
     let mut app = empty_app(base, width, height, options);
     for data in all_data(base, &app.options.thresholds) {
         update(&mut app, Msg::Data(data));
     }
+    readiness::run(&mut app, base, &launchdeck_core::readiness::Area::ALL, true);
     app
 }
 

@@ -1,0 +1,93 @@
+//! The detail pane drawn over a screen's table: a centred box of labelled fields whose
+//! long values wrap under themselves.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Clear, Paragraph};
+
+use crate::app::App;
+
+/// ` name       ` before each value.
+pub const LABEL_WIDTH: usize = 12;
+
+/// The room for a value in a pane drawn over `body`.
+pub fn value_width(body: Rect) -> usize {
+    usize::from(pane_width(body).saturating_sub(2)).saturating_sub(LABEL_WIDTH)
+}
+
+fn pane_width(body: Rect) -> u16 {
+    body.width.saturating_sub(4).min(100)
+}
+
+/// Draws `lines` in a bordered box titled `title`, centred over `body`.
+pub fn render(frame: &mut Frame, body: Rect, app: &App, title: String, lines: Vec<Line<'static>>) {
+    let width = pane_width(body);
+    let wanted = u16::try_from(lines.len() + 2).unwrap_or(u16::MAX);
+    let height = wanted.min(body.height.saturating_sub(2));
+    let area = Rect::new(
+        body.x + (body.width - width) / 2,
+        body.y + (body.height - height) / 2,
+        width,
+        height,
+    );
+    let block = Block::new()
+        .border_set(app.symbols.border)
+        .borders(Borders::ALL)
+        .title(Span::styled(title, app.theme.title));
+    frame.render_widget(Clear, area);
+    frame.render_widget(Paragraph::new(lines).block(block), area);
+}
+
+/// One field; a long value wraps at word boundaries under itself.
+pub fn field(name: &str, value: String, width: usize) -> Vec<Line<'static>> {
+    wrap_words(&value, width.max(10))
+        .into_iter()
+        .enumerate()
+        .map(|(i, part)| {
+            let label = if i == 0 { name } else { "" };
+            Line::raw(format!(" {label:<10} {part}"))
+        })
+        .collect()
+}
+
+/// Splits text into lines of at most `width` characters, at spaces where possible.
+pub fn wrap_words(text: &str, width: usize) -> Vec<String> {
+    let mut lines = Vec::new();
+    let mut current = String::new();
+    for word in text.split(' ') {
+        let mut word = word.to_string();
+        while word.chars().count() > width {
+            if !current.is_empty() {
+                lines.push(std::mem::take(&mut current));
+            }
+            let head: String = word.chars().take(width).collect();
+            word = word.chars().skip(width).collect();
+            lines.push(head);
+        }
+        let needed =
+            current.chars().count() + usize::from(!current.is_empty()) + word.chars().count();
+        if needed > width && !current.is_empty() {
+            lines.push(std::mem::take(&mut current));
+        }
+        if !current.is_empty() {
+            current.push(' ');
+        }
+        current.push_str(&word);
+    }
+    lines.push(current);
+    lines
+}
+
+#[cfg(test)]
+mod tests {
+    use super::wrap_words;
+
+    #[test]
+    fn wraps_at_spaces_and_cuts_words_longer_than_a_line() {
+        assert_eq!(wrap_words("a bb ccc dddd", 6), ["a bb", "ccc", "dddd"]);
+        assert_eq!(wrap_words("abcdefghij xy", 4), ["abcd", "efgh", "ij", "xy"]);
+        assert_eq!(wrap_words("", 4), [""]);
+        assert_eq!(wrap_words("exactly six", 11), ["exactly six"]);
+    }
+}
