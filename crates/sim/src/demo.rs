@@ -115,7 +115,6 @@ pub struct SeedReport {
 }
 
 /// The running demo. [`Demo::stop`] ends the simulator and the fakes.
-#[derive(Debug)]
 pub struct Demo {
     store: SqliteStore,
     facts: SeedFacts,
@@ -128,6 +127,17 @@ pub struct Demo {
     _audio: FakeServer,
     simulator: Option<Simulator>,
     housekeeping: JoinHandle<()>,
+}
+
+/// Shows where the demo lives, never the fakes' state (it holds the demo's keys).
+impl std::fmt::Debug for Demo {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Demo")
+            .field("database", &self.store.path())
+            .field("endpoints", &self.endpoints)
+            .field("seeded", &self.seeded)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Demo {
@@ -150,7 +160,11 @@ impl Demo {
         let seeded = if is_empty(&store).await? {
             let pace = options.simulator.pace;
             let seeding = Seeding { data, generated };
-            Some(seeding.load(&store, &fakes, &mut facts, &audio_base, pace).await?)
+            Some(
+                seeding
+                    .load(&store, &fakes, &mut facts, &audio_base, pace)
+                    .await?,
+            )
         } else {
             point_audio_urls(&store, &facts, &audio_base).await?;
             None
