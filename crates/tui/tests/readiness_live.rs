@@ -84,13 +84,7 @@ fn retell_requests(world: &World) -> usize {
 
 /// Polls `condition` until it holds; false when it never did within the deadline.
 async fn eventually(condition: impl Fn() -> bool) -> bool {
-    let polled = tokio::time::timeout(DEADLINE, async {
-        while !condition() {
-            tokio::time::sleep(Duration::from_millis(5)).await;
-        }
-    })
-    .await;
-    polled.is_ok()
+    launchdeck_testkit::wait_until(DEADLINE, || std::future::ready(condition())).await
 }
 
 /// What one drawn frame showed.
