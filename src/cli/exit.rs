@@ -7,7 +7,6 @@ pub enum Exit {
     /// 0: done, even if nothing changed (`check`: ready).
     Done,
     /// 1: done with failures (`check`: not ready).
-    #[allow(dead_code)] // used by the headless action commands
     Failures,
     /// 2: could not run (bad configuration, unreachable database, bad usage).
     CouldNotRun,

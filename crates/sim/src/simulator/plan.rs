@@ -42,18 +42,8 @@ pub const CALL_LOG_STATUSES: &[&str] = &[
     "completed",
 ];
 
-/// `call_logs_outcome_check` values the simulator writes.
-const COMPLETED_OUTCOMES: &[(&str, u32)] = &[
-    ("not_interested", 30),
-    ("contacted", 20),
-    ("interested", 15),
-    ("callback_requested", 10),
-    ("appointment_set", 8),
-    ("not_qualified", 7),
-    ("not_decision_maker", 4),
-    ("wrong_number", 3),
-    ("already_customer", 3),
-];
+// Completed calls' outcomes: the seed's mix, so the demo's new calls look like its history.
+use launchdeck_store::seed::first_campaign::COMPLETED_OUTCOMES;
 
 /// Twilio error codes a failed broadcast call carries.
 const TWILIO_FAILURES: &[(&str, &str)] = &[

@@ -45,6 +45,7 @@ use serde_json::Value;
 use uuid::Uuid;
 
 pub use broadcasts::default_dtmf_actions;
+pub use calls::COMPLETED_OUTCOMES;
 pub use facts::{
     AgentFacts, BroadcastFacts, CalendarFacts, CampaignFacts, LedgerFacts, NumberFacts, OrgFacts,
     RetellCallFact, RetellNumberState, SeedFacts, StaleFacts, StopFacts, TrunkFacts,

@@ -56,7 +56,9 @@ const CALL_FAILURES: &[&str] = &[
     "error_llm_websocket_open",
     "sip_routing_error",
 ];
-const COMPLETED_OUTCOMES: &[(&str, u32)] = &[
+/// Outcomes of completed calls with their weights (`call_logs_outcome_check` values);
+/// the demo's simulator draws from the same mix.
+pub const COMPLETED_OUTCOMES: &[(&str, u32)] = &[
     ("not_interested", 30),
     ("contacted", 20),
     ("interested", 15),
