@@ -56,6 +56,9 @@ pub const DEMO_GOOGLE_REFRESH_TOKEN: &str = "1//demo0google0refresh0token0cafe";
 
 /// The fake Retell's concurrency limit: room for the data set's live calls.
 const RETELL_CONCURRENCY: i64 = 40;
+/// Finished calls each fake remembers: a few minutes of history at a high rate, so a
+/// long demo's memory stays flat.
+const FAKE_CALL_HISTORY: usize = 2_000;
 /// Where the broadcast audio is served.
 const AUDIO_PREFIX: &str = "/broadcast-audio";
 
@@ -443,8 +446,10 @@ impl Fakes {
     async fn start(facts: &SeedFacts) -> Result<Fakes, DemoError> {
         let retell_state = RetellState::new(DEMO_RETELL_API_KEY);
         retell_state.set_concurrency_limit(RETELL_CONCURRENCY);
+        retell_state.set_call_history(FAKE_CALL_HISTORY);
         provision::configure_retell(&retell_state, facts);
         let twilio_state = TwilioState::new(DEMO_TWILIO_ACCOUNT_SID, DEMO_TWILIO_AUTH_TOKEN);
+        twilio_state.set_call_history(FAKE_CALL_HISTORY);
         provision::configure_twilio(&twilio_state, facts);
         let google_state = GoogleState::new(
             DEMO_GOOGLE_CLIENT_ID,

@@ -135,6 +135,28 @@ pub(crate) fn offset_from_key(key: Option<&str>, prefix: &str) -> Option<usize> 
     }
 }
 
+/// Drops the oldest finished items once `items` holds more than `limit` (plus an eighth,
+/// so pruning runs once per many additions, not on every one). Unfinished items stay.
+pub(crate) fn prune_finished<T>(
+    items: &mut Vec<T>,
+    limit: Option<usize>,
+    is_finished: impl Fn(&T) -> bool,
+) {
+    let Some(limit) = limit else { return };
+    if items.len() <= limit + limit / 8 {
+        return;
+    }
+    let mut excess = items.len() - limit;
+    items.retain(|item| {
+        if excess > 0 && is_finished(item) {
+            excess -= 1;
+            false
+        } else {
+            true
+        }
+    });
+}
+
 pub(crate) fn lock<T>(mutex: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(|e| e.into_inner())
 }
@@ -154,6 +176,23 @@ mod tests {
             vec!["get-phone-number", "+1415"]
         );
         assert_eq!(segments("/a/%zz"), vec!["a", "%zz"]);
+    }
+
+    #[test]
+    fn pruning_drops_the_oldest_finished_items_only() {
+        // (id, finished)
+        let mut items: Vec<(u32, bool)> = (0..20).map(|i| (i, i % 3 != 0)).collect();
+        prune_finished(&mut items, None, |i| i.1);
+        assert_eq!(items.len(), 20, "no limit keeps everything");
+        prune_finished(&mut items, Some(18), |i| i.1);
+        assert_eq!(items.len(), 20, "within the slack nothing is pruned");
+        prune_finished(&mut items, Some(10), |i| i.1);
+        assert_eq!(items.len(), 10);
+        let kept: Vec<u32> = items.iter().map(|i| i.0).collect();
+        assert_eq!(kept, vec![0, 3, 6, 9, 12, 15, 16, 17, 18, 19]);
+        let mut live: Vec<(u32, bool)> = (0..20).map(|i| (i, false)).collect();
+        prune_finished(&mut live, Some(5), |i| i.1);
+        assert_eq!(live.len(), 20, "calls still in progress are never dropped");
     }
 
     #[test]

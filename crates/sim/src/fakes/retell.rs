@@ -15,7 +15,9 @@ use serde_json::{Value, json};
 use super::clock::{Clock, duration_ms};
 use super::faults::{FaultContext, Faults, fault_middleware};
 use super::server::FakeServer;
-use super::{json_reply, lock, offset_from_key, page_of, param, query_pairs, segments};
+use super::{
+    json_reply, lock, offset_from_key, page_of, param, prune_finished, query_pairs, segments,
+};
 
 const MAX_LIMIT: usize = 1000;
 /// A fixed "last modified" for seeded objects (2026-01-01).
@@ -334,6 +336,8 @@ struct RetellData {
     agents: Vec<Value>,
     numbers: Vec<Value>,
     calls: Vec<StoredCall>,
+    /// Finished calls beyond this many are forgotten, oldest first (None: keep all).
+    call_history: Option<usize>,
     concurrency_limit: i64,
     reserved_inbound: i64,
     default_plan: CallPlan,
@@ -341,6 +345,15 @@ struct RetellData {
     missing_number_status: u16,
     stop_ended_status: u16,
     trial_ended: bool,
+}
+
+impl RetellData {
+    fn remember(&mut self, call: StoredCall, now: i64) {
+        self.calls.push(call);
+        prune_finished(&mut self.calls, self.call_history, |c| {
+            c.progress(now).end_ms.is_some()
+        });
+    }
 }
 
 /// Shared, scriptable state of the Retell fake. Clones share it.
@@ -360,6 +373,7 @@ impl RetellState {
                 agents: Vec::new(),
                 numbers: Vec::new(),
                 calls: Vec::new(),
+                call_history: None,
                 concurrency_limit: 20,
                 reserved_inbound: 0,
                 default_plan: CallPlan::default(),
@@ -412,6 +426,11 @@ impl RetellState {
         };
         number["outbound_agents"] = weighted(agent_ids);
         true
+    }
+
+    /// Keeps at most `limit` finished calls (the real Retell keeps all; a long demo can't).
+    pub fn set_call_history(&self, limit: usize) {
+        lock(&self.data).call_history = Some(limit);
     }
 
     pub fn set_concurrency_limit(&self, limit: i64) {
@@ -887,7 +906,7 @@ fn create_call(state: &RetellState, body: &[u8]) -> Response {
     let reply = call.render(now - 1, false);
     let mut reply = reply;
     reply["call_status"] = json!("registered");
-    data.calls.push(call);
+    data.remember(call, now);
     json_reply(201, reply)
 }
 

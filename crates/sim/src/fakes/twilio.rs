@@ -17,7 +17,10 @@ use serde_json::{Value, json};
 use super::clock::{Clock, duration_ms, ms_to_datetime};
 use super::faults::{FaultContext, Faults, fault_middleware};
 use super::server::FakeServer;
-use super::{CANARY_TWILIO_AUTH_TOKEN, form_pairs, json_reply, lock, param, query_pairs, segments};
+use super::{
+    CANARY_TWILIO_AUTH_TOKEN, form_pairs, json_reply, lock, param, prune_finished, query_pairs,
+    segments,
+};
 
 const API_PREFIX: &str = "/2010-04-01/Accounts";
 
@@ -154,11 +157,22 @@ struct TwilioData {
     account_type: String,
     numbers: Vec<Value>,
     calls: Vec<StoredCall>,
+    /// Finished calls beyond this many are forgotten, oldest first (None: keep all).
+    call_history: Option<usize>,
     trunks: Vec<StoredTrunk>,
     default_plan: TwilioCallPlan,
     next_plans: VecDeque<TwilioCallPlan>,
     base_url: String,
     next_page_base: Option<String>,
+}
+
+impl TwilioData {
+    fn remember(&mut self, call: StoredCall, now: i64) {
+        self.calls.push(call);
+        prune_finished(&mut self.calls, self.call_history, |c| {
+            c.progress(now).2.is_some()
+        });
+    }
 }
 
 /// Shared, scriptable state of the Twilio fake.
@@ -183,6 +197,7 @@ impl TwilioState {
                 account_type: "Full".to_string(),
                 numbers: Vec::new(),
                 calls: Vec::new(),
+                call_history: None,
                 trunks: Vec::new(),
                 default_plan: TwilioCallPlan::default(),
                 next_plans: VecDeque::new(),
@@ -200,6 +215,11 @@ impl TwilioState {
     /// `active`, `suspended` or `closed`.
     pub fn set_account_status(&self, status: &str) {
         lock(&self.data).account_status = status.to_string();
+    }
+
+    /// Keeps at most `limit` finished calls (Twilio keeps all; a long demo can't).
+    pub fn set_call_history(&self, limit: usize) {
+        lock(&self.data).call_history = Some(limit);
     }
 
     /// `Trial` or `Full`.
@@ -324,14 +344,15 @@ impl TwilioState {
     pub fn add_call(&self, to: &str, from: &str, plan: TwilioCallPlan) -> String {
         let sid = new_sid("CA");
         let now = self.clock.now_ms();
-        lock(&self.data).calls.push(StoredCall {
+        let call = StoredCall {
             sid: sid.clone(),
             to: to.to_string(),
             from: from.to_string(),
             created_ms: now,
             plan,
             forced: None,
-        });
+        };
+        lock(&self.data).remember(call, now);
         sid
     }
 
@@ -680,7 +701,7 @@ fn create_call(state: &TwilioState, form: &[(String, String)]) -> (u16, Value) {
         forced: None,
     };
     let reply = call.render(&data.account_sid, now);
-    data.calls.push(call);
+    data.remember(call, now);
     (201, reply)
 }
 
@@ -835,6 +856,21 @@ mod tests {
         let done = call.render("AC", 13_000);
         assert_eq!(done["status"], "completed");
         assert_eq!(done["duration"], "10");
+    }
+
+    #[test]
+    fn a_call_history_limit_forgets_the_oldest_finished_calls() {
+        let state = TwilioState::new("AC1", "token");
+        state.set_call_history(4);
+        let finished: Vec<String> = (0..4)
+            .map(|_| state.add_call("+1", "+2", TwilioCallPlan::default()))
+            .collect();
+        state.clock().advance(Duration::from_secs(60));
+        let live: Vec<String> = (0..4)
+            .map(|_| state.add_call("+1", "+2", TwilioCallPlan::default()))
+            .collect();
+        assert!(finished.iter().all(|sid| state.call(sid).is_none()));
+        assert!(live.iter().all(|sid| state.call(sid).is_some()));
     }
 
     #[test]

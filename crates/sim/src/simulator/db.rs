@@ -3,7 +3,6 @@
 
 use chrono::{DateTime, Utc};
 use launchdeck_store::sqlite::{now_micros, timestamp};
-use sqlx::{Sqlite, SqlitePool, Transaction};
 
 /// A timestamp as the demo database stores it.
 pub fn at(at: DateTime<Utc>) -> String {
@@ -19,11 +18,7 @@ pub fn minutes_from_now(minutes: i64) -> String {
     timestamp(now_micros() + chrono::Duration::minutes(minutes))
 }
 
-/// A write transaction holding SQLite's write lock from its first statement, so it
-/// never has to upgrade a read lock (which could fail with "database is locked").
-pub async fn begin_write(pool: &SqlitePool) -> Result<Transaction<'static, Sqlite>, sqlx::Error> {
-    pool.begin_with("BEGIN IMMEDIATE").await
-}
+pub use launchdeck_store::sqlite::begin_write;
 
 /// The stop controls that block a campaign `c` from dialling (the platform's
 /// `evaluate_contact_stop`, by scope; `?1` is now). A macro so queries stay literals.

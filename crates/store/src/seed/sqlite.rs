@@ -29,7 +29,7 @@ const MAX_ROWS: usize = 500;
 
 /// Insert every table of `data`, in order, in one transaction.
 pub async fn load(pool: &SqlitePool, data: &SeedData) -> StoreResult<()> {
-    let mut tx = pool.begin().await.map_err(sql_error)?;
+    let mut tx = crate::sqlite::begin_write(pool).await.map_err(sql_error)?;
     for table in &data.tables {
         let Some(target) = sqlite_table(table.table)? else {
             continue;

@@ -41,6 +41,16 @@ pub(crate) use error::{RECREATE, map_error};
 
 pub use values::{now_micros, parse_timestamp, timestamp};
 
+/// A write transaction holding SQLite's write lock from its first statement. A deferred
+/// one that reads first and then writes must upgrade its lock, and in WAL mode that
+/// fails at once with "database is locked" while another connection writes (the busy
+/// timeout does not apply), so every writer begins this way.
+pub async fn begin_write(
+    pool: &sqlx::SqlitePool,
+) -> Result<Transaction<'static, Sqlite>, sqlx::Error> {
+    pool.begin_with("BEGIN IMMEDIATE").await
+}
+
 /// The demo database's schema, applied when the file is new.
 pub const SCHEMA_SQL: &str = include_str!("../../sql/sqlite/schema.sql");
 
@@ -156,7 +166,7 @@ impl SqliteStore {
     /// Applies the schema to a database without tables, under a write lock so two
     /// processes opening the same new file do not both create it.
     async fn create_schema_if_empty(&self) -> Result<(), sqlx::Error> {
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let mut tx = begin_write(&self.pool).await?;
         let tables: i64 =
             sqlx::query_scalar("SELECT count(*) FROM sqlite_master WHERE type = 'table'")
                 .fetch_one(&mut *tx)
