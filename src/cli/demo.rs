@@ -89,7 +89,8 @@ pub fn run(args: DemoArgs, ctx: &Context) -> Exit {
         Err(e) => return report_error(format!("cannot start the async runtime: {e}")),
     };
     let result = rt.block_on(async {
-        let demo = Demo::start(&data_dir, options)
+        // The console starts while the demo loads its database (its reads wait for it).
+        let mut demo = Demo::launch(&data_dir, options)
             .await
             .map_err(|e| e.to_string())?;
         if let Err(e) = demo.apply_to(&mut loaded.config) {
@@ -102,8 +103,10 @@ pub fn run(args: DemoArgs, ctx: &Context) -> Exit {
         let gatherer = Gatherer::new(&loaded.config, store.clone(), GatherOptions::default())
             .with_environment(demo_secrets(&loaded));
         let shown = launchdeck_tui::run(store, gatherer, tui).await;
+        let started = demo.ready().await;
         demo.stop().await;
-        shown.map_err(|e| e.to_string())
+        shown.map_err(|e| e.to_string())?;
+        started.map_err(|e| e.to_string())
     });
     match result {
         Ok(()) => Exit::Done,

@@ -25,7 +25,9 @@ use base64::engine::general_purpose::STANDARD as BASE64;
 use launchdeck_core::config::{BaseUrl, Config};
 use launchdeck_store::seed::first_campaign::{self, SeedFacts};
 use launchdeck_store::seed::{self, SeedData};
-use launchdeck_store::sqlite::{SqliteOptions, SqliteStore, now_micros, parse_timestamp};
+use launchdeck_store::sqlite::{
+    LoadDone, LoadGate, SqliteOptions, SqliteStore, load_gate, now_micros, parse_timestamp,
+};
 use launchdeck_store::{Store, StoreError};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -119,7 +121,9 @@ pub struct SeedReport {
 
 /// The running demo. [`Demo::stop`] ends the simulator and the fakes.
 pub struct Demo {
+    /// The database as the demo itself uses it (the console gets it behind `gate`).
     store: SqliteStore,
+    gate: LoadGate,
     facts: SeedFacts,
     endpoints: DemoEndpoints,
     seeded: Option<SeedReport>,
@@ -128,8 +132,16 @@ pub struct Demo {
     elevenlabs: ElevenLabsFake,
     google: GoogleFake,
     _audio: FakeServer,
+    /// Loading the database and starting the simulator, until [`Demo::ready`].
+    startup: Option<JoinHandle<Result<Started, DemoError>>>,
     simulator: Option<Simulator>,
     housekeeping: JoinHandle<()>,
+}
+
+/// What the background part of the start leaves running.
+struct Started {
+    seeded: Option<SeedReport>,
+    simulator: Simulator,
 }
 
 /// Shows where the demo lives, never the fakes' state (it holds the demo's keys).
@@ -145,8 +157,21 @@ impl std::fmt::Debug for Demo {
 
 impl Demo {
     /// Opens (or, with `fresh` or when missing, creates and seeds) `demo.sqlite` in
-    /// `data_dir`, starts the fakes and the simulator.
+    /// `data_dir`, starts the fakes and the simulator; returns once all of it runs.
     pub async fn start(data_dir: &Path, options: DemoOptions) -> Result<Demo, DemoError> {
+        let mut demo = Demo::launch(data_dir, options).await?;
+        if let Err(e) = demo.ready().await {
+            demo.stop().await;
+            return Err(e);
+        }
+        Ok(demo)
+    }
+
+    /// Like [`Demo::start`], but returns as soon as the fakes answer (in well under
+    /// 200 ms) so the console's first frame need not wait: loading the data set into
+    /// the database and starting the simulator go on in the background, and
+    /// [`Demo::store`]'s reads wait for them. [`Demo::ready`] reports how they went.
+    pub async fn launch(data_dir: &Path, options: DemoOptions) -> Result<Demo, DemoError> {
         std::fs::create_dir_all(data_dir).map_err(|source| DemoError::DataDir {
             path: data_dir.to_path_buf(),
             source,
@@ -160,51 +185,69 @@ impl Demo {
         let fakes = Fakes::start(&facts).await?;
         let audio = start_audio_server().await?;
         let audio_base = format!("{}{AUDIO_PREFIX}", audio.base_url());
-        let seeded = if is_empty(&store).await? {
-            let pace = options.simulator.pace;
-            let seeding = Seeding { data, generated };
-            Some(
-                seeding
-                    .load(&store, &fakes, &mut facts, &audio_base, pace)
-                    .await?,
-            )
+        // The fakes are given the data set's calls now, so every provider answer agrees
+        // with the database the console will see.
+        let seeding = if is_empty(&store).await? {
+            let mut seeding = Seeding::new(data, generated);
+            seeding
+                .provision(&fakes, &mut facts, &audio_base, options.simulator.pace)
+                .await?;
+            Some(seeding)
         } else {
-            point_audio_urls(&store, &facts, &audio_base).await?;
             None
         };
-        register_google_tokens(&store, fakes.google.state()).await?;
-        let handover = Handover {
-            live_call_ids: seeded
-                .iter()
-                .flat_map(|s| s.provisioned.live_call_ids.iter().cloned())
-                .collect(),
+        let (done, gate) = load_gate();
+        let background = Background {
+            store: store.clone(),
+            providers: fakes.sim_providers(&facts),
+            google: fakes.google.state().clone(),
+            facts: facts.clone(),
+            audio_base: audio_base.clone(),
+            simulator: options.simulator.clone(),
         };
-        let simulator = Simulator::spawn(
-            store.pool().clone(),
-            fakes.sim_providers(&facts),
-            options.simulator.clone(),
-            handover,
-        );
+        let startup = tokio::spawn(async move {
+            let started = background.run(seeding, done).await;
+            if let Err(e) = &started {
+                tracing::error!("the demo could not start: {e}");
+            }
+            started
+        });
         let housekeeping = tokio::spawn(housekeeping(fakes.faults(), options.faults));
         let endpoints = fakes.endpoints(audio_base);
         Ok(Demo {
             store,
+            gate,
             facts,
             endpoints,
-            seeded,
+            seeded: None,
             retell: fakes.retell,
             twilio: fakes.twilio,
             elevenlabs: fakes.elevenlabs,
             google: fakes.google,
             _audio: audio,
-            simulator: Some(simulator),
+            startup: Some(startup),
+            simulator: None,
             housekeeping,
         })
     }
 
-    /// The demo database, for the console.
+    /// Waits for the background part of the start: the database loaded, the simulator
+    /// running. Calling it again answers at once.
+    pub async fn ready(&mut self) -> Result<(), DemoError> {
+        let Some(startup) = self.startup.take() else {
+            return Ok(());
+        };
+        let started = startup
+            .await
+            .map_err(|e| DemoError::Setup(format!("the demo's start-up task failed: {e}")))??;
+        self.seeded = started.seeded;
+        self.simulator = Some(started.simulator);
+        Ok(())
+    }
+
+    /// The demo database, for the console: its reads wait until the data set is loaded.
     pub fn store(&self) -> Arc<dyn Store> {
-        Arc::new(self.store.clone())
+        Arc::new(self.store.clone().behind(self.gate.clone()))
     }
 
     pub fn sqlite(&self) -> &SqliteStore {
@@ -255,8 +298,11 @@ impl Demo {
         self.simulator.as_ref().is_some_and(Simulator::is_running)
     }
 
-    /// Stops the simulator only (the fakes and the database stay up).
+    /// Stops the simulator only (the fakes and the database stay up), after the start
+    /// has finished.
     pub async fn stop_simulator(&mut self) {
+        // A failed start has no simulator to stop; `ready` has logged why.
+        let _ = self.ready().await;
         if let Some(simulator) = self.simulator.take() {
             simulator.stop().await;
         }
@@ -305,27 +351,42 @@ impl Demo {
 struct Seeding {
     data: SeedData,
     generated: Duration,
+    provisioned: Option<(Provisioned, Duration)>,
 }
 
 impl Seeding {
-    /// Points the data set at the demo (audio, calendar), creates its calls at the
-    /// fakes and loads it.
-    async fn load(
-        mut self,
-        store: &SqliteStore,
+    fn new(data: SeedData, generated: Duration) -> Seeding {
+        Seeding {
+            data,
+            generated,
+            provisioned: None,
+        }
+    }
+
+    /// Points the data set at the demo (audio, calendar) and creates its calls at the
+    /// fakes.
+    async fn provision(
+        &mut self,
         fakes: &Fakes,
         facts: &mut SeedFacts,
         audio_base: &str,
         pace: f64,
-    ) -> Result<SeedReport, DemoError> {
+    ) -> Result<(), DemoError> {
         let started = Instant::now();
         prepare_seed(&mut self.data, facts, audio_base);
         let provisioned = fakes.provision(&mut self.data, facts, pace).await?;
-        let provision_time = started.elapsed();
+        self.provisioned = Some((provisioned, started.elapsed()));
+        Ok(())
+    }
+
+    async fn load(self, store: &SqliteStore) -> Result<SeedReport, DemoError> {
+        let started = Instant::now();
         seed::sqlite::load(store.pool(), &self.data).await?;
+        let load_time = started.elapsed();
+        let (provisioned, provision_time) = self.provisioned.unwrap_or_default();
         let report = SeedReport {
             rows: self.data.tables.iter().map(|t| t.rows.len()).sum(),
-            elapsed: self.generated + started.elapsed(),
+            elapsed: self.generated + provision_time + load_time,
             provisioned,
         };
         tracing::info!(
@@ -333,10 +394,55 @@ impl Seeding {
             ms = report.elapsed.as_millis() as u64,
             generate_ms = self.generated.as_millis() as u64,
             provision_ms = provision_time.as_millis() as u64,
-            load_ms = (started.elapsed() - provision_time).as_millis() as u64,
+            load_ms = load_time.as_millis() as u64,
             "demo database seeded"
         );
         Ok(report)
+    }
+}
+
+/// The part of the start that runs while the console already shows its first frame.
+struct Background {
+    store: SqliteStore,
+    providers: SimProviders,
+    google: GoogleState,
+    facts: SeedFacts,
+    audio_base: String,
+    simulator: SimConfig,
+}
+
+impl Background {
+    /// Loads the data set (or brings a reused database up to date), opens the gate for
+    /// the console's reads, then starts the simulator.
+    async fn run(self, seeding: Option<Seeding>, done: LoadDone) -> Result<Started, DemoError> {
+        let loaded = self.load(seeding).await;
+        done.finish(loaded.as_ref().map(|_| ()).map_err(|e| e.to_string()));
+        let seeded = loaded?;
+        let handover = Handover {
+            live_call_ids: seeded
+                .iter()
+                .flat_map(|s| s.provisioned.live_call_ids.iter().cloned())
+                .collect(),
+        };
+        let simulator = Simulator::spawn(
+            self.store.pool().clone(),
+            self.providers,
+            self.simulator,
+            handover,
+        );
+        Ok(Started { seeded, simulator })
+    }
+
+    async fn load(&self, seeding: Option<Seeding>) -> Result<Option<SeedReport>, DemoError> {
+        let seeded = match seeding {
+            Some(seeding) => Some(seeding.load(&self.store).await?),
+            None => {
+                point_audio_urls(&self.store, &self.facts, &self.audio_base).await?;
+                None
+            }
+        };
+        register_google_tokens(&self.store, &self.google).await?;
+        Ok(seeded)
     }
 }
 

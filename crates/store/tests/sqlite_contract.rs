@@ -636,3 +636,45 @@ async fn budgets_concurrency_and_the_calendar_token() {
             .is_none()
     );
 }
+
+#[tokio::test]
+async fn reads_behind_a_load_gate_wait_for_the_load() {
+    let b = backend().await;
+    let (done, gate) = launchdeck_store::sqlite::load_gate();
+    let gated = b.store.clone().behind(gate);
+    let read = tokio::spawn(async move { gated.campaigns(&Scope::default()).await });
+    // The load runs on the pool, which the gate does not hold.
+    b.load(&tenant_with_campaign()).await;
+    assert!(
+        !read.is_finished(),
+        "a read answered before the load finished"
+    );
+    done.finish(Ok(()));
+    let campaigns = read.await.expect("read task").expect("campaigns");
+    assert_eq!(campaigns.len(), 1, "the read saw the loaded database");
+}
+
+#[tokio::test]
+async fn a_failed_load_is_every_read_s_answer() {
+    let b = backend().await;
+    let (done, gate) = launchdeck_store::sqlite::load_gate();
+    let gated = b.store.clone().behind(gate);
+    done.finish(Err("seeding failed: disk full".to_string()));
+    let err = gated
+        .campaigns(&Scope::default())
+        .await
+        .expect_err("the load failed");
+    assert!(err.to_string().contains("disk full"), "{err}");
+
+    let (done, gate) = launchdeck_store::sqlite::load_gate();
+    let gated = b.store.clone().behind(gate);
+    drop(done);
+    let err = gated
+        .campaigns(&Scope::default())
+        .await
+        .expect_err("the loader went away");
+    assert!(
+        err.to_string().contains("stopped before it finished"),
+        "{err}"
+    );
+}

@@ -631,3 +631,30 @@ async fn the_demo_config_points_at_the_fakes_only() {
     }
     demo.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_launched_demo_answers_the_console_only_from_the_loaded_database() {
+    let dir = temp_dir();
+    let options = DemoOptions {
+        simulator: fast(1.0),
+        faults: false,
+        fresh: true,
+    };
+    let mut demo = Demo::launch(dir.path(), options)
+        .await
+        .unwrap_or_else(|e| panic!("the demo did not launch: {e}"));
+    // Asked at once, while the data set may still be loading: the whole data set or
+    // nothing, never a half-filled database.
+    let campaigns = demo
+        .store()
+        .campaigns(&Scope::default())
+        .await
+        .expect("campaigns");
+    demo.ready().await.expect("the demo started");
+    let stored = count(demo.sqlite().pool(), "SELECT count(*) FROM campaigns").await;
+    assert!(stored > 0);
+    assert_eq!(campaigns.len() as i64, stored);
+    assert!(demo.seeded().is_some(), "a fresh demo was seeded");
+    assert!(demo.simulator_running());
+    demo.stop().await;
+}

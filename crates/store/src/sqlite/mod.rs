@@ -33,6 +33,7 @@ use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
 use sqlx::{Sqlite, Transaction};
+use tokio::sync::watch;
 use uuid::Uuid;
 
 use crate::{DbInfo, PlatformAnswer, Store, StoreError, StoreResult};
@@ -92,6 +93,53 @@ pub struct SqliteStore {
     pool: SqlitePool,
     path: PathBuf,
     opts: SqliteOptions,
+    load_gate: Option<LoadGate>,
+}
+
+/// How long a read waits for a database that is still being loaded.
+const LOAD_WAIT: Duration = Duration::from_secs(60);
+
+/// A database another task is still loading (the demo seeds while the console starts):
+/// a store holding it answers only once the load has finished, so nobody sees a
+/// half-filled database. Made by [`load_gate`].
+#[derive(Debug, Clone)]
+pub struct LoadGate(watch::Receiver<Option<Result<(), String>>>);
+
+/// The loading task's end of a [`LoadGate`]. Dropped without [`LoadDone::finish`], the
+/// gate reports that loading stopped.
+#[derive(Debug)]
+pub struct LoadDone(watch::Sender<Option<Result<(), String>>>);
+
+/// A new, closed gate and the handle that opens it.
+pub fn load_gate() -> (LoadDone, LoadGate) {
+    let (tx, rx) = watch::channel(None);
+    (LoadDone(tx), LoadGate(rx))
+}
+
+impl LoadDone {
+    /// Opens the gate; with an error, every waiting and later read returns it.
+    pub fn finish(self, outcome: Result<(), String>) {
+        self.0.send_replace(Some(outcome));
+    }
+}
+
+impl LoadGate {
+    /// Waits (up to `limit`) until the load has finished.
+    async fn passed(&self, limit: Duration) -> StoreResult<()> {
+        let mut rx = self.0.clone();
+        match tokio::time::timeout(limit, rx.wait_for(Option::is_some)).await {
+            Ok(Ok(outcome)) => match outcome.as_ref() {
+                Some(Err(text)) => Err(StoreError::Other(text.clone())),
+                _ => Ok(()),
+            },
+            Ok(Err(_)) => Err(StoreError::Other(
+                "the demo database's loading stopped before it finished".to_string(),
+            )),
+            Err(_) => Err(StoreError::Timeout(format!(
+                "the demo database was still being loaded after {limit:?}"
+            ))),
+        }
+    }
 }
 
 impl SqliteStore {
@@ -113,7 +161,12 @@ impl SqliteStore {
             .connect_with(connect)
             .await
             .map_err(|e| open_error(&path, e, opts.busy_timeout))?;
-        let store = SqliteStore { pool, path, opts };
+        let store = SqliteStore {
+            pool,
+            path,
+            opts,
+            load_gate: None,
+        };
         store.run(store.create_schema_if_empty()).await?;
         Ok(store)
     }
@@ -158,6 +211,13 @@ impl SqliteStore {
         &self.opts
     }
 
+    /// This store with every read waiting for `gate` first. Loading itself goes through
+    /// [`SqliteStore::pool`], which the gate does not hold.
+    pub fn behind(mut self, gate: LoadGate) -> SqliteStore {
+        self.load_gate = Some(gate);
+        self
+    }
+
     /// Closes every connection (checkpointing the WAL).
     pub async fn close(&self) {
         self.pool.close().await;
@@ -182,6 +242,9 @@ impl SqliteStore {
         &self,
         work: impl Future<Output = Result<T, E>>,
     ) -> StoreResult<T> {
+        if let Some(gate) = &self.load_gate {
+            gate.passed(LOAD_WAIT).await?;
+        }
         let deadline = self.opts.acquire_timeout + self.opts.busy_timeout * 2;
         match tokio::time::timeout(deadline, work).await {
             Ok(Ok(value)) => Ok(value),
