@@ -4,10 +4,13 @@
 //! lifecycles.
 //!
 //! ```text
-//! let demo = Demo::start(&data_dir, DemoOptions::default()).await?;
-//! launchdeck_tui::run(demo.store(), options).await?;   // with demo.config()'s endpoints
+//! let mut demo = Demo::launch(&data_dir, DemoOptions::default()).await?;  // fakes up
+//! launchdeck_tui::run(demo.store(), gatherer, options).await?;  // reads wait for the load
+//! demo.ready().await?;       // how loading and starting the simulator went
 //! demo.stop().await;
 //! ```
+//!
+//! `Demo::start` is `launch` + `ready`: everything runs when it returns (what tests use).
 //!
 //! The demo uses its own database, secrets and base URLs whatever the environment and
 //! the config file say (product.md Decision 7): [`Demo::apply_to`] overwrites them.
