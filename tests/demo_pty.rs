@@ -56,6 +56,22 @@ fn the_demo_runs_every_screen_and_restores_the_terminal() {
     app.wait_for("the Logs screen", |s| {
         s.contains("[4 Logs]") && s.contains("Call log")
     });
+    // `enter` on a Retell row fetches Retell's record into the detail pane.
+    app.send("/call_\r\r");
+    let pane = app.wait_for("Retell's answer in the Logs detail", |s| {
+        (s.contains("record     Retell: ") && !s.contains("fetching"))
+            || s.contains("record     Retell has no call")
+    });
+    assert!(
+        !pane.contains("not configured"),
+        "the demo configures Retell:\n{pane}"
+    );
+    app.send("\u{1b}");
+    app.wait_for("the detail closed", |s| !s.contains("record     "));
+    app.send("\u{1b}");
+    app.wait_for("the filter cleared", |s| {
+        s.contains("Call log") && !s.contains("filter:")
+    });
     app.send("?");
     app.wait_for_text("esc closes");
     app.send("\u{1b}");

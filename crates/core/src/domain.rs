@@ -318,3 +318,151 @@ pub struct StopControl {
     /// True when launchdeck created it (its `metadata.source` is `launchdeck`).
     pub created_by_launchdeck: bool,
 }
+
+/// The provider that holds a call's own record (product.md Decision 11, 13).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CallProvider {
+    Retell,
+    Twilio,
+    /// Shown and counted, never asked (product.md Decision 13).
+    Telnyx,
+    /// A provider launchdeck does not know, as the row names it (empty: none named).
+    Other(String),
+}
+
+impl CallProvider {
+    /// The provider of a Logs row: its `provider` column when it names one launchdeck
+    /// knows (`retell`, `twilio`, `twilio_classic`, `telnyx`, `telnyx_ai`, …), else the
+    /// shape of its call id (`call_…` is Retell's, `CA` + 32 hex is a Twilio CallSid).
+    pub fn of_row(provider: Option<&str>, call_id: &str) -> CallProvider {
+        let named = provider.map(|p| p.trim().to_ascii_lowercase());
+        match named.as_deref() {
+            Some(p) if p.starts_with("retell") => return CallProvider::Retell,
+            Some(p) if p.starts_with("twilio") => return CallProvider::Twilio,
+            Some(p) if p.starts_with("telnyx") => return CallProvider::Telnyx,
+            _ => {}
+        }
+        let call_id = call_id.trim();
+        if call_id.starts_with("call_") {
+            CallProvider::Retell
+        } else if is_twilio_call_sid(call_id) {
+            CallProvider::Twilio
+        } else {
+            CallProvider::Other(named.unwrap_or_default())
+        }
+    }
+
+    pub fn name(&self) -> &str {
+        match self {
+            CallProvider::Retell => "Retell",
+            CallProvider::Twilio => "Twilio",
+            CallProvider::Telnyx => "Telnyx",
+            CallProvider::Other(name) => name,
+        }
+    }
+
+    /// Why launchdeck does not fetch this provider's call records; `None` when it does.
+    pub fn why_not_fetched(&self) -> Option<String> {
+        match self {
+            CallProvider::Retell | CallProvider::Twilio => None,
+            CallProvider::Telnyx => {
+                Some("not fetched for Telnyx calls (launchdeck does not call Telnyx)".into())
+            }
+            CallProvider::Other(name) if name.is_empty() => Some(
+                "not fetched: the row names no provider and its call id is neither Retell's nor Twilio's"
+                    .into(),
+            ),
+            CallProvider::Other(name) => Some(format!(
+                "not fetched for {name} calls (launchdeck fetches Retell and Twilio calls only)"
+            )),
+        }
+    }
+}
+
+/// `CA` followed by 32 hex digits.
+fn is_twilio_call_sid(id: &str) -> bool {
+    id.len() == 34 && id.starts_with("CA") && id[2..].chars().all(|c| c.is_ascii_hexdigit())
+}
+
+/// One call as its provider reports it (Retell get-call, Twilio call fetch): the
+/// disconnection reason and timeline the platform's call_logs do not keep.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ProviderCallRecord {
+    pub provider: CallProvider,
+    pub call_id: String,
+    /// The provider's own word: Retell `ended`, `not_connected`…; Twilio `completed`, `busy`…
+    pub status: String,
+    /// Retell's `disconnection_reason`; Twilio's `error_code: error_message`.
+    pub reason: Option<String>,
+    pub started_at: Option<DateTime<Utc>>,
+    pub ended_at: Option<DateTime<Utc>>,
+    pub duration_seconds: Option<i64>,
+    /// What the call cost, in US dollars (Retell's combined cost; Twilio's price).
+    pub cost: Option<f64>,
+}
+
+#[cfg(test)]
+mod call_provider_tests {
+    use super::CallProvider;
+
+    #[test]
+    fn the_provider_column_wins_over_the_id_shape() {
+        let sid = "CA0b7e5d3c1a9f8e7d6c5b4a3f2e1d0c9b";
+        assert_eq!(
+            CallProvider::of_row(Some("retell"), "x"),
+            CallProvider::Retell
+        );
+        assert_eq!(
+            CallProvider::of_row(Some("twilio_classic"), sid),
+            CallProvider::Twilio
+        );
+        assert_eq!(
+            CallProvider::of_row(Some("telnyx_ai"), sid),
+            CallProvider::Telnyx
+        );
+        assert_eq!(
+            CallProvider::of_row(Some(" Telnyx "), "v3:abc"),
+            CallProvider::Telnyx
+        );
+    }
+
+    #[test]
+    fn without_a_known_provider_the_id_decides() {
+        let sid = "CA0b7e5d3c1a9f8e7d6c5b4a3f2e1d0c9b";
+        assert_eq!(
+            CallProvider::of_row(None, "call_8f3a2b1c"),
+            CallProvider::Retell
+        );
+        assert_eq!(
+            CallProvider::of_row(Some("other"), sid),
+            CallProvider::Twilio
+        );
+        assert_eq!(
+            CallProvider::of_row(None, "CA0b7e5d3c1a9f8e7d6c5b4a3f2e1d0c9"),
+            CallProvider::Other(String::new()),
+            "a CallSid has 32 hex digits"
+        );
+        assert_eq!(
+            CallProvider::of_row(Some("Other"), "v3:abc"),
+            CallProvider::Other("other".into())
+        );
+    }
+
+    #[test]
+    fn only_retell_and_twilio_are_fetched() {
+        assert_eq!(CallProvider::Retell.why_not_fetched(), None);
+        assert_eq!(CallProvider::Twilio.why_not_fetched(), None);
+        let telnyx = CallProvider::Telnyx.why_not_fetched().unwrap_or_default();
+        assert!(telnyx.contains("Telnyx"), "{telnyx}");
+        let other = CallProvider::Other("vonage".into())
+            .why_not_fetched()
+            .unwrap_or_default();
+        assert!(other.contains("vonage"), "{other}");
+        assert!(
+            CallProvider::Other(String::new())
+                .why_not_fetched()
+                .is_some()
+        );
+    }
+}

@@ -56,7 +56,20 @@
 //! check falls back to `retell_agents.webhook_url`. When the first question to a
 //! provider fails, its other questions are not asked and share that answer. Audio
 //! files live on other hosts and are probed at most 4 at a time.
+//!
+//! # Call records
+//!
+//! [`Gatherer::call_record`] fetches one call as its provider reports it (Retell
+//! get-call, Twilio call fetch) for the Logs detail (product.md Decision 11), mapped to
+//! [`launchdeck_core::domain::ProviderCallRecord`]. It is one request, waits its turn in
+//! the same per-provider lane as the readiness requests (so the 1 request/s budget
+//! holds) and is bounded by [`GatherOptions::source_timeout`]. Failures are a
+//! [`CallRecordError`] whose text is safe to show: "Retell has no call call_… (HTTP
+//! 422)", "Twilio is not configured: set TWILIO_ACCOUNT_SID and …", or the client's own
+//! wording. Telnyx calls are not fetched (Decision 13).
 
+pub mod call_record;
 pub mod readiness;
 
+pub use call_record::CallRecordError;
 pub use readiness::{AreaChecks, GatherOptions, Gatherer};

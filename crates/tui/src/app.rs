@@ -7,8 +7,9 @@ use std::time::Instant;
 
 use chrono::{DateTime, Utc};
 use crossterm::event::{Event, KeyCode, KeyEvent};
-use launchdeck_core::domain::{CallLogEntry, LogFilter};
+use launchdeck_core::domain::{CallLogEntry, CallProvider, LogFilter, ProviderCallRecord};
 use launchdeck_core::readiness::Check;
+use launchdeck_ops::CallRecordError;
 use ratatui::layout::Rect;
 use tui_input::Input;
 use tui_input::backend::crossterm::EventHandler;
@@ -17,6 +18,7 @@ use crate::keys::{Action, Keymap, is_ctrl_c};
 use crate::model::{AlertsData, Data, LiveData, LogsData, ProgressData, RowKey};
 use crate::options::TuiOptions;
 use crate::readiness::{AreaResult, Readiness, RowId};
+use crate::records::{self, CallRecords, RecordKey};
 use crate::view;
 use crate::view::theme::{Symbols, Theme};
 
@@ -169,6 +171,14 @@ pub enum Msg {
     ReadinessFinished {
         at: Instant,
     },
+    /// A provider's record of a Logs row (asked for by [`Effect::FetchCallRecord`]).
+    CallRecord {
+        row: RowKey,
+        call_id: String,
+        /// When the answer arrived.
+        at: Instant,
+        result: Result<ProviderCallRecord, CallRecordError>,
+    },
 }
 
 /// Work `update` asks the runtime to do.
@@ -181,6 +191,13 @@ pub enum Effect {
     SetLogFilter(LogFilter),
     /// Run every readiness check now (`R`; never while a run is in flight).
     RerunReadiness,
+    /// Ask `provider` for its record of call `call_id` (the Logs row `row`) and answer
+    /// with [`Msg::CallRecord`].
+    FetchCallRecord {
+        row: RowKey,
+        provider: CallProvider,
+        call_id: String,
+    },
 }
 
 /// A cursor in a list: the selected index, the first visible index and the key of the
@@ -303,6 +320,12 @@ pub struct App {
     pub filter: FilterState,
     /// The call shown in the Logs detail pane.
     pub detail: Option<CallLogEntry>,
+    /// Lines the Logs detail pane is scrolled down by.
+    pub detail_scroll: u16,
+    /// The provider record the open Logs detail asked for (asked once per opening).
+    pub detail_record: Option<RecordKey>,
+    /// Providers' records of Logs rows, fetched or in flight.
+    pub records: CallRecords,
     /// The newest readiness results and the run in flight. Not frozen by `f`: they
     /// change once a run and the operator asks for them with `R`.
     pub readiness: Readiness,
@@ -333,6 +356,9 @@ impl App {
             marks: HashSet::new(),
             filter: FilterState::default(),
             detail: None,
+            detail_scroll: 0,
+            detail_record: None,
+            records: CallRecords::default(),
             readiness: Readiness::default(),
             readiness_nav: ListNav::default(),
             check_detail: None,
@@ -442,6 +468,17 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
             app.readiness.finished(at);
             Vec::new()
         }
+        Msg::CallRecord {
+            row,
+            call_id,
+            at,
+            result,
+        } => {
+            app.records.received((row, call_id), at, result);
+            let now = app.clock.now;
+            app.records.forget_stale(now, app.detail_record.as_ref());
+            Vec::new()
+        }
         Msg::PollFailed { source, at, error } => {
             let health = &mut app.health[source.index()];
             health.failing_since.get_or_insert(at);
@@ -461,19 +498,20 @@ fn on_data(app: &mut App, data: PollData) -> Vec<Effect> {
         PollData::Progress(p) => app.data.progress = Some(Arc::new(p)),
         PollData::Alerts(a) => app.data.alerts = Some(Arc::new(a)),
     }
+    let mut effects = Vec::new();
     if app.frozen.is_none() {
         if source == Source::Live {
             forget_marks_of_finished_calls(app);
         }
         refresh_detail(app);
+        effects.extend(fetch_record(app));
         app.follow_all();
     }
     // The database is back: refresh every panel now instead of waiting out backoffs.
     if source == Source::Live && was_failing {
-        vec![Effect::PollNow]
-    } else {
-        Vec::new()
+        effects.push(Effect::PollNow);
     }
+    effects
 }
 
 fn forget_marks_of_finished_calls(app: &mut App) {
@@ -570,7 +608,10 @@ fn on_action(app: &mut App, action: Action) -> Vec<Effect> {
         Action::Help => app.help_open = true,
         Action::Refresh => return vec![Effect::PollNow],
         Action::RerunReadiness => return rerun_readiness(app),
-        Action::Freeze => toggle_freeze(app),
+        Action::Freeze => {
+            toggle_freeze(app);
+            return fetch_record(app);
+        }
         Action::RevealNumbers => app.numbers_revealed = !app.numbers_revealed,
         Action::ScreenOverview
         | Action::ScreenReadiness
@@ -588,10 +629,10 @@ fn on_action(app: &mut App, action: Action) -> Vec<Effect> {
         | Action::PageDown => move_selection(app, action),
         Action::Mark => toggle_mark(app),
         Action::Filter if app.screen == Screen::Logs => {
-            app.detail = None;
+            close_detail(app);
             app.filter.editing = true;
         }
-        Action::Detail if app.screen == Screen::Logs => open_detail(app),
+        Action::Detail if app.screen == Screen::Logs => return open_detail(app),
         Action::Detail if app.screen == Screen::Readiness => open_check_detail(app),
         Action::Back => return back(app),
         Action::Filter | Action::Detail => {}
@@ -601,7 +642,7 @@ fn on_action(app: &mut App, action: Action) -> Vec<Effect> {
 
 fn switch_screen(app: &mut App, screen: Screen) {
     app.screen = screen;
-    app.detail = None;
+    close_detail(app);
     app.check_detail = None;
 }
 
@@ -647,7 +688,7 @@ fn move_selection(app: &mut App, action: Action) {
             app.logs_nav
                 .apply(action, &keys, view::logs::page_rows(app.size));
         }
-        Screen::Logs => {}
+        Screen::Logs => scroll_detail(app, action),
         Screen::Readiness if app.check_detail.is_none() => {
             let keys = app.readiness.row_ids();
             let page = app.readiness_page();
@@ -717,17 +758,68 @@ fn refresh_check_detail(app: &mut App) {
     }
 }
 
-fn open_detail(app: &mut App) {
+fn open_detail(app: &mut App) -> Vec<Effect> {
+    close_detail(app);
     app.detail = app
         .shown_logs()
         .get(app.logs_nav.selected)
         .map(|e| (*e).clone());
+    fetch_record(app)
+}
+
+fn close_detail(app: &mut App) {
+    app.detail = None;
+    app.detail_scroll = 0;
+    app.detail_record = None;
+}
+
+/// Asks the provider for the open row's record, once per opening of the pane (and once
+/// more if the row gains another call id while open); a fetch in flight or a result
+/// younger than [`records::REUSE_FOR`] is shown instead of asking again. Rows of
+/// providers launchdeck does not call (Telnyx) ask nothing.
+fn fetch_record(app: &mut App) -> Vec<Effect> {
+    let Some((key, provider)) = app.detail.as_ref().and_then(records::target) else {
+        return Vec::new();
+    };
+    if app.detail_record.as_ref() == Some(&key) {
+        return Vec::new();
+    }
+    app.detail_record = Some(key.clone());
+    let now = app.clock.now;
+    if provider.why_not_fetched().is_some() || !app.records.needs_fetch(&key, now) {
+        return Vec::new();
+    }
+    app.records.fetching(key.clone(), now);
+    app.records.forget_stale(now, Some(&key));
+    let (row, call_id) = key;
+    vec![Effect::FetchCallRecord {
+        row,
+        provider,
+        call_id,
+    }]
+}
+
+/// Moving keys scroll the open Logs detail when it is longer than the pane.
+fn scroll_detail(app: &mut App, action: Action) {
+    let limit = view::logs::detail_scroll_limit(app);
+    let page = view::logs::detail_visible_rows(app).max(1);
+    let scroll = app.detail_scroll.min(limit);
+    app.detail_scroll = match action {
+        Action::MoveDown => scroll.saturating_add(1),
+        Action::MoveUp => scroll.saturating_sub(1),
+        Action::PageDown => scroll.saturating_add(page),
+        Action::PageUp => scroll.saturating_sub(page),
+        Action::MoveTop => 0,
+        Action::MoveBottom => limit,
+        _ => scroll,
+    }
+    .min(limit);
 }
 
 /// `esc`: close the innermost thing that is open.
 fn back(app: &mut App) -> Vec<Effect> {
     if app.detail.is_some() || app.check_detail.is_some() {
-        app.detail = None;
+        close_detail(app);
         app.check_detail = None;
         return Vec::new();
     }

@@ -4,7 +4,9 @@
 //!
 //! Data flows one way: pollers (`poll`) send messages, `app::update` changes the single
 //! `App` state and returns effects, `view::render` draws it, `runtime::run` wires the
-//! terminal, the pollers and the loop together.
+//! terminal, the pollers and the loop together. Opening a Logs row's detail returns
+//! `Effect::FetchCallRecord`; the runtime asks the provider (`poll::RecordFetcher`) and
+//! the answer comes back as `Msg::CallRecord` (`records` keeps it).
 
 pub mod app;
 pub mod keys;
@@ -12,6 +14,7 @@ pub mod model;
 pub mod options;
 pub mod poll;
 pub mod readiness;
+pub mod records;
 pub mod runtime;
 pub mod view;
 
@@ -19,6 +22,7 @@ pub use app::{App, Clock, Effect, Msg, PollData, PollError, Screen, Source, upda
 pub use keys::{Action, KeySpec, Keymap};
 pub use options::{PollIntervals, TuiOptions};
 pub use readiness::AreaResult;
+pub use records::{CallRecords, RecordState};
 pub use runtime::run;
 
 /// Why the TUI could not start or had to stop.

@@ -27,7 +27,7 @@ use crate::TuiError;
 use crate::app::{App, Clock, Effect, Msg, update};
 use crate::keys::Keymap;
 use crate::options::TuiOptions;
-use crate::poll::{Pollers, ReadinessPoller};
+use crate::poll::{Pollers, ReadinessPoller, RecordFetcher};
 use crate::readiness::SPINNER_FRAME;
 use crate::view;
 
@@ -75,20 +75,27 @@ fn shutdown_signals() -> Result<impl Future<Output = ()>, TuiError> {
 pub struct Services {
     pub pollers: Pollers,
     pub readiness: ReadinessPoller,
+    pub records: RecordFetcher,
 }
 
 impl Services {
-    /// Starts the store pollers and the readiness poller; every result arrives on the
-    /// returned receiver.
+    /// Starts the store pollers and the readiness poller, and readies the provider
+    /// record fetcher; every result arrives on the returned receiver.
     pub fn spawn(
         store: Arc<dyn Store>,
         gatherer: Gatherer,
         options: &TuiOptions,
     ) -> (Services, mpsc::Receiver<Msg>) {
         let (tx, rx) = mpsc::channel(64);
+        let records = RecordFetcher::new(gatherer.clone(), tx.clone());
         let readiness = ReadinessPoller::spawn(gatherer, options.poll.readiness, tx.clone());
         let pollers = Pollers::spawn(store, options, tx);
-        (Services { pollers, readiness }, rx)
+        let services = Services {
+            pollers,
+            readiness,
+            records,
+        };
+        (services, rx)
     }
 
     /// Carries out one effect; true when the TUI must stop.
@@ -100,6 +107,11 @@ impl Services {
             Effect::RerunReadiness => {
                 self.readiness.run_now();
             }
+            Effect::FetchCallRecord {
+                row,
+                provider,
+                call_id,
+            } => self.records.fetch(row, provider, call_id),
         }
         false
     }

@@ -3,6 +3,7 @@
 mod common;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use launchdeck_core::domain::{CallProvider, ProviderCallRecord};
 use launchdeck_tui::{App, Msg, PollError, Source, TuiOptions, update, view};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
@@ -100,6 +101,76 @@ fn log_detail() {
     let mut app = app_at(80, 24);
     keys(&mut app, "4jjjj\n");
     insta::assert_snapshot!("log_detail_broadcast_80x24", draw(&app));
+}
+
+/// The first Logs row (a Retell call_log) with its Retell record fetched.
+fn log_detail_with_record(width: u16, height: u16) -> App {
+    let mut app = app_at(width, height);
+    keys(&mut app, "4\n");
+    let entry = app.detail.clone().expect("detail open");
+    let at = |secs: i64| entry.created_at + chrono::Duration::seconds(secs);
+    let record = ProviderCallRecord {
+        provider: CallProvider::Retell,
+        call_id: entry.provider_call_id.clone().unwrap_or_default(),
+        status: "ended".to_string(),
+        reason: Some("user_hangup".to_string()),
+        started_at: Some(at(6)),
+        ended_at: Some(at(54)),
+        duration_seconds: Some(48),
+        cost: Some(0.07),
+    };
+    let answer = Msg::CallRecord {
+        row: (entry.source, entry.id),
+        call_id: record.call_id.clone(),
+        at: app.clock.now,
+        result: Ok(record),
+    };
+    update(&mut app, answer);
+    app
+}
+
+#[test]
+fn log_detail_with_the_providers_record() {
+    for (w, h) in [(80, 24), (160, 48)] {
+        let app = log_detail_with_record(w, h);
+        insta::assert_snapshot!(format!("log_detail_record_{w}x{h}"), draw(&app));
+    }
+    // A finished broadcast_queue row: Twilio's record of its CallSid, with the price.
+    let mut app = app_at(80, 24);
+    keys(&mut app, "4jjjj\n");
+    let entry = app.detail.clone().expect("detail open");
+    let call_id = entry.provider_call_id.clone().unwrap_or_default();
+    let record = ProviderCallRecord {
+        provider: CallProvider::Twilio,
+        call_id: call_id.clone(),
+        status: "completed".to_string(),
+        reason: None,
+        started_at: Some(entry.created_at + chrono::Duration::seconds(4)),
+        ended_at: Some(entry.created_at + chrono::Duration::seconds(66)),
+        duration_seconds: Some(62),
+        cost: Some(0.051),
+    };
+    let answer = Msg::CallRecord {
+        row: (entry.source, entry.id),
+        call_id,
+        at: app.clock.now,
+        result: Ok(record),
+    };
+    update(&mut app, answer);
+    insta::assert_snapshot!("log_detail_record_twilio_80x24", draw(&app));
+}
+
+#[test]
+fn log_detail_record_in_ascii() {
+    let options = TuiOptions {
+        ascii: true,
+        no_color: true,
+        ..common::options()
+    };
+    let mut app = common::full_app(80, 24, options);
+    keys(&mut app, "4\n");
+    let text = text_of(&draw(&app));
+    assert!(text.contains("record     Retell: fetching..."), "{text}");
 }
 
 #[test]

@@ -3,10 +3,10 @@
 
 mod audio;
 mod calendar;
-mod clients;
+pub(crate) mod clients;
 mod database;
 mod elevenlabs;
-mod lane;
+pub(crate) mod lane;
 mod retell;
 mod twilio;
 
@@ -112,6 +112,11 @@ impl Gatherer {
     ) -> Self {
         let secrets = loaded.secrets().iter().map(SecretFact::from).collect();
         Gatherer::new(&loaded.config, store, options).with_environment(secrets)
+    }
+
+    /// The provider clients and their request lanes (shared by every clone).
+    pub(crate) fn clients(&self) -> &Clients {
+        &self.clients
     }
 
     /// The configured secrets (masked) for the Environment area.

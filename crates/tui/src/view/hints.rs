@@ -55,6 +55,10 @@ pub fn hints(app: &App) -> Vec<(String, String)> {
         add(Action::Back, "close detail");
         add(Action::Help, "help");
         add(Action::Quit, "quit");
+        let scrolls = app.detail.is_some() && super::logs::detail_scroll_limit(app) > 0;
+        if let Some(keys) = up_down(app).filter(|_| scrolls) {
+            out.insert(out.len().min(1), (keys, "scroll".to_string()));
+        }
         return out;
     }
     if let Some(keys) = up_down(app) {

@@ -1,15 +1,18 @@
 //! The Logs screen: the newest call-log rows, a filter line and a detail pane.
 
+use std::time::Duration;
+
 use chrono::{DateTime, Utc};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Position, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Cell, Paragraph, Row, Table};
 
-use launchdeck_core::domain::{CallLogEntry, CallSource};
+use launchdeck_core::domain::{CallLogEntry, CallSource, ProviderCallRecord};
 
 use super::{format, frame_areas, pane, source_problem};
 use crate::app::{App, Source};
+use crate::records::{self, RecordState};
 
 /// Lines above the table rows: the summary/filter line and the column header.
 const CHROME_ROWS: u16 = 2;
@@ -162,11 +165,36 @@ fn log_row(app: &App, e: &CallLogEntry, wide: bool) -> Row<'static> {
     Row::new(cells)
 }
 
-/// The detail pane over the table: timeline, ids, outcome, cost, notes and summary.
+/// The detail pane over the table: timeline, ids, outcome, cost, notes and summary,
+/// then the provider's own record of the call.
 fn render_detail(frame: &mut Frame, body: Rect, app: &App, e: &CallLogEntry) {
-    let lines = detail_lines(app, e, pane::value_width(body));
+    let lines = all_detail_lines(app, e, pane::value_width(body));
     let title = format!(" Call {} {} ", e.source.as_str(), e.id);
-    pane::render(frame, body, app, title, lines);
+    pane::render_scrolled(frame, body, app, title, lines, app.detail_scroll);
+}
+
+fn all_detail_lines(app: &App, e: &CallLogEntry, width: usize) -> Vec<Line<'static>> {
+    let mut lines = detail_lines(app, e, width);
+    lines.extend(record_lines(app, e, width));
+    lines
+}
+
+/// The open detail's line count on this terminal (0 when no detail is open).
+fn open_detail_lines(app: &App) -> usize {
+    let body = frame_areas(app.size).body;
+    app.detail.as_ref().map_or(0, |e| {
+        all_detail_lines(app, e, pane::value_width(body)).len()
+    })
+}
+
+/// How many lines the open detail can be scrolled down by.
+pub fn detail_scroll_limit(app: &App) -> u16 {
+    pane::scroll_limit(frame_areas(app.size).body, open_detail_lines(app))
+}
+
+/// How many lines of the open detail the pane shows at once.
+pub fn detail_visible_rows(app: &App) -> u16 {
+    pane::visible_rows(frame_areas(app.size).body, open_detail_lines(app))
 }
 
 fn detail_lines(app: &App, e: &CallLogEntry, width: usize) -> Vec<Line<'static>> {
@@ -227,6 +255,66 @@ fn detail_lines(app: &App, e: &CallLogEntry, width: usize) -> Vec<Line<'static>>
         .into_iter()
         .flat_map(|(name, value)| pane::field(name, value, width))
         .collect()
+}
+
+/// The provider's record of the row (product.md Decision 11): fetching, fetched, why
+/// it could not be, or why it is not fetched for this provider. Nothing without a
+/// provider call id.
+fn record_lines(app: &App, e: &CallLogEntry, width: usize) -> Vec<Line<'static>> {
+    let Some((key, provider)) = records::target(e) else {
+        return Vec::new();
+    };
+    let values = match (provider.why_not_fetched(), app.records.get(&key)) {
+        (Some(why), _) => vec![why],
+        (None, None) => return Vec::new(),
+        (None, Some(RecordState::Fetching)) => vec![format!("{}: fetching…", provider.name())],
+        (None, Some(RecordState::Fetched(Ok(record)))) => record_values(app, e, record),
+        (None, Some(RecordState::Fetched(Err(err)))) => vec![err.to_string()],
+    };
+    values
+        .into_iter()
+        .enumerate()
+        .flat_map(|(i, value)| {
+            let name = if i == 0 { "record" } else { "" };
+            let value = format::terminal_text(&value, &app.symbols).into_owned();
+            pane::field(name, value, width)
+        })
+        .collect()
+}
+
+/// `Retell: ended, reason user_hangup` then the provider's timeline, duration and cost.
+fn record_values(app: &App, e: &CallLogEntry, r: &ProviderCallRecord) -> Vec<String> {
+    let mut status = format!("{}: {}", r.provider.name(), r.status);
+    if let Some(reason) = &r.reason {
+        status.push_str(&format!(", reason {reason}"));
+    }
+    let zone = app.options.timezone;
+    let point = |at| timeline_point(Some(at), e.created_at, zone);
+    let mut timeline = Vec::new();
+    match (r.started_at, r.ended_at) {
+        (Some(start), Some(end)) => timeline.push(format!("{} → {}", point(start), point(end))),
+        (Some(start), None) => timeline.push(format!("started {}", point(start))),
+        (None, Some(end)) => timeline.push(format!("ended {}", point(end))),
+        (None, None) => {}
+    }
+    if let Some(seconds) = r.duration_seconds {
+        timeline.push(record_duration(seconds));
+    }
+    if let Some(cost) = r.cost {
+        timeline.push(format!("cost {}", format::cost(Some(cost))));
+    }
+    let mut values = vec![status];
+    if !timeline.is_empty() {
+        values.push(timeline.join(", "));
+    }
+    values
+}
+
+fn record_duration(seconds: i64) -> String {
+    match u64::try_from(seconds) {
+        Ok(s) => format::age(Duration::from_secs(s)),
+        Err(_) => "?".to_string(),
+    }
 }
 
 fn non_empty(text: String) -> String {

@@ -7,6 +7,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph};
 
 use crate::app::App;
+use crate::keys::Action;
 
 /// ` name       ` before each value.
 pub const LABEL_WIDTH: usize = 12;
@@ -20,23 +21,75 @@ fn pane_width(body: Rect) -> u16 {
     body.width.saturating_sub(4).min(100)
 }
 
-/// Draws `lines` in a bordered box titled `title`, centred over `body`.
+/// Draws `lines` in a bordered box titled `title`, centred over `body`; lines that do
+/// not fit are cut.
 pub fn render(frame: &mut Frame, body: Rect, app: &App, title: String, lines: Vec<Line<'static>>) {
+    let area = pane_area(body, lines.len());
+    frame.render_widget(Clear, area);
+    frame.render_widget(Paragraph::new(lines).block(block(app, title)), area);
+}
+
+fn block(app: &App, title: String) -> Block<'static> {
+    Block::new()
+        .border_set(app.symbols.border)
+        .borders(Borders::ALL)
+        .title(Span::styled(title, app.theme.title))
+}
+
+/// [`render`] with the first `scroll` lines scrolled out of view (at most as many as
+/// the box cannot show); the bottom border says how many lines are below.
+pub fn render_scrolled(
+    frame: &mut Frame,
+    body: Rect,
+    app: &App,
+    title: String,
+    lines: Vec<Line<'static>>,
+    scroll: u16,
+) {
+    let area = pane_area(body, lines.len());
+    let limit = scroll_limit(body, lines.len());
+    let scroll = scroll.min(limit);
+    let mut block = block(app, title);
+    if scroll < limit {
+        let below = limit - scroll;
+        let keys = match (
+            app.keymap.first_key(Action::MoveDown),
+            app.keymap.first_key(Action::MoveUp),
+        ) {
+            (Some(down), Some(up)) => format!(", {down}/{up} scroll"),
+            _ => String::new(),
+        };
+        let note = format!(" {below} more below{keys} ");
+        block = block.title_bottom(Line::from(Span::styled(note, app.theme.key)).right_aligned());
+    }
+    frame.render_widget(Clear, area);
+    let paragraph = Paragraph::new(lines).block(block).scroll((scroll, 0));
+    frame.render_widget(paragraph, area);
+}
+
+/// The box for `line_count` lines over `body`: as tall as they need, at most the body
+/// less a line above and below.
+fn pane_area(body: Rect, line_count: usize) -> Rect {
     let width = pane_width(body);
-    let wanted = u16::try_from(lines.len() + 2).unwrap_or(u16::MAX);
+    let wanted = u16::try_from(line_count + 2).unwrap_or(u16::MAX);
     let height = wanted.min(body.height.saturating_sub(2));
-    let area = Rect::new(
+    Rect::new(
         body.x + (body.width - width) / 2,
         body.y + (body.height - height) / 2,
         width,
         height,
-    );
-    let block = Block::new()
-        .border_set(app.symbols.border)
-        .borders(Borders::ALL)
-        .title(Span::styled(title, app.theme.title));
-    frame.render_widget(Clear, area);
-    frame.render_widget(Paragraph::new(lines).block(block), area);
+    )
+}
+
+/// How many of `line_count` lines the box over `body` shows at once.
+pub fn visible_rows(body: Rect, line_count: usize) -> u16 {
+    pane_area(body, line_count).height.saturating_sub(2)
+}
+
+/// How far `line_count` lines can be scrolled in the box over `body` (0 when they fit).
+pub fn scroll_limit(body: Rect, line_count: usize) -> u16 {
+    let lines = u16::try_from(line_count).unwrap_or(u16::MAX);
+    lines.saturating_sub(visible_rows(body, line_count))
 }
 
 /// One field; a long value wraps at word boundaries under itself.

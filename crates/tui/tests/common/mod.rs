@@ -338,7 +338,7 @@ pub fn campaigns() -> Vec<CampaignProgress> {
 fn log(n: u128, source: CallSource, status: &str, age_secs: i64) -> CallLogEntry {
     let created = ago(age_secs);
     let (broadcast_id, campaign_id, parent, provider) = match source {
-        CallSource::BroadcastQueue => (Some(id(900)), None, SPRING, "twilio"),
+        CallSource::BroadcastQueue => (Some(id(900)), None, SPRING, "twilio_classic"),
         _ => (None, Some(id(950)), SOLAR, "retell"),
     };
     CallLogEntry {
@@ -352,7 +352,10 @@ fn log(n: u128, source: CallSource, status: &str, age_secs: i64) -> CallLogEntry
         phone: format!("+1602555{:04}", 100 + n % 900),
         caller_id: Some("+16025550000".to_string()),
         provider: Some(provider.to_string()),
-        provider_call_id: Some(format!("call_{n:020x}")),
+        provider_call_id: Some(match source {
+            CallSource::BroadcastQueue => format!("CA{n:032x}"),
+            _ => format!("call_{n:020x}"),
+        }),
         broadcast_id,
         campaign_id,
         parent_name: Some(parent.to_string()),
