@@ -10,6 +10,7 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
+use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 
 use super::clock::{Clock, duration_ms};
@@ -457,6 +458,19 @@ impl RetellState {
         match data.calls.iter_mut().find(|c| c.call_id == call_id) {
             Some(call) => {
                 call.plan = plan;
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Moves a call's creation back to `created`: a call that began before the fake
+    /// started (its plan's durations count from then).
+    pub fn set_call_created(&self, call_id: &str, created: DateTime<Utc>) -> bool {
+        let mut data = lock(&self.data);
+        match data.calls.iter_mut().find(|c| c.call_id == call_id) {
+            Some(call) => {
+                call.created_ms = created.timestamp_millis();
                 true
             }
             None => false,

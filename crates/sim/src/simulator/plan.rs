@@ -220,9 +220,10 @@ pub fn campaign_call(rng: &mut impl Rng, pace: f64) -> CampaignCall {
     CampaignCall { retell, outcome }
 }
 
-/// A call that is already connected (seeded "ongoing" calls): no ring, a random talk.
-pub fn ongoing_call(rng: &mut impl Rng, pace: f64) -> CallPlan {
-    CallPlan::answered(Duration::ZERO, span(rng, 5, 90, pace))
+/// A call that is already connected (seeded "ongoing" calls) and has talked for `talked`:
+/// no ring, then a random while longer.
+pub fn ongoing_call(rng: &mut impl Rng, pace: f64, talked: Duration) -> CallPlan {
+    CallPlan::answered(Duration::ZERO, talked + span(rng, 5, 90, pace))
 }
 
 /// What the platform writes on a broadcast queue row when its call is over.

@@ -138,13 +138,22 @@ pub async fn provision_calls(
             )
         })?;
         let new_id = reply["call_id"].as_str().unwrap_or_default().to_string();
+        // The call began at its seeded start, so Retell's timeline agrees with the row's.
+        let since_start = (retell.clock().now() - call.started_at)
+            .to_std()
+            .unwrap_or_default();
         let lifecycle = if call.call_status == "ongoing" {
             live_call_ids.push(new_id.clone());
-            plan::ongoing_call(rng, pace)
+            plan::ongoing_call(rng, pace, since_start)
         } else {
-            CallPlan::answered(Duration::ZERO, Duration::ZERO)
+            let talk = call
+                .ended_at
+                .and_then(|end| (end - call.started_at).to_std().ok())
+                .unwrap_or_default();
+            CallPlan::answered(Duration::ZERO, talk)
         };
         retell.set_call_plan(&new_id, lifecycle);
+        retell.set_call_created(&new_id, call.started_at);
         new_ids.insert(call.call_id.clone(), new_id.clone());
         call.call_id = new_id;
         retell_calls += 1;

@@ -658,3 +658,28 @@ async fn a_launched_demo_answers_the_console_only_from_the_loaded_database() {
     assert!(demo.simulator_running());
     demo.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn seeded_retell_calls_began_when_the_data_set_says() {
+    let dir = temp_dir();
+    let demo = start(&dir, fast(1.0)).await;
+    let retell = demo.retell().state();
+    assert!(!demo.facts().retell_calls.is_empty());
+    for seeded in &demo.facts().retell_calls {
+        let call = retell.call(&seeded.call_id).expect("the fake knows the call");
+        assert_eq!(
+            call["start_timestamp"].as_i64(),
+            Some(seeded.started_at.timestamp_millis()),
+            "{}",
+            seeded.call_id
+        );
+        if let Some(ended) = seeded.ended_at {
+            assert_eq!(call["call_status"], "ended", "{}", seeded.call_id);
+            assert_eq!(
+                call["end_timestamp"].as_i64(),
+                Some(ended.timestamp_millis())
+            );
+        }
+    }
+    demo.stop().await;
+}
