@@ -135,25 +135,33 @@ pub(crate) fn offset_from_key(key: Option<&str>, prefix: &str) -> Option<usize> 
     }
 }
 
-/// Drops the oldest finished items once `items` holds more than `limit` (plus an eighth,
-/// so pruning runs once per many additions, not on every one). Unfinished items stay.
+/// Once `items` holds more than `limit` (plus an eighth, so pruning runs once per many
+/// additions), drops the finished items that ended longest ago until `limit` are left.
+/// Items still going (`ended_at` is None) always stay, and a call that only just ended
+/// stays however long ago it began, so whoever follows it still sees how it ended.
 pub(crate) fn prune_finished<T>(
     items: &mut Vec<T>,
     limit: Option<usize>,
-    is_finished: impl Fn(&T) -> bool,
+    ended_at: impl Fn(&T) -> Option<i64>,
 ) {
     let Some(limit) = limit else { return };
     if items.len() <= limit + limit / 8 {
         return;
     }
-    let mut excess = items.len() - limit;
-    items.retain(|item| {
-        if excess > 0 && is_finished(item) {
-            excess -= 1;
+    let mut ends: Vec<i64> = items.iter().filter_map(&ended_at).collect();
+    let drop = (items.len() - limit).min(ends.len());
+    if drop == 0 {
+        return;
+    }
+    let (_, cutoff, _) = ends.select_nth_unstable(drop - 1);
+    let cutoff = *cutoff;
+    let mut dropped = 0;
+    items.retain(|item| match ended_at(item) {
+        Some(end) if end <= cutoff && dropped < drop => {
+            dropped += 1;
             false
-        } else {
-            true
         }
+        _ => true,
     });
 }
 
@@ -179,18 +187,27 @@ mod tests {
     }
 
     #[test]
-    fn pruning_drops_the_oldest_finished_items_only() {
-        // (id, finished)
-        let mut items: Vec<(u32, bool)> = (0..20).map(|i| (i, i % 3 != 0)).collect();
+    fn pruning_drops_the_items_that_ended_longest_ago() {
+        // (id, ended at); item 0 began first but ended last.
+        let ends = [
+            Some(90),
+            None,
+            Some(10),
+            Some(20),
+            None,
+            Some(30),
+            Some(40),
+            Some(50),
+        ];
+        let mut items: Vec<(u32, Option<i64>)> = (0..8).map(|i| (i, ends[i as usize])).collect();
         prune_finished(&mut items, None, |i| i.1);
-        assert_eq!(items.len(), 20, "no limit keeps everything");
-        prune_finished(&mut items, Some(18), |i| i.1);
-        assert_eq!(items.len(), 20, "within the slack nothing is pruned");
-        prune_finished(&mut items, Some(10), |i| i.1);
-        assert_eq!(items.len(), 10);
+        assert_eq!(items.len(), 8, "no limit keeps everything");
+        prune_finished(&mut items, Some(8), |i| i.1);
+        assert_eq!(items.len(), 8, "at the limit nothing is pruned");
+        prune_finished(&mut items, Some(4), |i| i.1);
         let kept: Vec<u32> = items.iter().map(|i| i.0).collect();
-        assert_eq!(kept, vec![0, 3, 6, 9, 12, 15, 16, 17, 18, 19]);
-        let mut live: Vec<(u32, bool)> = (0..20).map(|i| (i, false)).collect();
+        assert_eq!(kept, vec![0, 1, 4, 7]);
+        let mut live: Vec<(u32, Option<i64>)> = (0..20).map(|i| (i, None)).collect();
         prune_finished(&mut live, Some(5), |i| i.1);
         assert_eq!(live.len(), 20, "calls still in progress are never dropped");
     }

@@ -352,7 +352,7 @@ impl RetellData {
     fn remember(&mut self, call: StoredCall, now: i64) {
         self.calls.push(call);
         prune_finished(&mut self.calls, self.call_history, |c| {
-            c.progress(now).end_ms.is_some()
+            c.progress(now).end_ms
         });
     }
 }

@@ -169,9 +169,7 @@ struct TwilioData {
 impl TwilioData {
     fn remember(&mut self, call: StoredCall, now: i64) {
         self.calls.push(call);
-        prune_finished(&mut self.calls, self.call_history, |c| {
-            c.progress(now).2.is_some()
-        });
+        prune_finished(&mut self.calls, self.call_history, |c| c.progress(now).2);
     }
 }
 

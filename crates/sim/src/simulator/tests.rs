@@ -666,7 +666,9 @@ async fn seeded_retell_calls_began_when_the_data_set_says() {
     let retell = demo.retell().state();
     assert!(!demo.facts().retell_calls.is_empty());
     for seeded in &demo.facts().retell_calls {
-        let call = retell.call(&seeded.call_id).expect("the fake knows the call");
+        let call = retell
+            .call(&seeded.call_id)
+            .expect("the fake knows the call");
         assert_eq!(
             call["start_timestamp"].as_i64(),
             Some(seeded.started_at.timestamp_millis()),
