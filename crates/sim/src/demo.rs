@@ -655,7 +655,12 @@ impl Fakes {
 /// `faults`, queue one fault on one fake for its next few console requests.
 async fn housekeeping(fakes: Vec<(&'static str, crate::fakes::Faults)>, faults: bool) {
     let mut rng = StdRng::from_os_rng();
+    let mut next_report = Instant::now() + MEMORY_REPORT_EVERY;
     loop {
+        if Instant::now() >= next_report {
+            report_sqlite_memory();
+            next_report = Instant::now() + MEMORY_REPORT_EVERY;
+        }
         let wait = if faults {
             Duration::from_secs(rng.random_range(8..=25))
         } else {
@@ -678,6 +683,26 @@ async fn housekeeping(fakes: Vec<(&'static str, crate::fakes::Faults)>, faults: 
             target.inject(Route::post("/v2/list-agents"), fault, times);
         }
     }
+}
+
+/// How often the demo logs SQLite's memory (for soak runs: `scripts/soak-demo`).
+const MEMORY_REPORT_EVERY: Duration = Duration::from_secs(60);
+
+/// Logs the memory SQLite holds (its page caches fill up to `cache_size` per connection
+/// as the database grows), so a soak can tell bounded cache growth from a leak.
+fn report_sqlite_memory() {
+    // SAFETY: both only read SQLite's global memory counters.
+    let (used, peak) = unsafe {
+        (
+            libsqlite3_sys::sqlite3_memory_used(),
+            libsqlite3_sys::sqlite3_memory_highwater(0),
+        )
+    };
+    tracing::info!(
+        used_kb = used / 1024,
+        peak_kb = peak / 1024,
+        "demo: SQLite memory"
+    );
 }
 
 fn random_fault(rng: &mut StdRng) -> Fault {
