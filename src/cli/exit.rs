@@ -11,7 +11,6 @@ pub enum Exit {
     /// 2: could not run (bad configuration, unreachable database, bad usage).
     CouldNotRun,
     /// 3: confirmation needed; the plan was printed.
-    #[allow(dead_code)] // used by the headless action commands
     NeedsConfirmation,
 }
 

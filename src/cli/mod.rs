@@ -4,6 +4,7 @@
 //! function returning an [`Exit`]; adding one is a variant in [`Command`] and an arm
 //! in [`dispatch`].
 
+mod audit;
 mod calls;
 mod check;
 mod completions;
@@ -13,6 +14,7 @@ mod demo;
 mod exit;
 mod logging;
 mod output;
+mod status_actions;
 mod tui_cmd;
 
 use std::collections::BTreeMap;
@@ -117,6 +119,14 @@ pub enum Command {
     Config(config_cmd::ConfigArgs),
     /// The live console against a simulated platform: nothing to configure
     Demo(demo::DemoArgs),
+    /// Pause a broadcast or campaign (active → paused: no new dials, calls in flight
+    /// continue); prints the plan, applies it with --yes
+    Pause(status_actions::StatusArgs),
+    /// Resume a paused broadcast or campaign (paused → active); prints the plan,
+    /// applies it with --yes
+    Resume(status_actions::StatusArgs),
+    /// The action audit trail, newest first
+    Audit(audit::AuditArgs),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell)
     Completions(completions::CompletionsArgs),
 }
@@ -191,6 +201,11 @@ fn dispatch(command: Option<Command>, ctx: &Context) -> Exit {
         Command::Check(args) => check::run(args, ctx),
         Command::Config(args) => config_cmd::run(args, ctx),
         Command::Demo(args) => demo::run(args, ctx),
+        Command::Pause(args) => status_actions::run(status_actions::StatusAction::Pause, args, ctx),
+        Command::Resume(args) => {
+            status_actions::run(status_actions::StatusAction::Resume, args, ctx)
+        }
+        Command::Audit(args) => audit::run(args, ctx),
         Command::Completions(args) => completions::run(args),
     }
 }

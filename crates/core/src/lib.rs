@@ -1,6 +1,7 @@
 //! launchdeck-core: domain types, configuration, readiness and stuck rules, action
 //! planning. No terminal, no network, no SQL.
 
+pub mod actions;
 pub mod config;
 pub mod domain;
 pub mod rates;

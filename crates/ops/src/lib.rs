@@ -67,7 +67,14 @@
 //! [`CallRecordError`] whose text is safe to show: "Retell has no call call_… (HTTP
 //! 422)", "Twilio is not configured: set TWILIO_ACCOUNT_SID and …", or the client's own
 //! wording. Telnyx calls are not fetched (Decision 13).
+//!
+//! # Actions
+//!
+//! [`actions`] holds the operator actions (today pause and resume), each a `plan`
+//! (preview) and an `apply` (conditional write, result counts, audit records), shared
+//! by `launchdeck pause`/`resume` and the TUI's keys.
 
+pub mod actions;
 pub mod call_record;
 pub mod readiness;
 

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use launchdeck_core::actions::{AuditRecord, StatusChange, StatusRow, StatusTarget, WriteOutcome};
 use launchdeck_core::domain::{
     Alert, Broadcast, BroadcastProgress, CalendarAvailability, CalendarIntegration, CallLogEntry,
     Campaign, CampaignProgress, InFlightSnapshot, LogFilter, PhoneNumber, RetellAgentRow, Scope,
@@ -18,6 +19,7 @@ use launchdeck_core::readiness::{
 use secrecy::SecretString;
 use uuid::Uuid;
 
+pub mod migrations;
 pub mod pg;
 pub mod schema_contract;
 pub mod seed;
@@ -170,6 +172,47 @@ pub trait Store: Send + Sync {
         let _ = integration_id;
         Err(unsupported("calendar access tokens"))
     }
+
+    // Actions (product.md "Actions"): conditional writes and the audit trail. They live
+    // on this trait, with defaults that refuse, so every consumer holds one
+    // `Arc<dyn Store>` and test stores that only read keep compiling.
+
+    /// The broadcast or campaign `target` as it is now, with whether it lies in
+    /// `scope`; `None` when no such row exists. Reads only.
+    async fn status_row(
+        &self,
+        target: StatusTarget,
+        scope: &Scope,
+    ) -> StoreResult<Option<StatusRow>> {
+        let _ = (target, scope);
+        Err(unsupported("broadcast and campaign statuses"))
+    }
+
+    /// Sets `status` in one transaction, only while the row still has the previewed
+    /// status and `updated_at`; a row that moved on is skipped, never clobbered.
+    async fn change_status(&self, change: &StatusChange) -> StoreResult<WriteOutcome> {
+        let _ = change;
+        Err(read_only_store())
+    }
+
+    /// Runs launchdeck's own migrations (its audit table), idempotently. Called lazily
+    /// before the first action; read-only commands never call it.
+    async fn prepare_audit(&self) -> StoreResult<()> {
+        Err(read_only_store())
+    }
+
+    /// Appends records to the audit table (after the action's transaction committed).
+    async fn append_audit(&self, records: &[AuditRecord]) -> StoreResult<()> {
+        let _ = records;
+        Err(read_only_store())
+    }
+
+    /// The newest `limit` audit records, newest first; none when the audit table has
+    /// not been created yet. Never creates it.
+    async fn audit_records(&self, limit: u32) -> StoreResult<Vec<AuditRecord>> {
+        let _ = limit;
+        Err(unsupported("the audit log"))
+    }
 }
 
 /// The answer of one of the platform's database functions, which the demo's SQLite
@@ -179,6 +222,10 @@ pub enum PlatformAnswer<T> {
     Answer(T),
     /// Why the question does not apply to this database.
     NotApplicable(String),
+}
+
+fn read_only_store() -> StoreError {
+    StoreError::Other("this store cannot write".to_string())
 }
 
 fn unsupported(what: &str) -> StoreError {

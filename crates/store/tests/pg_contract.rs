@@ -81,6 +81,11 @@ contract_test!(campaign_progress_counts_and_rates);
 contract_test!(alerts_newest_unacknowledged_first);
 contract_test!(readiness_tables);
 contract_test!(missing_schema_names_drift);
+contract_test!(status_rows_and_scope);
+contract_test!(status_change_applies_once);
+contract_test!(status_change_skips_a_row_that_moved);
+contract_test!(concurrent_changes_apply_once);
+contract_test!(audit_log_round_trip);
 
 #[tokio::test]
 async fn db_info_reports_the_server() {
@@ -242,4 +247,45 @@ async fn outage_is_unreachable_and_the_pool_recovers() {
     .await;
     assert!(recovered, "the store reconnects after the outage");
     store.db_info().await.expect("db_info after the outage");
+}
+
+/// The migrations run once per database, whichever store runs them and however often;
+/// the audit log refuses updates and deletes.
+#[tokio::test]
+async fn migrations_are_idempotent_and_the_log_append_only() {
+    let b = backend().await;
+    b.store.prepare_audit().await.expect("migrations");
+    let second = PgStore::connect(b.db.url(), PgOptions::default())
+        .await
+        .expect("a second console");
+    second.prepare_audit().await.expect("migrations again");
+    let versions: i64 = sqlx::query_scalar("SELECT count(*) FROM launchdeck.schema_migrations")
+        .fetch_one(b.db.pool())
+        .await
+        .expect("schema_migrations");
+    assert_eq!(versions, 1);
+
+    contract::audit_log_round_trip(&second, &b).await;
+    let err = sqlx::query("DELETE FROM launchdeck.audit_log")
+        .execute(b.db.pool())
+        .await
+        .map(|_| ())
+        .expect_err("the audit log is append-only");
+    assert!(err.to_string().contains("append-only"), "{err}");
+    let err = sqlx::query("UPDATE launchdeck.audit_log SET actor = 'someone else'")
+        .execute(b.db.pool())
+        .await
+        .map(|_| ())
+        .expect_err("the audit log is append-only");
+    assert!(err.to_string().contains("append-only"), "{err}");
+}
+
+/// Through the transaction pooler (SET LOCAL, no statement cache) the writes behave
+/// the same.
+#[tokio::test]
+async fn pooler_mode_writes_the_same() {
+    let b = backend_with(pooler_options()).await;
+    contract::status_change_applies_once(&b.store, &b).await;
+    let b = backend_with(pooler_options()).await;
+    contract::audit_log_round_trip(&b.store, &b).await;
 }

@@ -76,6 +76,11 @@ contract_test!(campaign_progress_counts_and_rates);
 contract_test!(alerts_newest_unacknowledged_first);
 contract_test!(readiness_tables);
 contract_test!(missing_schema_names_drift);
+contract_test!(status_rows_and_scope);
+contract_test!(status_change_applies_once);
+contract_test!(status_change_skips_a_row_that_moved);
+contract_test!(concurrent_changes_apply_once);
+contract_test!(audit_log_round_trip);
 
 #[tokio::test]
 async fn db_info_reports_sqlite() {
@@ -119,9 +124,71 @@ async fn a_new_file_gets_the_schema_in_wal_mode() {
     assert_eq!(scalar_text(&b.store, "PRAGMA journal_mode").await, "wal");
     assert_eq!(count(&b.store, "PRAGMA foreign_keys").await, 1);
     assert_eq!(
-        count(&b.store, "SELECT count(*) FROM launchdeck_audit_log").await,
-        0
+        count(
+            &b.store,
+            "SELECT count(*) FROM sqlite_master WHERE name LIKE 'launchdeck%'"
+        )
+        .await,
+        0,
+        "launchdeck's own tables wait for the first action"
     );
+}
+
+/// A demo file made before the migrations has the demo schema's earlier audit table:
+/// the migration sets it aside (keeping its rows) and creates the current one; running
+/// the migrations again changes nothing.
+#[tokio::test]
+async fn migrations_set_aside_the_legacy_audit_table() {
+    let b = backend().await;
+    b.execute(
+        "CREATE TABLE launchdeck_audit_log (id uuid PRIMARY KEY, at timestamptz NOT NULL, \
+         os_user text NOT NULL, host text NOT NULL, action text NOT NULL, target_table text, \
+         target_id text, before jsonb, after jsonb, result text NOT NULL, detail text)",
+    )
+    .await;
+    b.execute(
+        "INSERT INTO launchdeck_audit_log (id, at, os_user, host, action, result) \
+         VALUES ('1', '2026-01-01T00:00:00.000000Z', 'ops', 'box', 'pause', 'changed')",
+    )
+    .await;
+    assert!(b.store.audit_records(5).await.expect("read").is_empty());
+    b.store.prepare_audit().await.expect("migrations");
+    b.store.prepare_audit().await.expect("migrations again");
+    assert_eq!(
+        count(&b.store, "SELECT count(*) FROM launchdeck_audit_log_legacy").await,
+        1
+    );
+    assert_eq!(
+        count(
+            &b.store,
+            "SELECT count(*) FROM launchdeck_schema_migrations"
+        )
+        .await,
+        1
+    );
+    assert!(b.store.audit_records(5).await.expect("read").is_empty());
+    let record = launchdeck_core::actions::AuditRecord {
+        id: Uuid::from_u128(7),
+        at: launchdeck_store::sqlite::now_micros(),
+        actor: "ops@box".into(),
+        action: "pause".into(),
+        target: launchdeck_core::actions::AuditTarget {
+            table: "campaigns".into(),
+            id: Uuid::from_u128(8),
+            name: "Renewals".into(),
+        },
+        before: None,
+        after: None,
+        result: launchdeck_core::actions::AuditResult::Changed,
+        launchdeck_version: "0.1.0".into(),
+    };
+    b.store.append_audit(&[record]).await.expect("append");
+    let err = sqlx::query("DELETE FROM launchdeck_audit_log")
+        .execute(b.store.pool())
+        .await
+        .map(|_| ())
+        .expect_err("the audit log is append-only");
+    assert!(err.to_string().contains("append-only"), "{err}");
 }
 
 #[tokio::test]

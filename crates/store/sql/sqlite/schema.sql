@@ -1000,26 +1000,9 @@ CREATE TABLE budget_settings (
     CONSTRAINT budget_settings_user_id_campaign_id_key UNIQUE (user_id, campaign_id)
 );
 
--- ===========================================================================
--- launchdeck_audit_log — the console's own table (launchdeck.audit_log on PostgreSQL)
--- ===========================================================================
--- One record per row an action touched, written after the action's transaction commits
--- (product.md Decision 9). before/after hold the row's values with lead numbers masked.
-CREATE TABLE launchdeck_audit_log (
-    id uuid NOT NULL PRIMARY KEY DEFAULT (lower(hex(randomblob(4)) || '-' || hex(randomblob(2)) || '-4' || substr(hex(randomblob(2)), 2) || '-' || substr('89ab', 1 + (abs(random()) % 4), 1) || substr(hex(randomblob(2)), 2) || '-' || hex(randomblob(6)))),
-    at timestamptz NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%f', 'now') || '000Z')
-        CHECK (at GLOB '????-??-??T??:??:??.??????Z'),
-    os_user text NOT NULL,
-    host text NOT NULL,
-    action text NOT NULL,
-    target_table text,
-    target_id text,
-    before jsonb CHECK (json_valid(before)),
-    after jsonb CHECK (json_valid(after)),
-    result text NOT NULL CHECK (result IN ('changed', 'skipped', 'failed')),
-    detail text
-);
-CREATE INDEX idx_launchdeck_audit_log_at ON launchdeck_audit_log (at);
+-- launchdeck's own tables (launchdeck_audit_log, launchdeck_schema_migrations) are not
+-- part of this schema: launchdeck's migrations create them before the first action
+-- (launchdeck_store::migrations).
 
 -- ===========================================================================
 -- *upd*: update_<table>_updated_at (the platform's list, 20_triggers.sql)

@@ -4,6 +4,7 @@
 //! statements of a poll see one snapshot and one `now()`. Queries use only the
 //! platform's existing indexes (schema.md §3) and bounded windows on `call_logs`.
 
+mod actions;
 mod catalog;
 mod error;
 mod live;
@@ -15,9 +16,12 @@ mod tables;
 
 use std::future::Future;
 use std::str::FromStr;
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
 use async_trait::async_trait;
+use launchdeck_core::actions::{AuditRecord, StatusChange, StatusRow, StatusTarget, WriteOutcome};
 use launchdeck_core::domain::{
     Alert, Broadcast, BroadcastProgress, CalendarAvailability, CalendarIntegration, CallLogEntry,
     Campaign, CampaignProgress, InFlightSnapshot, LogFilter, PhoneNumber, RetellAgentRow, Scope,
@@ -77,9 +81,12 @@ pub struct PgStore {
     pool: PgPool,
     transaction_pooler: bool,
     begin_sql: String,
+    begin_write_sql: String,
     redactor: Redactor,
     limits: Limits,
     opts: PgOptions,
+    /// launchdeck's own migrations have run on this pool (see `prepare_audit`).
+    migrated: Arc<AtomicBool>,
 }
 
 impl PgStore {
@@ -128,9 +135,11 @@ impl PgStore {
             pool,
             transaction_pooler,
             begin_sql: begin_sql(&opts, transaction_pooler),
+            begin_write_sql: begin_write_sql(&opts, transaction_pooler),
             redactor,
             limits,
             opts,
+            migrated: Arc::new(AtomicBool::new(false)),
         })
     }
 
@@ -168,6 +177,14 @@ impl PgStore {
             .await
     }
 
+    /// A read-write transaction (READ COMMITTED) with the session limits applied, for
+    /// the actions' conditional writes and the audit log.
+    async fn begin_write(&self) -> Result<Transaction<'static, Postgres>, sqlx::Error> {
+        self.pool
+            .begin_with(AssertSqlSafe(self.begin_write_sql.clone()))
+            .await
+    }
+
     /// Named (cached) statements, except through the transaction pooler.
     fn persistent(&self) -> bool {
         !self.transaction_pooler
@@ -196,7 +213,26 @@ fn session_options(
 }
 
 fn begin_sql(opts: &PgOptions, transaction_pooler: bool) -> String {
-    let mut sql = String::from("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
+    with_pooler_settings(
+        "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
+        opts,
+        transaction_pooler,
+    )
+}
+
+/// Writes run in READ COMMITTED: a conditional UPDATE that waited for another
+/// session's lock re-checks its WHERE against the committed row, so two consoles
+/// doing the same action change the row once.
+fn begin_write_sql(opts: &PgOptions, transaction_pooler: bool) -> String {
+    with_pooler_settings(
+        "BEGIN ISOLATION LEVEL READ COMMITTED READ WRITE",
+        opts,
+        transaction_pooler,
+    )
+}
+
+fn with_pooler_settings(begin: &str, opts: &PgOptions, transaction_pooler: bool) -> String {
+    let mut sql = String::from(begin);
     if transaction_pooler {
         // Durations are formatted from numbers, never from input.
         sql.push_str(&format!(
@@ -362,6 +398,31 @@ impl Store for PgStore {
     ) -> StoreResult<Option<secrecy::SecretString>> {
         self.run(self.query_calendar_access_token(integration_id))
             .await
+    }
+
+    async fn status_row(
+        &self,
+        target: StatusTarget,
+        scope: &Scope,
+    ) -> StoreResult<Option<StatusRow>> {
+        self.run(self.query_status_row(target, scope)).await
+    }
+
+    async fn change_status(&self, change: &StatusChange) -> StoreResult<WriteOutcome> {
+        self.run(self.write_status(change)).await
+    }
+
+    async fn prepare_audit(&self) -> StoreResult<()> {
+        self.run(self.run_migrations()).await
+    }
+
+    async fn append_audit(&self, records: &[AuditRecord]) -> StoreResult<()> {
+        self.run(self.run_migrations()).await?;
+        self.run(self.insert_audit(records)).await
+    }
+
+    async fn audit_records(&self, limit: u32) -> StoreResult<Vec<AuditRecord>> {
+        self.run(self.query_audit(limit)).await
     }
 }
 

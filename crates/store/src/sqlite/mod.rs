@@ -5,6 +5,7 @@
 //! precision) and every time window is computed in Rust and bound as a parameter.
 //! Each read runs in one transaction, so the statements of a poll see one snapshot.
 
+mod actions;
 mod catalog;
 mod error;
 mod live;
@@ -20,6 +21,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use async_trait::async_trait;
+use launchdeck_core::actions::{AuditRecord, StatusChange, StatusRow, StatusTarget, WriteOutcome};
 use launchdeck_core::domain::{
     Alert, Broadcast, BroadcastProgress, CalendarAvailability, CalendarIntegration, CallLogEntry,
     Campaign, CampaignProgress, InFlightSnapshot, LogFilter, PhoneNumber, RetellAgentRow, Scope,
@@ -394,5 +396,29 @@ impl Store for SqliteStore {
     ) -> StoreResult<Option<SecretString>> {
         self.run(self.query_calendar_access_token(integration_id))
             .await
+    }
+    async fn status_row(
+        &self,
+        target: StatusTarget,
+        scope: &Scope,
+    ) -> StoreResult<Option<StatusRow>> {
+        self.run(self.query_status_row(target, scope)).await
+    }
+
+    async fn change_status(&self, change: &StatusChange) -> StoreResult<WriteOutcome> {
+        self.run(self.write_status(change)).await
+    }
+
+    async fn prepare_audit(&self) -> StoreResult<()> {
+        self.run(self.run_migrations()).await
+    }
+
+    async fn append_audit(&self, records: &[AuditRecord]) -> StoreResult<()> {
+        self.run(self.run_migrations()).await?;
+        self.run(self.insert_audit(records)).await
+    }
+
+    async fn audit_records(&self, limit: u32) -> StoreResult<Vec<AuditRecord>> {
+        self.run(self.query_audit(limit)).await
     }
 }

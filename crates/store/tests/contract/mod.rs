@@ -7,7 +7,10 @@
 #![allow(dead_code)]
 
 use async_trait::async_trait;
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Timelike, Utc};
+use launchdeck_core::actions::{
+    AuditRecord, AuditResult, AuditTarget, StatusChange, StatusRow, StatusTarget, WriteOutcome,
+};
 use launchdeck_core::domain::{CallSource, InFlightCall, LogFilter, Scope};
 use launchdeck_core::stuck::{StuckThresholds, Stuckness, claim_is_stuck, classify};
 use launchdeck_store::Store;
@@ -1534,4 +1537,239 @@ pub async fn db_info_reports_the_server(store: &dyn Store) {
     assert!(["postgres", "sqlite"].contains(&info.backend));
     assert!(!info.server_version.trim().is_empty());
     assert!((info.db_now - Utc::now()).num_seconds().abs() < 300);
+}
+
+// ---------------------------------------------------------------------------
+// Actions: conditional status writes and the audit log
+// ---------------------------------------------------------------------------
+
+/// One active broadcast (USER_A1) and one active campaign, both last updated an hour ago.
+async fn seed_status_rows(seeder: &dyn Seeder) -> (StatusTarget, StatusTarget) {
+    let mut data = new_seed(seeder);
+    let (b, c) = (id(900), id(901));
+    broadcast(&mut data, b, USER_A1, "Spring promo", "active");
+    campaign(&mut data, c, USER_A1, "Renewals", "active");
+    for table in ["voice_broadcasts", "campaigns"] {
+        if let Some(row) = data.table(table).rows.last_mut() {
+            row.insert("updated_at".into(), json!(ago(3600)));
+        }
+    }
+    seeder.load(&data).await;
+    (StatusTarget::broadcast(b), StatusTarget::campaign(c))
+}
+
+async fn read_row(store: &dyn Store, target: StatusTarget) -> StatusRow {
+    store
+        .status_row(target, &all())
+        .await
+        .unwrap_or_else(|e| panic!("status_row {target}: {e}"))
+        .unwrap_or_else(|| panic!("{target} exists"))
+}
+
+async fn change(store: &dyn Store, row: &StatusRow, to: &str) -> WriteOutcome {
+    store
+        .change_status(&StatusChange::from_preview(row, to))
+        .await
+        .unwrap_or_else(|e| panic!("change_status {}: {e}", row.target))
+}
+
+/// The row as previewed, in and out of scope; an unknown id is `None`.
+pub async fn status_rows_and_scope(store: &dyn Store, seeder: &dyn Seeder) {
+    let (b, c) = seed_status_rows(seeder).await;
+    for target in [b, c] {
+        let row = read_row(store, target).await;
+        assert_eq!(row.target, target);
+        assert_eq!(row.status, "active");
+        assert!(row.in_scope);
+        let updated_at = row.updated_at.expect("updated_at is set");
+        assert!(close_to(updated_at, at_ago(3600)), "{updated_at}");
+
+        for (scope, in_scope) in [
+            (
+                Scope {
+                    user_id: Some(USER_A1),
+                    org_id: None,
+                },
+                true,
+            ),
+            (
+                Scope {
+                    user_id: None,
+                    org_id: Some(ORG_A),
+                },
+                true,
+            ),
+            (
+                Scope {
+                    user_id: Some(USER_A2),
+                    org_id: None,
+                },
+                false,
+            ),
+            (
+                Scope {
+                    user_id: None,
+                    org_id: Some(ORG_B),
+                },
+                false,
+            ),
+        ] {
+            let row = store
+                .status_row(target, &scope)
+                .await
+                .expect("status_row")
+                .expect("the row exists whatever the scope");
+            assert_eq!(row.in_scope, in_scope, "{target} in {scope:?}");
+        }
+    }
+    let missing = store
+        .status_row(StatusTarget::campaign(id(999)), &all())
+        .await
+        .expect("status_row");
+    assert_eq!(missing, None);
+}
+
+/// The change applies once, moves updated_at, and the same preview a second time is
+/// skipped with the row as it now is.
+pub async fn status_change_applies_once(store: &dyn Store, seeder: &dyn Seeder) {
+    let (b, c) = seed_status_rows(seeder).await;
+    for target in [b, c] {
+        let preview = read_row(store, target).await;
+        let WriteOutcome::Changed { now } = change(store, &preview, "paused").await else {
+            panic!("{target}: the previewed row changes");
+        };
+        assert_eq!(now.status, "paused");
+        assert_eq!(now.name, preview.name);
+        assert!(now.updated_at > preview.updated_at, "updated_at moved on");
+        assert_eq!(read_row(store, target).await, now);
+
+        match change(store, &preview, "paused").await {
+            WriteOutcome::Skipped { now: Some(now) } => assert_eq!(now.status, "paused"),
+            other => panic!("{target}: a stale preview is skipped, got {other:?}"),
+        }
+        // Back again, from the row as it now is.
+        let paused = read_row(store, target).await;
+        let WriteOutcome::Changed { now } = change(store, &paused, "active").await else {
+            panic!("{target}: resume from the current row");
+        };
+        assert_eq!(now.status, "active");
+    }
+}
+
+/// A row whose status or updated_at moved since the preview is skipped, not clobbered.
+pub async fn status_change_skips_a_row_that_moved(store: &dyn Store, seeder: &dyn Seeder) {
+    let (b, c) = seed_status_rows(seeder).await;
+
+    // Broadcast: someone else completed it meanwhile.
+    let preview = read_row(store, b).await;
+    seeder
+        .execute(&format!(
+            "UPDATE voice_broadcasts SET status = 'completed' WHERE id = '{}'",
+            b.id
+        ))
+        .await;
+    match change(store, &preview, "paused").await {
+        WriteOutcome::Skipped { now: Some(now) } => assert_eq!(now.status, "completed"),
+        other => panic!("the completed broadcast is skipped, got {other:?}"),
+    }
+    assert_eq!(read_row(store, b).await.status, "completed");
+
+    // Campaign: same status, but edited meanwhile (updated_at moved).
+    let preview = read_row(store, c).await;
+    seeder
+        .execute(&format!(
+            "UPDATE campaigns SET description = 'edited' WHERE id = '{}'",
+            c.id
+        ))
+        .await;
+    let edited = read_row(store, c).await;
+    assert_eq!(edited.status, "active");
+    assert_ne!(
+        edited.updated_at, preview.updated_at,
+        "the edit moved updated_at"
+    );
+    match change(store, &preview, "paused").await {
+        WriteOutcome::Skipped { now: Some(now) } => assert_eq!(now.status, "active"),
+        other => panic!("the edited campaign is skipped, got {other:?}"),
+    }
+
+    // A row that disappeared is skipped with nothing to show.
+    let gone = StatusRow {
+        target: StatusTarget::broadcast(id(998)),
+        ..preview
+    };
+    assert_eq!(
+        change(store, &gone, "paused").await,
+        WriteOutcome::Skipped { now: None }
+    );
+}
+
+/// Two consoles pausing the same row at once: it changes once.
+pub async fn concurrent_changes_apply_once(store: &dyn Store, seeder: &dyn Seeder) {
+    let (b, c) = seed_status_rows(seeder).await;
+    for target in [b, c] {
+        let preview = read_row(store, target).await;
+        let (first, second) = tokio::join!(
+            change(store, &preview, "paused"),
+            change(store, &preview, "paused")
+        );
+        let changed = [&first, &second]
+            .iter()
+            .filter(|o| matches!(o, WriteOutcome::Changed { .. }))
+            .count();
+        assert_eq!(changed, 1, "{target}: {first:?} / {second:?}");
+        assert_eq!(read_row(store, target).await.status, "paused");
+    }
+}
+
+fn audit_record(n: u128, secs_ago: i64, result: AuditResult) -> AuditRecord {
+    AuditRecord {
+        id: id(5000 + n),
+        at: at_ago(secs_ago)
+            .with_nanosecond(0)
+            .unwrap_or_else(|| at_ago(secs_ago)),
+        actor: "operator@console-host".into(),
+        action: "pause".into(),
+        target: AuditTarget {
+            table: "voice_broadcasts".into(),
+            id: id(900),
+            name: "Spring promo".into(),
+        },
+        before: Some(json!({"status": "active"})),
+        after: Some(json!({"status": "paused", "phone": "••••0199"})),
+        result,
+        launchdeck_version: "0.1.0".into(),
+    }
+}
+
+/// No audit table until the first action; migrations are idempotent; records come
+/// back as written, newest first, at most `limit`.
+pub async fn audit_log_round_trip(store: &dyn Store, seeder: &dyn Seeder) {
+    let _ = seed_status_rows(seeder).await;
+    assert!(
+        store
+            .audit_records(10)
+            .await
+            .expect("read before migrations")
+            .is_empty(),
+        "reading does not need (or create) the audit table"
+    );
+    store.prepare_audit().await.expect("migrations");
+    store.prepare_audit().await.expect("migrations again");
+    assert!(store.audit_records(10).await.expect("empty log").is_empty());
+
+    let records = [
+        audit_record(1, 120, AuditResult::Changed),
+        audit_record(2, 60, AuditResult::Skipped("the row moved on".into())),
+        audit_record(3, 30, AuditResult::Failed("database unreachable".into())),
+    ];
+    store.append_audit(&records[..2]).await.expect("append");
+    store
+        .append_audit(&records[2..])
+        .await
+        .expect("append again");
+    let read = store.audit_records(10).await.expect("audit_records");
+    let newest_first: Vec<AuditRecord> = records.iter().rev().cloned().collect();
+    assert_eq!(read, newest_first);
+    assert_eq!(store.audit_records(2).await.expect("limit").len(), 2);
 }

@@ -1,0 +1,111 @@
+//! Operator actions: preview → confirm → one conditional transaction → result → audit
+//! (product.md "Actions"). Each action is a file with a `plan` (read the rows, say what
+//! will change or why nothing will) and an `apply` (the conditional write, the counts,
+//! the audit records). The CLI and the TUI's keys call the same functions:
+//!
+//! ```text
+//! let ctx = ActionContext::new(scope, data_dir.join("audit.jsonl"), read_only);
+//! let plan = pause::plan(store, &ctx, StatusTarget::broadcast(id)).await?;  // preview
+//! println!("{}", plan.describe());
+//! // … the operator confirms …
+//! let outcome = pause::apply(store, &ctx, &plan).await?;                   // changed/skipped/failed
+//! ```
+//!
+//! `apply` changes only what the plan previewed, conditional on the row still being as
+//! previewed; a row that moved on is skipped and reported. Audit records are written
+//! after the transaction commits, to the database and to `audit.jsonl`.
+
+pub mod audit;
+pub mod pause;
+pub mod resume;
+mod status;
+
+use std::path::PathBuf;
+
+use launchdeck_core::actions::AuditResult;
+use launchdeck_core::domain::Scope;
+use launchdeck_store::StoreError;
+
+pub use status::{NoChange, PlanStep, StatusPlan};
+
+/// Who runs actions, in which scope, and where their audit records go.
+#[derive(Debug, Clone)]
+pub struct ActionContext {
+    /// `--user` / `--org`: rows outside it are refused in the plan.
+    pub scope: Scope,
+    /// `user@host`, recorded in every audit record.
+    pub actor: String,
+    /// `--read-only` (or the demo's read-only flag): every apply is refused.
+    pub read_only: bool,
+    /// The local audit trail, `audit.jsonl` in the data dir.
+    pub audit_file: PathBuf,
+}
+
+impl ActionContext {
+    /// A context whose actor is this process's OS user and host.
+    pub fn new(scope: Scope, audit_file: PathBuf, read_only: bool) -> Self {
+        ActionContext {
+            scope,
+            actor: audit::os_actor(),
+            read_only,
+            audit_file,
+        }
+    }
+}
+
+/// Why an action could not run at all (nothing was changed).
+#[derive(Debug, thiserror::Error)]
+pub enum ActionError {
+    #[error("read-only mode: {0} changes the database; run without --read-only to do it")]
+    ReadOnly(&'static str),
+    #[error("cannot read {what}: {source}")]
+    Read {
+        what: String,
+        #[source]
+        source: StoreError,
+    },
+    #[error(
+        "cannot prepare launchdeck's audit table, so nothing was changed: {0} (the role needs \
+         CREATE on the database, or a `launchdeck` schema it owns; see the README's \
+         \"Database access\")"
+    )]
+    AuditUnavailable(#[source] StoreError),
+}
+
+/// How one row of an action ended.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RowOutcome {
+    pub table: &'static str,
+    pub id: uuid::Uuid,
+    pub name: String,
+    pub result: AuditResult,
+    /// The row's status after the action (`None` when it could not be read).
+    pub status_now: Option<String>,
+}
+
+/// The result of `apply`: counts, each row, and any audit record that could not be
+/// written (the change itself stands).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ActionOutcome {
+    pub changed: u32,
+    pub skipped: u32,
+    pub failed: u32,
+    pub rows: Vec<RowOutcome>,
+    pub audit_errors: Vec<String>,
+}
+
+impl ActionOutcome {
+    fn push(&mut self, row: RowOutcome) {
+        match row.result {
+            AuditResult::Changed => self.changed += 1,
+            AuditResult::Skipped(_) => self.skipped += 1,
+            AuditResult::Failed(_) => self.failed += 1,
+        }
+        self.rows.push(row);
+    }
+
+    /// Everything previewed changed and was audited.
+    pub fn clean(&self) -> bool {
+        self.skipped == 0 && self.failed == 0 && self.audit_errors.is_empty()
+    }
+}
