@@ -77,12 +77,13 @@ pub struct StatusRow {
 }
 
 /// A status change conditional on the previewed state: it applies only while the row
-/// still has `expected_status` and `expected_updated_at`.
+/// still has `expected_status`. Not on `updated_at`: the platform bumps a live
+/// broadcast's counters (and so its `updated_at`) on every dial, so that condition would
+/// skip nearly every pause of a running broadcast; the status is what was previewed.
 #[derive(Debug, Clone, PartialEq)]
 pub struct StatusChange {
     pub target: StatusTarget,
     pub expected_status: String,
-    pub expected_updated_at: Option<DateTime<Utc>>,
     pub new_status: String,
 }
 
@@ -92,7 +93,6 @@ impl StatusChange {
         StatusChange {
             target: row.target,
             expected_status: row.status.clone(),
-            expected_updated_at: row.updated_at,
             new_status: new_status.to_string(),
         }
     }

@@ -46,8 +46,7 @@ fn status_row_sql(table: StatusTable, scope: &Scope) -> String {
 /// Tables are fixed names from [`StatusTable`]; values are bound.
 fn update_status_sql(table: StatusTable) -> String {
     format!(
-        "UPDATE {} SET status = $1 \
-          WHERE id = $2 AND status = $3 AND updated_at IS NOT DISTINCT FROM $4",
+        "UPDATE {} SET status = $1 WHERE id = $2 AND status = $3",
         table.as_str()
     )
 }
@@ -124,7 +123,6 @@ impl PgStore {
             .bind(&change.new_status)
             .bind(change.target.id)
             .bind(&change.expected_status)
-            .bind(change.expected_updated_at)
             .execute(&mut *tx)
             .await?
             .rows_affected();

@@ -1656,7 +1656,8 @@ pub async fn status_change_applies_once(store: &dyn Store, seeder: &dyn Seeder) 
     }
 }
 
-/// A row whose status or updated_at moved since the preview is skipped, not clobbered.
+/// A row whose status moved since the preview is skipped, not clobbered; one that was
+/// only edited (its counters or text, so its updated_at moved) still changes.
 pub async fn status_change_skips_a_row_that_moved(store: &dyn Store, seeder: &dyn Seeder) {
     let (b, c) = seed_status_rows(seeder).await;
 
@@ -1674,7 +1675,8 @@ pub async fn status_change_skips_a_row_that_moved(store: &dyn Store, seeder: &dy
     }
     assert_eq!(read_row(store, b).await.status, "completed");
 
-    // Campaign: same status, but edited meanwhile (updated_at moved).
+    // Campaign: edited meanwhile (as the platform bumps counters on every dial), still
+    // active: the pause applies, the status being what was previewed.
     let preview = read_row(store, c).await;
     seeder
         .execute(&format!(
@@ -1689,8 +1691,8 @@ pub async fn status_change_skips_a_row_that_moved(store: &dyn Store, seeder: &dy
         "the edit moved updated_at"
     );
     match change(store, &preview, "paused").await {
-        WriteOutcome::Skipped { now: Some(now) } => assert_eq!(now.status, "active"),
-        other => panic!("the edited campaign is skipped, got {other:?}"),
+        WriteOutcome::Changed { now } => assert_eq!(now.status, "paused"),
+        other => panic!("the edited but still active campaign is paused, got {other:?}"),
     }
 
     // A row that disappeared is skipped with nothing to show.
