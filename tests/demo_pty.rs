@@ -88,6 +88,124 @@ fn the_demo_runs_every_screen_and_restores_the_terminal() {
     );
 }
 
+/// `launchdeck demo --fresh <extra>` at 120×40 in a fresh home; the home holds the data
+/// dir (`data`), so keep it alive as long as the app.
+fn spawn_demo(extra: &[&str]) -> (tempfile::TempDir, PtyApp) {
+    let home = tempfile::tempdir().expect("temp home");
+    let home_path = home.path().to_str().expect("utf-8 temp path");
+    let data_dir = home.path().join("data");
+    let config_dir = home.path().join("config");
+    let mut args = vec!["demo", "--fresh", "--rate", "5"];
+    args.extend_from_slice(extra);
+    let app = PtyApp::spawn(
+        &args,
+        &[
+            ("HOME", home_path),
+            (
+                "XDG_CONFIG_HOME",
+                config_dir.to_str().expect("utf-8 temp path"),
+            ),
+            (
+                "LAUNCHDECK_DATA_DIR",
+                data_dir.to_str().expect("utf-8 temp path"),
+            ),
+        ],
+        120,
+        40,
+    );
+    (home, app)
+}
+
+/// The Overview's line of the item whose name starts with `name_start`.
+fn item_line<'a>(screen: &'a str, name_start: &str) -> Option<&'a str> {
+    screen.lines().find(|l| {
+        let l = l.trim_start_matches('›').trim_start();
+        (l.starts_with("broadcast ") || l.starts_with("campaign ")) && l.contains(name_start)
+    })
+}
+
+/// Moves the Overview's selection down onto the item named `name_start`.
+fn select_item(app: &mut PtyApp, name_start: &str) {
+    let screen = app.wait_for("the item on the Overview", |s| {
+        item_line(s, name_start).is_some()
+    });
+    let items: Vec<&str> = screen
+        .lines()
+        .filter(|l| {
+            let l = l.trim_start_matches('›').trim_start();
+            l.starts_with("broadcast ") || l.starts_with("campaign ")
+        })
+        .collect();
+    let index = items
+        .iter()
+        .position(|l| l.contains(name_start))
+        .expect("listed");
+    app.send(&"j".repeat(index));
+    app.wait_for("the item selected", |s| {
+        item_line(s, name_start).is_some_and(|l| l.starts_with('›'))
+    });
+}
+
+fn item_status_is(screen: &str, name_start: &str, status: &str) -> bool {
+    item_line(screen, name_start).is_some_and(|l| l.contains(&format!(" {status} ")))
+}
+
+#[test]
+fn p_pauses_and_shift_p_resumes_the_selected_broadcast() {
+    let (home, mut app) = spawn_demo(&[]);
+    let (_, facts) = first_campaign::generate(Utc::now(), first_campaign::DEFAULT_SEED);
+    let name = &facts.broadcast_a.name;
+    let name_start: String = name.chars().take(20).collect();
+    select_item(&mut app, &name_start);
+    app.wait_for("the broadcast active", |s| {
+        item_status_is(s, &name_start, "active")
+    });
+
+    app.send("p");
+    let modal = app.wait_for("the pause modal", |s| s.contains("y confirm"));
+    assert!(
+        modal.contains(&format!("pause broadcast \"{name}\": active → paused")),
+        "{modal}"
+    );
+    app.send("y");
+    app.wait_for_text(&format!("paused broadcast \"{name}\": 1 changed"));
+    app.wait_for("the Overview showing it paused", |s| {
+        item_status_is(s, &name_start, "paused")
+    });
+
+    app.send("P");
+    let modal = app.wait_for("the resume modal", |s| s.contains("y confirm"));
+    assert!(
+        modal.contains(&format!("resume broadcast \"{name}\": paused → active")),
+        "{modal}"
+    );
+    app.send("y");
+    app.wait_for_text(&format!("resumed broadcast \"{name}\": 1 changed"));
+    app.wait_for("the Overview showing it active again", |s| {
+        item_status_is(s, &name_start, "active")
+    });
+
+    app.send("q");
+    assert_eq!(app.wait_exit(), Some(0));
+    let audit = std::fs::read_to_string(home.path().join("data").join("audit.jsonl"))
+        .expect("the demo's audit file in its data dir");
+    assert_eq!(audit.lines().count(), 2, "{audit}");
+}
+
+#[test]
+fn read_only_demo_explains_that_pause_is_disabled() {
+    let (home, mut app) = spawn_demo(&["--read-only"]);
+    let (_, facts) = first_campaign::generate(Utc::now(), first_campaign::DEFAULT_SEED);
+    let name_start: String = facts.broadcast_a.name.chars().take(20).collect();
+    select_item(&mut app, &name_start);
+    app.send("p");
+    let screen = app.wait_for_text("read-only: pause is disabled");
+    assert!(!screen.contains("y confirm"), "no modal:\n{screen}");
+    app.send("q");
+    assert_eq!(app.wait_exit(), Some(0));
+    assert!(!home.path().join("data").join("audit.jsonl").exists());
+}
+
 #[test]
 fn stuck_counts_are_read_from_the_calls_title() {
     assert_eq!(

@@ -2,6 +2,7 @@
 
 use launchdeck_core::config::LoadedConfig;
 use launchdeck_core::stuck::StuckThresholds;
+use launchdeck_ops::actions::audit::AUDIT_FILE_NAME;
 use launchdeck_ops::{GatherOptions, Gatherer};
 use launchdeck_tui::{PollIntervals, TuiOptions};
 
@@ -36,7 +37,8 @@ pub fn run(ctx: &Context) -> Exit {
     }
 }
 
-/// The TUI's options from the configuration and the command line; the demo uses it too.
+/// The TUI's options from the configuration and the command line; the demo uses it too
+/// (its data dir, so the demo's audit file sits next to its database).
 pub fn tui_options(loaded: &LoadedConfig, ctx: &Context) -> TuiOptions {
     let config = &loaded.config;
     let key_overrides = config
@@ -65,5 +67,7 @@ pub fn tui_options(loaded: &LoadedConfig, ctx: &Context) -> TuiOptions {
         no_color: ctx.global.no_color || ctx.env.get("NO_COLOR").is_some_and(|v| !v.is_empty()),
         ascii: !ctx.painter.unicode,
         key_overrides,
+        // Without a data dir the action keys explain that they need one.
+        audit_file: loaded.data_dir().ok().map(|dir| dir.join(AUDIT_FILE_NAME)),
     }
 }

@@ -7,13 +7,16 @@ use std::time::Instant;
 
 use chrono::{DateTime, Utc};
 use crossterm::event::{Event, KeyCode, KeyEvent};
+use launchdeck_core::actions::StatusTarget;
 use launchdeck_core::domain::{CallLogEntry, CallProvider, LogFilter, ProviderCallRecord};
 use launchdeck_core::readiness::Check;
 use launchdeck_ops::CallRecordError;
+use launchdeck_ops::actions::{ActionOutcome, StatusPlan};
 use ratatui::layout::Rect;
 use tui_input::Input;
 use tui_input::backend::crossterm::EventHandler;
 
+use crate::actions::{self, ActionKind, ActionModal, ModalStage, Toast, ToastTone};
 use crate::keys::{Action, Keymap, is_ctrl_c};
 use crate::model::{AlertsData, Data, LiveData, LogsData, ProgressData, RowKey};
 use crate::options::TuiOptions;
@@ -179,10 +182,22 @@ pub enum Msg {
         at: Instant,
         result: Result<ProviderCallRecord, CallRecordError>,
     },
+    /// The plan asked for by [`Effect::PlanAction`], or why it could not be read.
+    ActionPlanned {
+        id: u64,
+        result: Result<StatusPlan, String>,
+    },
+    /// How [`Effect::ApplyAction`] went, or why it could not run.
+    ActionDone {
+        id: u64,
+        kind: ActionKind,
+        plan: StatusPlan,
+        result: Result<ActionOutcome, String>,
+    },
 }
 
 /// Work `update` asks the runtime to do.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Effect {
     Quit,
     /// Wake every poller now.
@@ -197,6 +212,18 @@ pub enum Effect {
         row: RowKey,
         provider: CallProvider,
         call_id: String,
+    },
+    /// Read what `kind` would change on `target`; answer with [`Msg::ActionPlanned`].
+    PlanAction {
+        id: u64,
+        kind: ActionKind,
+        target: StatusTarget,
+    },
+    /// Apply a confirmed plan; answer with [`Msg::ActionDone`].
+    ApplyAction {
+        id: u64,
+        kind: ActionKind,
+        plan: StatusPlan,
     },
 }
 
@@ -335,6 +362,14 @@ pub struct App {
     pub help_open: bool,
     pub numbers_revealed: bool,
     pub should_quit: bool,
+    /// The open confirmation modal of an action key (`p`, `P`).
+    pub modal: Option<ActionModal>,
+    /// The line shown in the hint bar's place for a few seconds (action results).
+    pub toast: Option<Toast>,
+    /// The id of the last action request.
+    pub last_action_id: u64,
+    /// `ctrl-c` was pressed once while a change was being written.
+    pub quit_armed: bool,
 }
 
 impl App {
@@ -365,6 +400,10 @@ impl App {
             help_open: false,
             numbers_revealed: false,
             should_quit: false,
+            modal: None,
+            toast: None,
+            last_action_id: 0,
+            quit_armed: false,
         }
     }
 
@@ -451,6 +490,9 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
         }
         Msg::Clock(clock) => {
             app.clock = clock;
+            if app.toast.as_ref().is_some_and(|t| t.expired(clock.now)) {
+                app.toast = None;
+            }
             Vec::new()
         }
         Msg::Data(data) => on_data(app, data),
@@ -485,6 +527,13 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
             health.last_error = Some(error);
             Vec::new()
         }
+        Msg::ActionPlanned { id, result } => on_action_planned(app, id, result),
+        Msg::ActionDone {
+            id,
+            kind,
+            plan,
+            result,
+        } => on_action_done(app, id, kind, &plan, &result),
     }
 }
 
@@ -538,7 +587,12 @@ fn refresh_detail(app: &mut App) {
 
 fn on_key(app: &mut App, key: KeyEvent) -> Vec<Effect> {
     if is_ctrl_c(&key) {
-        return quit(app);
+        return on_ctrl_c(app);
+    }
+    app.quit_armed = false;
+    app.toast = None;
+    if app.modal.is_some() {
+        return on_modal_key(app, key);
     }
     if app.filter.editing {
         return on_filter_key(app, key);
@@ -550,6 +604,18 @@ fn on_key(app: &mut App, key: KeyEvent) -> Vec<Effect> {
         return on_help_action(app, action);
     }
     on_action(app, action)
+}
+
+/// `ctrl-c` quits, but asks first while a change is being written (Decision 12).
+fn on_ctrl_c(app: &mut App) -> Vec<Effect> {
+    let applying = app.modal.as_ref().is_some_and(ActionModal::applying);
+    if applying && !app.quit_armed {
+        app.quit_armed = true;
+        let text = "a change is being written: press ctrl-c again to quit without its result";
+        show_toast(app, ToastTone::Warning, text.to_string());
+        return Vec::new();
+    }
+    quit(app)
 }
 
 fn quit(app: &mut App) -> Vec<Effect> {
@@ -636,6 +702,8 @@ fn on_action(app: &mut App, action: Action) -> Vec<Effect> {
         Action::Detail if app.screen == Screen::Readiness => open_check_detail(app),
         Action::Back => return back(app),
         Action::Filter | Action::Detail => {}
+        Action::Pause => return start_action(app, ActionKind::Pause),
+        Action::Resume => return start_action(app, ActionKind::Resume),
     }
     Vec::new()
 }
@@ -827,4 +895,149 @@ fn back(app: &mut App) -> Vec<Effect> {
         return clear_filter(app);
     }
     Vec::new()
+}
+
+fn show_toast(app: &mut App, tone: ToastTone, text: String) {
+    app.toast = Some(Toast {
+        tone,
+        text,
+        since: app.clock.now,
+    });
+}
+
+/// `p` / `P` on the Overview: asks for the plan of the selected broadcast/campaign and
+/// opens the modal; says why not when it cannot run.
+fn start_action(app: &mut App, kind: ActionKind) -> Vec<Effect> {
+    let item = match action_subject(app, kind) {
+        Ok(item) => item,
+        Err((tone, why)) => {
+            show_toast(app, tone, why);
+            return Vec::new();
+        }
+    };
+    app.last_action_id += 1;
+    let id = app.last_action_id;
+    app.modal = Some(ActionModal {
+        id,
+        kind,
+        subject: actions::subject_of(&item),
+        stage: ModalStage::Reading,
+        since: app.clock.now,
+    });
+    vec![Effect::PlanAction {
+        id,
+        kind,
+        target: actions::target_of(&item),
+    }]
+}
+
+/// The Overview item an action key acts on, or the toast that says why there is none.
+fn action_subject(
+    app: &App,
+    kind: ActionKind,
+) -> Result<crate::model::ProgressItem, (ToastTone, String)> {
+    let name = kind.name();
+    if app.options.read_only {
+        return Err((
+            ToastTone::Warning,
+            format!("read-only: {name} is disabled (--read-only or [ui] read_only is set)"),
+        ));
+    }
+    if app.screen != Screen::Overview {
+        let overview = app
+            .keymap
+            .first_key(Action::ScreenOverview)
+            .map(|k| format!(" ({k})"))
+            .unwrap_or_default();
+        return Err((
+            ToastTone::Info,
+            format!("{name} acts on the broadcast or campaign selected on the Overview{overview}"),
+        ));
+    }
+    if app.options.audit_file.is_none() {
+        return Err((
+            ToastTone::Failure,
+            format!(
+                "{name} needs a data dir for its audit file: set LAUNCHDECK_DATA_DIR and restart"
+            ),
+        ));
+    }
+    let items = app.shown().progress.as_ref().map(|p| p.items.as_slice());
+    match items.and_then(|items| items.get(app.overview_nav.selected)) {
+        Some(item) => Ok(item.clone()),
+        None if items.is_none() => Err((
+            ToastTone::Info,
+            format!(
+                "nothing to {name} yet: waiting for the first poll of broadcasts and campaigns"
+            ),
+        )),
+        None => Err((
+            ToastTone::Info,
+            format!("nothing to {name}: select a broadcast or campaign on the Overview"),
+        )),
+    }
+}
+
+/// Keys while the modal is open: `y` applies a plan that changes something, `n`/`esc`
+/// cancels, `esc`/`enter` closes a plan that changes nothing; nothing while applying.
+fn on_modal_key(app: &mut App, key: KeyEvent) -> Vec<Effect> {
+    let Some(modal) = app.modal.as_mut() else {
+        return Vec::new();
+    };
+    let back = key.code == KeyCode::Esc || app.keymap.action_for(&key) == Some(Action::Back);
+    let (yes, no) = (
+        key.code == KeyCode::Char('y'),
+        key.code == KeyCode::Char('n'),
+    );
+    match &modal.stage {
+        ModalStage::Reading | ModalStage::Confirm(_) if back || no => app.modal = None,
+        ModalStage::Confirm(plan) if yes => {
+            let (id, kind, plan) = (modal.id, modal.kind, plan.clone());
+            modal.stage = ModalStage::Applying(plan.clone());
+            modal.since = app.clock.now;
+            return vec![Effect::ApplyAction { id, kind, plan }];
+        }
+        ModalStage::Nothing(_) if back || key.code == KeyCode::Enter => app.modal = None,
+        _ => {}
+    }
+    Vec::new()
+}
+
+fn on_action_planned(app: &mut App, id: u64, result: Result<StatusPlan, String>) -> Vec<Effect> {
+    let Some(modal) = app.modal.as_mut() else {
+        return Vec::new(); // cancelled
+    };
+    if modal.id != id || modal.stage != ModalStage::Reading {
+        return Vec::new();
+    }
+    match result {
+        Ok(plan) if plan.will_change() => modal.stage = ModalStage::Confirm(plan),
+        Ok(plan) => modal.stage = ModalStage::Nothing(plan),
+        Err(why) => {
+            let text = format!("{} failed: {why}", modal.kind.name());
+            app.modal = None;
+            show_toast(app, ToastTone::Failure, text);
+            return Vec::new();
+        }
+    }
+    modal.since = app.clock.now;
+    Vec::new()
+}
+
+/// The apply's answer: the modal closes, the toast says how it went, and every source
+/// is polled at once so the screens show the new status.
+fn on_action_done(
+    app: &mut App,
+    id: u64,
+    kind: ActionKind,
+    plan: &StatusPlan,
+    result: &Result<ActionOutcome, String>,
+) -> Vec<Effect> {
+    if app.modal.as_ref().is_some_and(|m| m.id == id) {
+        app.modal = None;
+    }
+    app.quit_armed = false;
+    let (tone, text) = actions::outcome_toast(kind, plan, result);
+    show_toast(app, tone, text);
+    vec![Effect::PollNow]
 }

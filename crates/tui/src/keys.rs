@@ -29,6 +29,10 @@ pub enum Action {
     Mark,
     Freeze,
     RevealNumbers,
+    /// Pause the broadcast/campaign selected on the Overview.
+    Pause,
+    /// Resume the paused broadcast/campaign selected on the Overview.
+    Resume,
 }
 
 /// Where an action is listed in the help overlay.
@@ -39,14 +43,17 @@ pub enum HelpGroup {
     Move,
     /// Keys that act on a screen's rows.
     Lists,
+    /// Keys that change the database (each asks for confirmation first).
+    Actions,
 }
 
 impl HelpGroup {
-    pub const ALL: [HelpGroup; 4] = [
+    pub const ALL: [HelpGroup; 5] = [
         HelpGroup::General,
         HelpGroup::Screens,
         HelpGroup::Move,
         HelpGroup::Lists,
+        HelpGroup::Actions,
     ];
 
     pub fn title(self) -> &'static str {
@@ -55,6 +62,7 @@ impl HelpGroup {
             HelpGroup::Screens => "Screens",
             HelpGroup::Move => "Move",
             HelpGroup::Lists => "Lists",
+            HelpGroup::Actions => "Actions (Overview)",
         }
     }
 }
@@ -85,7 +93,7 @@ const fn def(
     }
 }
 
-use HelpGroup::{General, Lists, Move, Screens};
+use HelpGroup::{Actions, General, Lists, Move, Screens};
 
 /// Every action of these screens, in help order. `ctrl-c` always quits as well.
 pub const ACTIONS: &[ActionDef] = &[
@@ -193,6 +201,20 @@ pub const ACTIONS: &[ActionDef] = &[
         &["enter"],
         "detail (Readiness, Logs)",
         Lists,
+    ),
+    def(
+        Action::Pause,
+        "pause",
+        &["p"],
+        "pause the selection",
+        Actions,
+    ),
+    def(
+        Action::Resume,
+        "resume",
+        &["P"],
+        "resume the selection",
+        Actions,
     ),
 ];
 

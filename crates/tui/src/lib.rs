@@ -6,8 +6,12 @@
 //! `App` state and returns effects, `view::render` draws it, `runtime::run` wires the
 //! terminal, the pollers and the loop together. Opening a Logs row's detail returns
 //! `Effect::FetchCallRecord`; the runtime asks the provider (`poll::RecordFetcher`) and
-//! the answer comes back as `Msg::CallRecord` (`records` keeps it).
+//! the answer comes back as `Msg::CallRecord` (`records` keeps it). The action keys
+//! (`p`, `P`) go the same way: `Effect::PlanAction` → `Msg::ActionPlanned` opens the
+//! confirmation modal, `y` → `Effect::ApplyAction` → `Msg::ActionDone` shows the result
+//! toast (`actions`).
 
+pub mod actions;
 pub mod app;
 pub mod keys;
 pub mod model;
@@ -18,6 +22,7 @@ pub mod records;
 pub mod runtime;
 pub mod view;
 
+pub use actions::{ActionKind, ActionModal, ModalStage, Toast, ToastTone};
 pub use app::{App, Clock, Effect, Msg, PollData, PollError, Screen, Source, update};
 pub use keys::{Action, KeySpec, Keymap};
 pub use options::{PollIntervals, TuiOptions};

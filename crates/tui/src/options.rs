@@ -1,5 +1,6 @@
 //! What the CLI tells the TUI: filled from the configuration, independent of its shape.
 
+use std::path::PathBuf;
 use std::time::Duration;
 
 use launchdeck_core::domain::Scope;
@@ -61,6 +62,10 @@ pub struct TuiOptions {
     /// keys listed for it; the others keep their defaults. Names of actions this screen
     /// set does not offer are ignored (the config validates names).
     pub key_overrides: Vec<(String, KeySpec)>,
+    /// Where the action keys (`p`, `P`) append their audit records (`audit.jsonl` in the
+    /// data dir). `None` when there is no data dir: those keys then explain why they
+    /// cannot run.
+    pub audit_file: Option<PathBuf>,
 }
 
 impl Default for TuiOptions {
@@ -77,6 +82,7 @@ impl Default for TuiOptions {
             no_color: false,
             ascii: false,
             key_overrides: Vec::new(),
+            audit_file: None,
         }
     }
 }

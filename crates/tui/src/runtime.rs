@@ -24,6 +24,7 @@ use tokio::sync::mpsc;
 use tokio::time::{Instant as TokioInstant, MissedTickBehavior};
 
 use crate::TuiError;
+use crate::actions::ActionRunner;
 use crate::app::{App, Clock, Effect, Msg, update};
 use crate::keys::Keymap;
 use crate::options::TuiOptions;
@@ -76,6 +77,7 @@ pub struct Services {
     pub pollers: Pollers,
     pub readiness: ReadinessPoller,
     pub records: RecordFetcher,
+    pub actions: ActionRunner,
 }
 
 impl Services {
@@ -89,11 +91,13 @@ impl Services {
         let (tx, rx) = mpsc::channel(64);
         let records = RecordFetcher::new(gatherer.clone(), tx.clone());
         let readiness = ReadinessPoller::spawn(gatherer, options.poll.readiness, tx.clone());
+        let actions = ActionRunner::new(store.clone(), options, tx.clone());
         let pollers = Pollers::spawn(store, options, tx);
         let services = Services {
             pollers,
             readiness,
             records,
+            actions,
         };
         (services, rx)
     }
@@ -112,6 +116,8 @@ impl Services {
                 provider,
                 call_id,
             } => self.records.fetch(row, provider, call_id),
+            Effect::PlanAction { id, kind, target } => self.actions.plan(id, kind, target),
+            Effect::ApplyAction { id, kind, plan } => self.actions.apply(id, kind, plan),
         }
         false
     }
@@ -153,7 +159,7 @@ where
                 None => std::future::pending().await,
             }
         };
-        let spinning = app.readiness.running();
+        let spinning = app.readiness.running() || app.modal.as_ref().is_some_and(|m| m.busy());
         let effects = tokio::select! {
             event = events.next() => match event {
                 Some(Ok(event)) => match burst(app, event, &mut events, &mut resize_at)? {
@@ -166,7 +172,7 @@ where
             Some(msg) = rx.recv() => drain(app, msg, &mut rx),
             // The clock and the ages move on: one redraw a second.
             _ = tick.tick() => Vec::new(),
-            // The spinner turns only while a readiness run is in flight.
+            // The spinner turns only while a readiness run or an action is in flight.
             _ = spinner.tick(), if spinning => Vec::new(),
             () = settle => {
                 resize_at = None;

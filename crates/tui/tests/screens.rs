@@ -3,8 +3,10 @@
 mod common;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use launchdeck_core::actions::AuditResult;
 use launchdeck_core::domain::{CallProvider, ProviderCallRecord};
-use launchdeck_tui::{App, Msg, PollError, Source, TuiOptions, update, view};
+use launchdeck_ops::actions::{ActionOutcome, RowOutcome, StatusPlan};
+use launchdeck_tui::{ActionKind, App, Msg, PollError, Source, TuiOptions, update, view};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 
@@ -420,4 +422,77 @@ fn header_provider_dots_name_each_provider() {
     ] {
         assert!(header.contains(dot), "{dot} in {header}");
     }
+}
+
+/// The Overview with `keys` pressed and the plan answered.
+fn action_modal(width: u16, height: u16, keys_pressed: &str, plan: &StatusPlan) -> App {
+    let mut app = app_at(width, height);
+    keys(&mut app, keys_pressed);
+    let id = app.modal.as_ref().expect("modal open").id;
+    let answer = Msg::ActionPlanned {
+        id,
+        result: Ok(plan.clone()),
+    };
+    update(&mut app, answer);
+    app
+}
+
+#[test]
+fn pause_modal_shows_what_will_change() {
+    let plans = common::plans::plans();
+    for (w, h) in [(80, 24), (160, 48)] {
+        let app = action_modal(w, h, "p", &plans.pause_spring);
+        let screen = draw(&app);
+        let text = text_of(&screen);
+        assert!(text.contains("active → paused"), "{text}");
+        assert!(text.contains("y confirm"), "{text}");
+        insta::assert_snapshot!(format!("pause_modal_{w}x{h}"), screen);
+    }
+}
+
+#[test]
+fn pause_modal_of_a_paused_broadcast_says_nothing_changes() {
+    let plans = common::plans::plans();
+    let app = action_modal(80, 24, "jp", &plans.pause_recall);
+    let screen = draw(&app);
+    let text = text_of(&screen);
+    assert!(
+        text.contains("is already paused: nothing to change"),
+        "{text}"
+    );
+    assert!(!text.contains("y confirm"), "{text}");
+    insta::assert_snapshot!("pause_modal_nothing_80x24", screen);
+}
+
+#[test]
+fn pause_result_toast_replaces_the_hints() {
+    let plans = common::plans::plans();
+    let plan = plans.pause_spring;
+    let mut app = action_modal(80, 24, "p", &plan);
+    keys(&mut app, "y");
+    let applying = text_of(&draw(&app));
+    assert!(applying.contains("pausing…"), "{applying}");
+    let row = plan.row.clone().expect("row");
+    let outcome = ActionOutcome {
+        changed: 1,
+        rows: vec![RowOutcome {
+            table: "voice_broadcasts",
+            id: row.target.id,
+            name: row.name,
+            result: AuditResult::Changed,
+            status_now: Some("paused".to_string()),
+        }],
+        ..ActionOutcome::default()
+    };
+    let id = app.modal.as_ref().expect("modal open").id;
+    update(
+        &mut app,
+        Msg::ActionDone {
+            id,
+            kind: ActionKind::Pause,
+            plan,
+            result: Ok(outcome),
+        },
+    );
+    insta::assert_snapshot!("pause_toast_80x24", draw(&app));
 }

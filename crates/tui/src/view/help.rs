@@ -32,7 +32,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
     frame.render_widget(block, popup);
     let [left, right] = Layout::horizontal([Constraint::Fill(1), Constraint::Fill(1)]).areas(inner);
     let left_groups = [HelpGroup::General, HelpGroup::Screens];
-    let right_groups = [HelpGroup::Move, HelpGroup::Lists];
+    let right_groups = [HelpGroup::Move, HelpGroup::Lists, HelpGroup::Actions];
     frame.render_widget(Paragraph::new(group_lines(app, &left_groups)), left);
     frame.render_widget(Paragraph::new(group_lines(app, &right_groups)), right);
 }

@@ -2,13 +2,20 @@
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
+use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 
+use crate::actions::{Toast, ToastTone};
 use crate::app::{App, Screen};
 use crate::keys::Action;
 
-/// Draws the hints that fit whole, always keeping the last two (help, quit).
+/// Draws the toast when there is one, else the hints that fit whole, always keeping the
+/// last two (help, quit).
 pub fn render(frame: &mut Frame, area: Rect, app: &App) {
+    if let Some(toast) = &app.toast {
+        frame.render_widget(toast_line(app, toast), area);
+        return;
+    }
     let hints = hints(app);
     let width = |(key, what): &(String, String)| key.chars().count() + what.chars().count() + 3;
     let kept_at_end = hints.len().min(2);
@@ -45,6 +52,12 @@ pub fn hints(app: &App) -> Vec<(String, String)> {
         add(Action::Quit, "quit");
         return out;
     }
+    if let Some(modal) = &app.modal {
+        return super::modal::keys(&modal.stage)
+            .into_iter()
+            .map(|(key, what)| (key.to_string(), what.to_string()))
+            .collect();
+    }
     if app.filter.editing {
         return vec![
             ("enter".to_string(), "keep filter".to_string()),
@@ -70,7 +83,11 @@ pub fn hints(app: &App) -> Vec<(String, String)> {
         }
     };
     match app.screen {
-        Screen::Overview => add(Action::RerunReadiness, "re-check"),
+        Screen::Overview => {
+            add(Action::Pause, "pause");
+            add(Action::Resume, "resume");
+            add(Action::RerunReadiness, "re-check");
+        }
         Screen::Readiness => {
             add(Action::Detail, "detail");
             add(Action::RerunReadiness, "re-check");
@@ -114,4 +131,22 @@ fn reveal_label(app: &App) -> &'static str {
     } else {
         "reveal"
     }
+}
+
+/// `✓ paused broadcast "Summer savings": 1 changed`, in the toast's colour.
+fn toast_line(app: &App, toast: &Toast) -> Line<'static> {
+    let (s, t) = (&app.symbols, &app.theme);
+    let (symbol, style) = match toast.tone {
+        ToastTone::Info => (s.info, Style::default()),
+        ToastTone::Success => (s.ok, t.ok),
+        ToastTone::Warning => (s.warn, t.warn),
+        ToastTone::Failure => (s.fail, t.fail),
+    };
+    let text = super::format::terminal_text(&toast.text, s).into_owned();
+    Line::from(vec![
+        Span::raw(" "),
+        Span::styled(symbol, style),
+        Span::raw(" "),
+        Span::styled(text, style),
+    ])
 }

@@ -6,6 +6,7 @@ pub mod header;
 pub mod help;
 pub mod hints;
 pub mod logs;
+pub mod modal;
 pub mod overview;
 pub mod pane;
 pub mod readiness;
@@ -68,6 +69,9 @@ pub fn render(frame: &mut Frame, app: &App) {
         Screen::Logs => logs::render(frame, areas.body, app),
     }
     hints::render(frame, areas.hints, app);
+    if let Some(open) = &app.modal {
+        modal::render(frame, areas.body, app, open);
+    }
     if app.help_open {
         help::render(frame, area, app);
     }

@@ -1,6 +1,7 @@
 //! Realistic platform data for the TUI tests and the render bench, on a fixed clock.
 #![allow(dead_code)]
 
+pub mod plans;
 pub mod readiness;
 
 use std::time::{Duration, Instant};
@@ -38,6 +39,7 @@ pub fn options() -> TuiOptions {
     TuiOptions {
         environment_name: Some("production".to_string()),
         timezone: Some(chrono_tz::UTC),
+        audit_file: Some("audit.jsonl".into()),
         ..TuiOptions::default()
     }
 }

@@ -1,0 +1,161 @@
+//! The confirmation modal of an action key: while the plan is read, the plan with what
+//! exactly will change (`y` / `n`), why nothing will, and while the change is written.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Clear, Paragraph};
+
+use launchdeck_ops::actions::{PlanStep, StatusPlan};
+
+use super::format::terminal_text;
+use super::pane::wrap_words;
+use crate::actions::{ActionKind, ActionModal, ModalStage};
+use crate::app::App;
+
+const MAX_WIDTH: u16 = 76;
+/// `change  ` before a field's value.
+const LABEL_WIDTH: usize = 8;
+
+/// Draws the open modal centred over `body`.
+pub fn render(frame: &mut Frame, body: Rect, app: &App, modal: &ActionModal) {
+    let width = body.width.saturating_sub(4).min(MAX_WIDTH);
+    let text_width = usize::from(width.saturating_sub(4)).max(10);
+    let mut lines = vec![Line::raw("")];
+    lines.extend(content(app, modal, text_width));
+    lines.push(Line::raw(""));
+    lines.push(key_line(app, &modal.stage));
+    let wanted = u16::try_from(lines.len() + 2).unwrap_or(u16::MAX);
+    let height = wanted.min(body.height);
+    let area = Rect::new(
+        body.x + (body.width - width) / 2,
+        body.y + (body.height - height) / 2,
+        width,
+        height,
+    );
+    let title = format!(" {} ", title(modal.kind));
+    let block = Block::new()
+        .border_set(app.symbols.border)
+        .borders(Borders::ALL)
+        .title(Span::styled(title, app.theme.title));
+    frame.render_widget(Clear, area);
+    frame.render_widget(Paragraph::new(lines).block(block), area);
+}
+
+fn title(kind: ActionKind) -> &'static str {
+    match kind {
+        ActionKind::Pause => "Pause",
+        ActionKind::Resume => "Resume",
+    }
+}
+
+fn content(app: &App, modal: &ActionModal, width: usize) -> Vec<Line<'static>> {
+    match &modal.stage {
+        ModalStage::Reading => {
+            let doing = format!("reading {}", modal.subject);
+            vec![spinner_line(app, modal, &doing)]
+        }
+        ModalStage::Confirm(plan) => {
+            let mut lines = wrapped(app, &plan.describe(), width);
+            lines.push(Line::raw(""));
+            lines.extend(change_lines(app, plan, width));
+            lines
+        }
+        ModalStage::Nothing(plan) => {
+            let mut lines = wrapped(app, &plan.describe(), width);
+            lines.push(Line::raw(""));
+            lines.push(Line::raw("  Nothing will be changed."));
+            lines
+        }
+        ModalStage::Applying(plan) => {
+            let mut lines = wrapped(app, &plan.describe(), width);
+            lines.push(Line::raw(""));
+            lines.push(spinner_line(app, modal, modal.kind.doing()));
+            lines
+        }
+    }
+}
+
+/// What the write touches: the row, its status, the condition it is written under,
+/// and where it is recorded.
+fn change_lines(app: &App, plan: &StatusPlan, width: usize) -> Vec<Line<'static>> {
+    let (Some(row), PlanStep::Change { from, to }) = (&plan.row, &plan.step) else {
+        return Vec::new();
+    };
+    let fields = [
+        (
+            "row",
+            format!("{} {}", row.target.table.as_str(), row.target.id),
+        ),
+        (
+            "change",
+            format!(
+                "status {from} → {to}, only if it is still {from} when you confirm (a row \
+                 that moved on is skipped, never overwritten)"
+            ),
+        ),
+        ("audit", "launchdeck.audit_log and audit.jsonl".to_string()),
+    ];
+    fields
+        .iter()
+        .flat_map(|(label, value)| field(app, label, value, width))
+        .collect()
+}
+
+/// `row     value`, a long value wrapping under itself.
+fn field(app: &App, label: &str, value: &str, width: usize) -> Vec<Line<'static>> {
+    let value = terminal_text(value, &app.symbols);
+    wrap_words(&value, width.saturating_sub(LABEL_WIDTH).max(10))
+        .into_iter()
+        .enumerate()
+        .map(|(i, part)| {
+            let label = if i == 0 { label } else { "" };
+            Line::from(vec![
+                Span::raw("  "),
+                Span::styled(format!("{label:<LABEL_WIDTH$}"), app.theme.dim),
+                Span::raw(part),
+            ])
+        })
+        .collect()
+}
+
+fn wrapped(app: &App, text: &str, width: usize) -> Vec<Line<'static>> {
+    let text = terminal_text(text, &app.symbols);
+    wrap_words(&text, width)
+        .into_iter()
+        .map(|part| Line::raw(format!("  {part}")))
+        .collect()
+}
+
+/// `⠋ pausing…`, the spinner turning from when the stage began.
+fn spinner_line(app: &App, modal: &ActionModal, doing: &str) -> Line<'static> {
+    let frames = app.symbols.spinner;
+    let elapsed = app.clock.now.saturating_duration_since(modal.since);
+    let frame = elapsed.as_millis() / crate::readiness::SPINNER_FRAME.as_millis();
+    let spinner = frames[(frame % frames.len() as u128) as usize];
+    let dots = if app.symbols.ascii { "..." } else { "…" };
+    Line::from(vec![
+        Span::raw("  "),
+        Span::styled(spinner, app.theme.warn),
+        Span::raw(format!(" {}{dots}", terminal_text(doing, &app.symbols))),
+    ])
+}
+
+/// The keys the stage takes.
+pub fn keys(stage: &ModalStage) -> Vec<(&'static str, &'static str)> {
+    match stage {
+        ModalStage::Reading => vec![("esc", "cancel")],
+        ModalStage::Confirm(_) => vec![("y", "confirm"), ("n/esc", "cancel")],
+        ModalStage::Nothing(_) => vec![("esc/enter", "close")],
+        ModalStage::Applying(_) => Vec::new(),
+    }
+}
+
+fn key_line(app: &App, stage: &ModalStage) -> Line<'static> {
+    let mut spans = vec![Span::raw("  ")];
+    for (key, what) in keys(stage) {
+        spans.push(Span::styled(key, app.theme.key));
+        spans.push(Span::raw(format!(" {what}   ")));
+    }
+    Line::from(spans)
+}
