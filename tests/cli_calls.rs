@@ -1,7 +1,10 @@
 //! `launchdeck calls` against a real PostgreSQL loaded with the first-campaign data set.
 
+#[path = "common/cli.rs"]
+mod cli;
+
 use std::collections::HashSet;
-use std::process::{Command, Output};
+use std::process::Command;
 
 use chrono::Utc;
 use launchdeck_store::seed::{first_campaign, pg};
@@ -9,19 +12,7 @@ use launchdeck_testkit::TestDb;
 use serde_json::Value;
 use uuid::Uuid;
 
-fn launchdeck(db_url: &str, args: &[&str]) -> Output {
-    let home = tempfile::tempdir().expect("temp home");
-    Command::new(env!("CARGO_BIN_EXE_launchdeck"))
-        .args(args)
-        .env_clear()
-        .env("HOME", home.path())
-        .env("XDG_CONFIG_HOME", home.path().join("config"))
-        .env("LAUNCHDECK_DATA_DIR", home.path().join("data"))
-        .env("LAUNCHDECK_DATABASE_URL", db_url)
-        .env("LANG", "C.UTF-8")
-        .output()
-        .expect("run launchdeck")
-}
+use cli::launchdeck;
 
 async fn seeded_db() -> (TestDb, first_campaign::SeedFacts) {
     let db = TestDb::create().await;

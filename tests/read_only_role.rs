@@ -2,28 +2,19 @@
 //! exactly the read grants of the README's "Database access" section runs every read
 //! command without a permission error, and cannot write.
 
-use std::process::{Command, Output};
+#[path = "common/cli.rs"]
+mod cli;
+
+use std::process::Output;
 
 use chrono::Utc;
 use launchdeck_store::seed::{first_campaign, pg};
 use launchdeck_testkit::TestDb;
 use serde_json::Value;
 
-const ROLE_PASSWORD: &str = "read-only-role-pw";
+use cli::launchdeck;
 
-fn launchdeck(db_url: &str, args: &[&str]) -> Output {
-    let home = tempfile::tempdir().expect("temp home");
-    Command::new(env!("CARGO_BIN_EXE_launchdeck"))
-        .args(args)
-        .env_clear()
-        .env("HOME", home.path())
-        .env("XDG_CONFIG_HOME", home.path().join("config"))
-        .env("LAUNCHDECK_DATA_DIR", home.path().join("data"))
-        .env("LAUNCHDECK_DATABASE_URL", db_url)
-        .env("LANG", "C.UTF-8")
-        .output()
-        .expect("run launchdeck")
-}
+const ROLE_PASSWORD: &str = "read-only-role-pw";
 
 /// The first `sql` block of the README's "Database access" section: the read grants.
 fn readme_read_grants() -> String {
