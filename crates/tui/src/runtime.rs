@@ -5,6 +5,7 @@ use std::future::Future;
 use std::io::{self, BufWriter, Stdout, Write};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::task::Poll;
 use std::time::Duration;
 
 use crossterm::event::{Event, EventStream, KeyEventKind};
@@ -13,7 +14,7 @@ use crossterm::terminal::{
     disable_raw_mode, enable_raw_mode,
 };
 use crossterm::{cursor, execute, queue};
-use futures::{FutureExt, Stream, StreamExt};
+use futures::{Stream, StreamExt};
 use launchdeck_ops::Gatherer;
 use launchdeck_store::Store;
 use ratatui::Terminal;
@@ -162,7 +163,7 @@ where
         let spinning = app.readiness.running() || app.modal.as_ref().is_some_and(|m| m.busy());
         let effects = tokio::select! {
             event = events.next() => match event {
-                Some(Ok(event)) => match burst(app, event, &mut events, &mut resize_at)? {
+                Some(Ok(event)) => match burst(app, event, &mut events, &mut resize_at).await? {
                     Some(effects) => effects,
                     None => continue, // nothing on screen changes
                 },
@@ -191,7 +192,7 @@ where
 
 /// Applies a terminal event and every other one already waiting (a held key, a paste),
 /// so the burst is drawn once. `None` when none of them changes the screen.
-fn burst<E>(
+async fn burst<E>(
     app: &mut App,
     first: Event,
     events: &mut E,
@@ -202,7 +203,7 @@ where
 {
     let mut effects = on_terminal_event(app, first, resize_at);
     loop {
-        let more = match events.next().now_or_never() {
+        let more = match next_waiting(events).await {
             Some(Some(Ok(event))) => on_terminal_event(app, event, resize_at),
             Some(Some(Err(e))) => return Err(TuiError::Terminal(e)),
             Some(None) => {
@@ -216,6 +217,18 @@ where
             effects.get_or_insert_with(Vec::new).extend(more);
         }
     }
+}
+
+/// The next event if one is already waiting, without waiting for one. It polls with the
+/// task's own waker: crossterm's `EventStream` keeps the waker of a poll that found
+/// nothing, so polling it with a no-op waker (`now_or_never`) left the next key unnoticed
+/// until something else woke the loop (up to the 1 s clock tick; scripts/bench-latency).
+async fn next_waiting<S: Stream + Unpin>(events: &mut S) -> Option<Option<S::Item>> {
+    std::future::poll_fn(|cx| match events.poll_next_unpin(cx) {
+        Poll::Ready(item) => Poll::Ready(Some(item)),
+        Poll::Pending => Poll::Ready(None),
+    })
+    .await
 }
 
 /// Applies one poll result and every other one already waiting, so a burst is drawn once.
@@ -323,4 +336,76 @@ fn install_panic_hook() {
             previous(info);
         }));
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::VecDeque;
+    use std::pin::Pin;
+    use std::sync::Mutex;
+    use std::task::{Context, Waker};
+
+    use super::*;
+
+    type Shared = Arc<Mutex<(VecDeque<u32>, Option<Waker>)>>;
+
+    /// Behaves like crossterm's `EventStream`: while nothing is waiting it keeps the waker
+    /// of the first poll that found nothing, and later polls do not replace it.
+    struct FirstWakerStream(Shared);
+
+    impl Stream for FirstWakerStream {
+        type Item = u32;
+
+        fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<u32>> {
+            let mut state = self.0.lock().unwrap_or_else(|e| e.into_inner());
+            if let Some(item) = state.0.pop_front() {
+                state.1 = None;
+                return Poll::Ready(Some(item));
+            }
+            if state.1.is_none() {
+                state.1 = Some(cx.waker().clone());
+            }
+            Poll::Pending
+        }
+    }
+
+    fn push(shared: &Shared, item: u32) {
+        let mut state = shared.lock().unwrap_or_else(|e| e.into_inner());
+        state.0.push_back(item);
+        if let Some(waker) = state.1.take() {
+            waker.wake();
+        }
+    }
+
+    /// A waker that records whether it was woken.
+    #[derive(Default)]
+    struct Flag(AtomicBool);
+
+    impl futures::task::ArcWake for Flag {
+        fn wake_by_ref(flag: &Arc<Self>) {
+            flag.0.store(true, Ordering::SeqCst);
+        }
+    }
+
+    #[test]
+    fn a_key_after_a_drained_burst_wakes_the_loop() {
+        let shared: Shared = Arc::default();
+        let mut events = FirstWakerStream(shared.clone());
+        let flag = Arc::new(Flag::default());
+        let waker = futures::task::waker(flag.clone());
+        let mut cx = Context::from_waker(&waker);
+        // The burst finds nothing more waiting, in the loop task's context...
+        {
+            let mut drained = std::pin::pin!(next_waiting(&mut events));
+            assert_eq!(drained.as_mut().poll(&mut cx), Poll::Ready(None));
+        }
+        // ...then the loop waits for the next event in that same context.
+        let mut next = events.next();
+        assert!(futures::FutureExt::poll_unpin(&mut next, &mut cx).is_pending());
+        push(&shared, 7);
+        assert!(
+            flag.0.load(Ordering::SeqCst),
+            "the next key must wake the loop (a no-op waker left in the stream would not)"
+        );
+    }
 }
