@@ -122,7 +122,7 @@ impl Setup {
         // Retell: give the number its inbound agent as outbound agent (what `F` does).
         let number = &f.number_without_outbound_agent;
         let inbound = f
-            .retell_numbers_for_fake()
+            .retell_numbers
             .iter()
             .find(|n| &n.phone_number == number)
             .map(|n| n.inbound_agent_ids[0].clone())

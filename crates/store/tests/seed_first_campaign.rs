@@ -286,7 +286,7 @@ fn numbers_ledger_and_extras_match_the_profile() {
         facts.trunk.twilio_trunk_sid.starts_with("TK") && facts.trunk.twilio_trunk_sid.len() == 34
     );
     let without_outbound: Vec<_> = facts
-        .retell_numbers_for_fake()
+        .retell_numbers
         .iter()
         .filter(|n| n.outbound_agent_ids.is_empty())
         .collect();

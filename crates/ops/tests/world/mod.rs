@@ -15,9 +15,10 @@ use launchdeck_core::config::{BaseUrl, Config};
 use launchdeck_core::readiness::{Check, Focus, Report};
 use launchdeck_ops::{AreaChecks, GatherOptions, Gatherer};
 use launchdeck_sim::fakes::{
-    ElevenLabsFake, ElevenLabsState, FakeAgent, FakeNumber, FakeServer, GoogleFake, GoogleState,
-    RetellFake, RetellState, TwilioFake, TwilioState,
+    ElevenLabsFake, ElevenLabsState, FakeServer, GoogleFake, GoogleState, RetellFake, RetellState,
+    TwilioFake, TwilioState,
 };
+use launchdeck_sim::simulator::provision;
 use launchdeck_store::Store;
 use launchdeck_store::seed::first_campaign::{
     self, DEFAULT_SEED, GOOGLE_ACCESS_TOKEN_CANARY, SeedFacts,
@@ -95,55 +96,9 @@ pub fn seed_data(audio_base: &str) -> (SeedData, SeedFacts) {
 /// The fake providers holding what the seed says they hold.
 pub async fn start_fakes(facts: &SeedFacts, audio: FakeServer) -> Fakes {
     let retell = RetellState::new(RETELL_KEY);
-    for agent in facts.retell_agents_for_fake() {
-        retell.add_agent(FakeAgent::new(&agent.retell_agent_id).name(&agent.agent_name));
-    }
-    for number in facts.retell_numbers_for_fake() {
-        let inbound: Vec<&str> = number
-            .inbound_agent_ids
-            .iter()
-            .map(String::as_str)
-            .collect();
-        let outbound: Vec<&str> = number
-            .outbound_agent_ids
-            .iter()
-            .map(String::as_str)
-            .collect();
-        let fake = match &number.termination_uri {
-            Some(uri) => FakeNumber::custom(&number.phone_number, uri),
-            None => FakeNumber::new(&number.phone_number)
-                .field("phone_number_type", json!(number.phone_number_type)),
-        };
-        retell.add_number(
-            fake.field("nickname", json!(number.nickname))
-                .inbound_agents(&inbound)
-                .outbound_agents(&outbound),
-        );
-    }
-
+    provision::configure_retell(&retell, facts);
     let twilio = TwilioState::new(TWILIO_SID, TWILIO_TOKEN);
-    let trunk = &facts.trunk;
-    let domain = trunk
-        .twilio_termination_uri
-        .trim_start_matches("sip:")
-        .to_string();
-    twilio.add_trunk(&trunk.twilio_trunk_sid, &domain, "CREDENTIAL_LIST");
-    twilio.add_origination_url(
-        &trunk.twilio_trunk_sid,
-        "sip:sip.retellai.com",
-        true,
-        10,
-        10,
-    );
-    let every_number = facts.numbers.iter().chain([&facts.second_org_number]);
-    for number in every_number.filter(|n| n.provider == "twilio") {
-        let on_trunk = number.sip_trunk_config_id == Some(trunk.id);
-        let trunk_sid = on_trunk.then_some(trunk.twilio_trunk_sid.as_str());
-        twilio.add_incoming_number(&number.e164, trunk_sid);
-        if on_trunk {
-            twilio.attach_number(&trunk.twilio_trunk_sid, &number.e164);
-        }
-    }
+    provision::configure_twilio(&twilio, facts);
 
     let google = GoogleState::new(GOOGLE_CLIENT_ID, GOOGLE_CLIENT_SECRET, GOOGLE_REFRESH_TOKEN);
     google.add_access_token(GOOGLE_ACCESS_TOKEN_CANARY, Duration::from_secs(3600));

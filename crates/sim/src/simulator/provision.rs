@@ -75,16 +75,16 @@ pub fn retell_numbers(facts: &SeedFacts) -> Vec<String> {
 /// Retell) to the fake Twilio.
 pub fn configure_twilio(twilio: &TwilioState, facts: &SeedFacts) {
     let trunk = &facts.trunk;
-    twilio.add_trunk(
-        &trunk.twilio_trunk_sid,
-        &trunk.twilio_termination_uri,
-        "IP_ACL",
-    );
+    // A trunk's domain name is a host; the platform stores it as a SIP URI.
+    let domain = trunk.twilio_termination_uri.trim_start_matches("sip:");
+    twilio.add_trunk(&trunk.twilio_trunk_sid, domain, "IP_ACL");
     twilio.add_origination_url(&trunk.twilio_trunk_sid, RETELL_SIP, true, 10, 10);
     let numbers = facts.numbers.iter().chain([&facts.second_org_number]);
     for number in numbers.filter(|n| n.provider == "twilio") {
-        twilio.add_incoming_number(&number.e164, None);
-        if number.sip_trunk_config_id == Some(trunk.id) {
+        let on_trunk = number.sip_trunk_config_id == Some(trunk.id);
+        let trunk_sid = on_trunk.then_some(trunk.twilio_trunk_sid.as_str());
+        twilio.add_incoming_number(&number.e164, trunk_sid);
+        if on_trunk {
             twilio.attach_number(&trunk.twilio_trunk_sid, &number.e164);
         }
     }

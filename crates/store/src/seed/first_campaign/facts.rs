@@ -51,16 +51,6 @@ pub struct SeedFacts {
 }
 
 impl SeedFacts {
-    /// For each DB number with `retell_phone_id`, its intended state at Retell.
-    pub fn retell_numbers_for_fake(&self) -> &[RetellNumberState] {
-        &self.retell_numbers
-    }
-
-    /// The agents the fake Retell should hold.
-    pub fn retell_agents_for_fake(&self) -> &[AgentFacts] {
-        &self.agents
-    }
-
     /// The first org's number with this E.164, if any.
     pub fn number(&self, e164: &str) -> Option<&NumberFacts> {
         self.numbers.iter().find(|n| n.e164 == e164)
