@@ -79,6 +79,7 @@ fn changed(plan: &StatusPlan, result: AuditResult) -> ActionOutcome {
             id: row.target.id,
             name: row.name.clone(),
             result,
+            from: Some("active".to_string()),
             status_now: Some("paused".to_string()),
         }],
         audit_errors: Vec::new(),

@@ -480,6 +480,7 @@ fn pause_result_toast_replaces_the_hints() {
             id: row.target.id,
             name: row.name,
             result: AuditResult::Changed,
+            from: Some("active".to_string()),
             status_now: Some("paused".to_string()),
         }],
         ..ActionOutcome::default()

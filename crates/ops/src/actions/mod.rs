@@ -21,10 +21,13 @@ pub mod resume;
 mod status;
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use launchdeck_core::actions::AuditResult;
 use launchdeck_core::domain::Scope;
-use launchdeck_store::StoreError;
+use launchdeck_store::{Store, StoreError};
+
+use crate::Gatherer;
 
 pub use status::{NoChange, PlanStep, StatusPlan};
 
@@ -50,6 +53,47 @@ impl ActionContext {
             read_only,
             audit_file,
         }
+    }
+}
+
+/// Everything an action needs: the database, the provider clients (with their paced
+/// request lanes, shared with readiness), and who acts in which scope.
+#[derive(Clone)]
+pub struct ActionEnv {
+    pub store: Arc<dyn Store>,
+    /// The provider clients and the configured thresholds.
+    pub providers: Gatherer,
+    pub ctx: ActionContext,
+}
+
+impl ActionEnv {
+    pub fn new(store: Arc<dyn Store>, providers: Gatherer, ctx: ActionContext) -> Self {
+        ActionEnv {
+            store,
+            providers,
+            ctx,
+        }
+    }
+
+    pub fn store(&self) -> &dyn Store {
+        self.store.as_ref()
+    }
+}
+
+/// What every plan says about itself, for the command line and the console's modal.
+pub trait PlanView {
+    /// Whether applying it would change anything.
+    fn will_change(&self) -> bool;
+    /// One line: what will change, or why nothing will.
+    fn summary(&self) -> String;
+    /// The counts and rows listed under the summary (terminal-safe, numbers masked).
+    fn details(&self) -> Vec<String> {
+        Vec::new()
+    }
+    /// Nothing to act on because the named target is unknown or outside the scope
+    /// (headless: exit 2).
+    fn target_unavailable(&self) -> bool {
+        false
     }
 }
 
@@ -79,6 +123,8 @@ pub struct RowOutcome {
     pub id: uuid::Uuid,
     pub name: String,
     pub result: AuditResult,
+    /// The row's status (or changed value) as previewed.
+    pub from: Option<String>,
     /// The row's status after the action (`None` when it could not be read).
     pub status_now: Option<String>,
 }
@@ -95,7 +141,7 @@ pub struct ActionOutcome {
 }
 
 impl ActionOutcome {
-    fn push(&mut self, row: RowOutcome) {
+    pub fn push(&mut self, row: RowOutcome) {
         match row.result {
             AuditResult::Changed => self.changed += 1,
             AuditResult::Skipped(_) => self.skipped += 1,

@@ -54,6 +54,18 @@ pub enum NoChange {
     },
 }
 
+impl super::PlanView for StatusPlan {
+    fn will_change(&self) -> bool {
+        StatusPlan::will_change(self)
+    }
+    fn summary(&self) -> String {
+        self.describe()
+    }
+    fn target_unavailable(&self) -> bool {
+        StatusPlan::target_unavailable(self)
+    }
+}
+
 impl StatusPlan {
     pub fn will_change(&self) -> bool {
         matches!(self.step, PlanStep::Change { .. })
@@ -172,6 +184,7 @@ pub(super) async fn apply(
         id: row.target.id,
         name: sanitize_provider_text(&row.name),
         result,
+        from: Some(row.status.clone()),
         status_now: now.map(|r| r.status),
     });
     Ok(outcome)

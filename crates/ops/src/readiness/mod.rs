@@ -119,6 +119,11 @@ impl Gatherer {
         &self.clients
     }
 
+    /// The configured thresholds (stuck ages, token refresh margin, …).
+    pub fn thresholds(&self) -> &Thresholds {
+        &self.thresholds
+    }
+
     /// The configured secrets (masked) for the Environment area.
     pub fn with_environment(mut self, secrets: Vec<SecretFact>) -> Self {
         self.environment = EnvironmentFacts { secrets };
