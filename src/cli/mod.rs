@@ -4,6 +4,7 @@
 //! function returning an [`Exit`]; adding one is a variant in [`Command`] and an arm
 //! in [`dispatch`].
 
+mod actions;
 mod audit;
 mod calls;
 mod check;
@@ -24,6 +25,7 @@ use std::process::ExitCode;
 
 use clap::{Args, ColorChoice, CommandFactory, FromArgMatches, Parser, Subcommand};
 use launchdeck_core::config::{Config, ConfigError, Flags, LoadOptions, LoadedConfig, process_env};
+use launchdeck_ops::actions::ActionRequest;
 use secrecy::SecretString;
 use uuid::Uuid;
 
@@ -201,10 +203,8 @@ fn dispatch(command: Option<Command>, ctx: &Context) -> Exit {
         Command::Check(args) => check::run(args, ctx),
         Command::Config(args) => config_cmd::run(args, ctx),
         Command::Demo(args) => demo::run(args, ctx),
-        Command::Pause(args) => status_actions::run(status_actions::StatusAction::Pause, args, ctx),
-        Command::Resume(args) => {
-            status_actions::run(status_actions::StatusAction::Resume, args, ctx)
-        }
+        Command::Pause(args) => status_actions::run(args, ActionRequest::Pause, ctx),
+        Command::Resume(args) => status_actions::run(args, ActionRequest::Resume, ctx),
         Command::Audit(args) => audit::run(args, ctx),
         Command::Completions(args) => completions::run(args),
     }

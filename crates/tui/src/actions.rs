@@ -1,56 +1,16 @@
 //! The action keys' state: the confirmation modal (plan → confirm → apply) and the
 //! result toast. The work itself is `launchdeck_ops::actions`; the runtime runs it on
-//! tasks (`poll::ActionRunner`) and the answers come back as messages.
+//! tasks (`tasks::ActionRunner`) and the answers come back as messages.
 
-use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use launchdeck_core::actions::{AuditResult, StatusTarget};
-use launchdeck_core::redact::sanitize_provider_text;
-use launchdeck_ops::actions::{ActionContext, ActionOutcome, StatusPlan, pause, resume};
-use launchdeck_store::Store;
-use tokio::sync::mpsc;
-use tokio::task::JoinSet;
+use launchdeck_ops::actions::{ActionOutcome, ActionPlan, OperatorAction};
 
-use crate::app::Msg;
 use crate::model::{ParentKind, ProgressItem};
-use crate::options::TuiOptions;
 
 /// How long a toast stays when no key is pressed.
 pub const TOAST_FOR: Duration = Duration::from_secs(6);
-
-/// The actions the keys start.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ActionKind {
-    Pause,
-    Resume,
-}
-
-impl ActionKind {
-    /// The action's name, as in the audit log: `pause`.
-    pub fn name(self) -> &'static str {
-        match self {
-            ActionKind::Pause => "pause",
-            ActionKind::Resume => "resume",
-        }
-    }
-
-    /// Shown while the change is being written: `pausing…`.
-    pub fn doing(self) -> &'static str {
-        match self {
-            ActionKind::Pause => "pausing",
-            ActionKind::Resume => "resuming",
-        }
-    }
-
-    /// Starts the result toast: `paused`.
-    pub fn done(self) -> &'static str {
-        match self {
-            ActionKind::Pause => "paused",
-            ActionKind::Resume => "resumed",
-        }
-    }
-}
 
 /// What the modal is showing.
 #[derive(Debug, Clone, PartialEq)]
@@ -58,11 +18,11 @@ pub enum ModalStage {
     /// The plan is being read from the database.
     Reading,
     /// The plan changes something: `y` applies it, `n`/`esc` cancels.
-    Confirm(StatusPlan),
+    Confirm(ActionPlan),
     /// The plan changes nothing; it says why. `esc`/`enter` closes.
-    Nothing(StatusPlan),
+    Nothing(ActionPlan),
     /// `y` was pressed: the change is being written. Keys wait.
-    Applying(StatusPlan),
+    Applying(ActionPlan),
 }
 
 /// The confirmation modal of one action.
@@ -71,8 +31,8 @@ pub struct ActionModal {
     /// Matches the answers to the request that asked for them (a cancelled request's
     /// late answer is ignored).
     pub id: u64,
-    pub kind: ActionKind,
-    /// What the key acted on, as the Overview showed it: `broadcast "Summer savings"`.
+    pub action: OperatorAction,
+    /// What the key acted on, as the screen showed it: `broadcast "Summer savings"`.
     pub subject: String,
     pub stage: ModalStage,
     /// When the current stage began (turns the spinner).
@@ -126,36 +86,54 @@ pub fn subject_of(item: &ProgressItem) -> String {
     format!("{} \"{}\"", item.kind.label(), item.name)
 }
 
-/// The toast for an apply's answer: what changed, what was skipped and why, or why it
-/// failed; a missing audit record is said too.
+/// The toast for an apply's answer: what changed, what was skipped or failed and why;
+/// a missing audit record is said too.
 pub fn outcome_toast(
-    kind: ActionKind,
-    plan: &StatusPlan,
+    plan: &ActionPlan,
     result: &Result<ActionOutcome, String>,
 ) -> (ToastTone, String) {
+    let action = plan.action();
+    let name = action.name();
+    let subject = plan.view().subject();
+    let done = match subject.as_str() {
+        "" => action.done().to_string(),
+        subject => format!("{} {subject}", action.done()),
+    };
     let outcome = match result {
         Ok(outcome) => outcome,
-        Err(e) => return (ToastTone::Failure, format!("{} failed: {e}", kind.name())),
+        Err(e) => return (ToastTone::Failure, format!("{name} failed: {e}")),
     };
-    let noun = plan.target.table.noun();
-    let name = plan.name().unwrap_or_default();
-    let (mut tone, mut text) = match outcome.rows.first().map(|r| &r.result) {
-        Some(AuditResult::Changed) => (
+    let first_problem = outcome.rows.iter().find_map(|r| match &r.result {
+        AuditResult::Changed => None,
+        AuditResult::Skipped(why) => Some(("skipped", why)),
+        AuditResult::Failed(why) => Some(("failed", why)),
+    });
+    let (mut tone, mut text) = match (outcome.rows.len(), first_problem) {
+        (0, _) => (ToastTone::Info, format!("{name}: nothing changed")),
+        (_, None) => (
             ToastTone::Success,
-            format!(
-                "{} {noun} \"{name}\": {} changed",
-                kind.done(),
-                outcome.changed
-            ),
+            format!("{done}: {} changed", outcome.changed),
         ),
-        Some(AuditResult::Skipped(why)) => (
-            ToastTone::Warning,
-            format!("{} skipped: {why}", kind.name()),
-        ),
-        Some(AuditResult::Failed(why)) => {
-            (ToastTone::Failure, format!("{} failed: {why}", kind.name()))
+        (1, Some((how, why))) => {
+            let tone = if how == "failed" {
+                ToastTone::Failure
+            } else {
+                ToastTone::Warning
+            };
+            (tone, format!("{name} {how}: {why}"))
         }
-        None => (ToastTone::Info, format!("{}: nothing changed", kind.name())),
+        (_, Some((how, why))) => {
+            let tone = if outcome.changed == 0 && outcome.failed > 0 {
+                ToastTone::Failure
+            } else {
+                ToastTone::Warning
+            };
+            let counts = format!(
+                "{} changed, {} skipped, {} failed",
+                outcome.changed, outcome.skipped, outcome.failed
+            );
+            (tone, format!("{done}: {counts} (first {how}: {why})"))
+        }
     };
     if let Some(audit) = outcome.audit_errors.first() {
         if tone == ToastTone::Success {
@@ -164,90 +142,4 @@ pub fn outcome_toast(
         text.push_str(&format!(" (audit record not written: {audit})"));
     }
     (tone, text)
-}
-
-/// Runs the plans and applies the keys ask for, each on its own task; the answers come
-/// back as [`Msg::ActionPlanned`] and [`Msg::ActionDone`]. Dropping it cancels them.
-pub struct ActionRunner {
-    store: Arc<dyn Store>,
-    /// `None` without a data dir for the audit file (`update` then starts nothing).
-    context: Option<ActionContext>,
-    tx: mpsc::Sender<Msg>,
-    tasks: Mutex<JoinSet<()>>,
-}
-
-impl ActionRunner {
-    pub fn new(store: Arc<dyn Store>, options: &TuiOptions, tx: mpsc::Sender<Msg>) -> Self {
-        let context = options
-            .audit_file
-            .clone()
-            .map(|file| ActionContext::new(options.scope, file, options.read_only));
-        ActionRunner {
-            store,
-            context,
-            tx,
-            tasks: Mutex::new(JoinSet::new()),
-        }
-    }
-
-    /// Reads what `kind` would change on `target`; must be called within the runtime.
-    pub fn plan(&self, id: u64, kind: ActionKind, target: StatusTarget) {
-        let (store, context) = (self.store.clone(), self.context.clone());
-        self.spawn(async move {
-            let Some(ctx) = context else {
-                let result = Err(no_audit_file(kind));
-                return Msg::ActionPlanned { id, result };
-            };
-            let planned = match kind {
-                ActionKind::Pause => pause::plan(store.as_ref(), &ctx, target).await,
-                ActionKind::Resume => resume::plan(store.as_ref(), &ctx, target).await,
-            };
-            let result = planned.map_err(|e| sanitize_provider_text(&e.to_string()));
-            Msg::ActionPlanned { id, result }
-        });
-    }
-
-    /// Applies a confirmed plan; must be called within the runtime.
-    pub fn apply(&self, id: u64, kind: ActionKind, plan: StatusPlan) {
-        let (store, context) = (self.store.clone(), self.context.clone());
-        self.spawn(async move {
-            let result = match context {
-                None => Err(no_audit_file(kind)),
-                Some(ctx) => {
-                    let applied = match kind {
-                        ActionKind::Pause => pause::apply(store.as_ref(), &ctx, &plan).await,
-                        ActionKind::Resume => resume::apply(store.as_ref(), &ctx, &plan).await,
-                    };
-                    applied.map_err(|e| sanitize_provider_text(&e.to_string()))
-                }
-            };
-            if let Err(e) = &result {
-                tracing::warn!(action = kind.name(), error = %e, "action not applied");
-            }
-            Msg::ActionDone {
-                id,
-                kind,
-                plan,
-                result,
-            }
-        });
-    }
-
-    fn spawn(&self, work: impl Future<Output = Msg> + Send + 'static) {
-        let tx = self.tx.clone();
-        let mut tasks = self.tasks.lock().unwrap_or_else(PoisonError::into_inner);
-        while tasks.try_join_next().is_some() {}
-        tasks.spawn(async move {
-            let answer = work.await;
-            // A failed send means the UI has gone: nothing is waiting for the answer.
-            let _ = tx.send(answer).await;
-        });
-    }
-}
-
-fn no_audit_file(kind: ActionKind) -> String {
-    format!(
-        "{} needs a data dir for its audit file: set LAUNCHDECK_DATA_DIR and restart",
-        kind.name()
-    )
 }

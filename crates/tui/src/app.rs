@@ -7,17 +7,16 @@ use std::time::Instant;
 
 use chrono::{DateTime, Utc};
 use crossterm::event::{Event, KeyCode, KeyEvent};
-use launchdeck_core::actions::StatusTarget;
 use launchdeck_core::domain::{CallLogEntry, CallProvider, LogFilter, ProviderCallRecord};
 use launchdeck_core::readiness::Check;
 use launchdeck_ops::CallRecordError;
-use launchdeck_ops::actions::{ActionOutcome, StatusPlan};
+use launchdeck_ops::actions::{ActionOutcome, ActionPlan, ActionRequest, OperatorAction};
 use ratatui::layout::Rect;
 use tui_input::Input;
 use tui_input::backend::crossterm::EventHandler;
 
-use crate::actions::{self, ActionKind, ActionModal, ModalStage, Toast, ToastTone};
-use crate::keys::{Action, Keymap, is_ctrl_c};
+use crate::actions::{self, ActionModal, ModalStage, Toast, ToastTone};
+use crate::keys::{KeyAction, Keymap, is_ctrl_c};
 use crate::model::{AlertsData, Data, LiveData, LogsData, ProgressData, RowKey};
 use crate::options::TuiOptions;
 use crate::readiness::{AreaResult, Readiness, RowId};
@@ -52,12 +51,12 @@ impl Screen {
     }
 
     /// The action that switches to this screen (its number key by default).
-    pub fn action(self) -> Action {
+    pub fn action(self) -> KeyAction {
         match self {
-            Screen::Overview => Action::ScreenOverview,
-            Screen::Readiness => Action::ScreenReadiness,
-            Screen::Calls => Action::ScreenCalls,
-            Screen::Logs => Action::ScreenLogs,
+            Screen::Overview => KeyAction::ScreenOverview,
+            Screen::Readiness => KeyAction::ScreenReadiness,
+            Screen::Calls => KeyAction::ScreenCalls,
+            Screen::Logs => KeyAction::ScreenLogs,
         }
     }
 
@@ -185,13 +184,12 @@ pub enum Msg {
     /// The plan asked for by [`Effect::PlanAction`], or why it could not be read.
     ActionPlanned {
         id: u64,
-        result: Result<StatusPlan, String>,
+        result: Result<ActionPlan, String>,
     },
     /// How [`Effect::ApplyAction`] went, or why it could not run.
     ActionDone {
         id: u64,
-        kind: ActionKind,
-        plan: StatusPlan,
+        plan: ActionPlan,
         result: Result<ActionOutcome, String>,
     },
 }
@@ -213,17 +211,15 @@ pub enum Effect {
         provider: CallProvider,
         call_id: String,
     },
-    /// Read what `kind` would change on `target`; answer with [`Msg::ActionPlanned`].
+    /// Read what `request` would change; answer with [`Msg::ActionPlanned`].
     PlanAction {
         id: u64,
-        kind: ActionKind,
-        target: StatusTarget,
+        request: ActionRequest,
     },
     /// Apply a confirmed plan; answer with [`Msg::ActionDone`].
     ApplyAction {
         id: u64,
-        kind: ActionKind,
-        plan: StatusPlan,
+        plan: ActionPlan,
     },
 }
 
@@ -281,15 +277,15 @@ impl<K: PartialEq + Clone> ListNav<K> {
         self.select(index, keys, page);
     }
 
-    fn apply(&mut self, action: Action, keys: &[K], page: usize) {
+    fn apply(&mut self, action: KeyAction, keys: &[K], page: usize) {
         let last = keys.len().saturating_sub(1);
         let index = match action {
-            Action::MoveDown => self.selected.saturating_add(1),
-            Action::MoveUp => self.selected.saturating_sub(1),
-            Action::MoveTop => 0,
-            Action::MoveBottom => last,
-            Action::PageDown => self.selected.saturating_add(page.max(1)),
-            Action::PageUp => self.selected.saturating_sub(page.max(1)),
+            KeyAction::MoveDown => self.selected.saturating_add(1),
+            KeyAction::MoveUp => self.selected.saturating_sub(1),
+            KeyAction::MoveTop => 0,
+            KeyAction::MoveBottom => last,
+            KeyAction::PageDown => self.selected.saturating_add(page.max(1)),
+            KeyAction::PageUp => self.selected.saturating_sub(page.max(1)),
             _ => self.selected,
         };
         self.select(index.min(last), keys, page);
@@ -528,12 +524,7 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
             Vec::new()
         }
         Msg::ActionPlanned { id, result } => on_action_planned(app, id, result),
-        Msg::ActionDone {
-            id,
-            kind,
-            plan,
-            result,
-        } => on_action_done(app, id, kind, &plan, &result),
+        Msg::ActionDone { id, plan, result } => on_action_done(app, id, &plan, &result),
     }
 }
 
@@ -623,10 +614,10 @@ fn quit(app: &mut App) -> Vec<Effect> {
     vec![Effect::Quit]
 }
 
-fn on_help_action(app: &mut App, action: Action) -> Vec<Effect> {
+fn on_help_action(app: &mut App, action: KeyAction) -> Vec<Effect> {
     match action {
-        Action::Quit => quit(app),
-        Action::Help | Action::Back => {
+        KeyAction::Quit => quit(app),
+        KeyAction::Help | KeyAction::Back => {
             app.help_open = false;
             Vec::new()
         }
@@ -668,42 +659,49 @@ fn clear_filter(app: &mut App) -> Vec<Effect> {
     filter_changed(app)
 }
 
-fn on_action(app: &mut App, action: Action) -> Vec<Effect> {
+fn on_action(app: &mut App, action: KeyAction) -> Vec<Effect> {
     match action {
-        Action::Quit => return quit(app),
-        Action::Help => app.help_open = true,
-        Action::Refresh => return vec![Effect::PollNow],
-        Action::RerunReadiness => return rerun_readiness(app),
-        Action::Freeze => {
+        KeyAction::Quit => return quit(app),
+        KeyAction::Help => app.help_open = true,
+        KeyAction::Refresh => return vec![Effect::PollNow],
+        KeyAction::RerunReadiness => return rerun_readiness(app),
+        KeyAction::Freeze => {
             toggle_freeze(app);
             return fetch_record(app);
         }
-        Action::RevealNumbers => app.numbers_revealed = !app.numbers_revealed,
-        Action::ScreenOverview
-        | Action::ScreenReadiness
-        | Action::ScreenCalls
-        | Action::ScreenLogs => {
+        KeyAction::RevealNumbers => app.numbers_revealed = !app.numbers_revealed,
+        KeyAction::ScreenOverview
+        | KeyAction::ScreenReadiness
+        | KeyAction::ScreenCalls
+        | KeyAction::ScreenLogs => {
             let screen = Screen::TAB_ORDER.into_iter().find(|s| s.action() == action);
             switch_screen(app, screen.unwrap_or(app.screen));
         }
-        Action::NextScreen => switch_screen(app, app.screen.next()),
-        Action::MoveDown
-        | Action::MoveUp
-        | Action::MoveTop
-        | Action::MoveBottom
-        | Action::PageUp
-        | Action::PageDown => move_selection(app, action),
-        Action::Mark => toggle_mark(app),
-        Action::Filter if app.screen == Screen::Logs => {
+        KeyAction::NextScreen => switch_screen(app, app.screen.next()),
+        KeyAction::MoveDown
+        | KeyAction::MoveUp
+        | KeyAction::MoveTop
+        | KeyAction::MoveBottom
+        | KeyAction::PageUp
+        | KeyAction::PageDown => move_selection(app, action),
+        KeyAction::Mark => toggle_mark(app),
+        KeyAction::Filter if app.screen == Screen::Logs => {
             close_detail(app);
             app.filter.editing = true;
         }
-        Action::Detail if app.screen == Screen::Logs => return open_detail(app),
-        Action::Detail if app.screen == Screen::Readiness => open_check_detail(app),
-        Action::Back => return back(app),
-        Action::Filter | Action::Detail => {}
-        Action::Pause => return start_action(app, ActionKind::Pause),
-        Action::Resume => return start_action(app, ActionKind::Resume),
+        KeyAction::Detail if app.screen == Screen::Logs => return open_detail(app),
+        KeyAction::Detail if app.screen == Screen::Readiness => open_check_detail(app),
+        KeyAction::Back => return back(app),
+        KeyAction::Filter | KeyAction::Detail => {}
+        KeyAction::Pause => return start_overview_action(app, OperatorAction::Pause),
+        KeyAction::Resume => return start_overview_action(app, OperatorAction::Resume),
+        // Not offered yet: these have no key (`keys::HelpGroup::of`).
+        KeyAction::Cleanup
+        | KeyAction::RefreshTokens
+        | KeyAction::RunFix
+        | KeyAction::Acknowledge
+        | KeyAction::TestBroadcast
+        | KeyAction::EmergencyStop => {}
     }
     Vec::new()
 }
@@ -739,7 +737,7 @@ fn toggle_freeze(app: &mut App) {
     app.follow_all();
 }
 
-fn move_selection(app: &mut App, action: Action) {
+fn move_selection(app: &mut App, action: KeyAction) {
     match app.screen {
         Screen::Overview => {
             let keys = app.overview_keys();
@@ -763,7 +761,7 @@ fn move_selection(app: &mut App, action: Action) {
             app.readiness_nav.apply(action, &keys, page);
             let forward = matches!(
                 action,
-                Action::MoveDown | Action::PageDown | Action::MoveBottom
+                KeyAction::MoveDown | KeyAction::PageDown | KeyAction::MoveBottom
             );
             settle_on_check(&mut app.readiness_nav, &keys, page, forward);
         }
@@ -868,17 +866,17 @@ fn fetch_record(app: &mut App) -> Vec<Effect> {
 }
 
 /// Moving keys scroll the open Logs detail when it is longer than the pane.
-fn scroll_detail(app: &mut App, action: Action) {
+fn scroll_detail(app: &mut App, action: KeyAction) {
     let limit = view::logs::detail_scroll_limit(app);
     let page = view::logs::detail_visible_rows(app).max(1);
     let scroll = app.detail_scroll.min(limit);
     app.detail_scroll = match action {
-        Action::MoveDown => scroll.saturating_add(1),
-        Action::MoveUp => scroll.saturating_sub(1),
-        Action::PageDown => scroll.saturating_add(page),
-        Action::PageUp => scroll.saturating_sub(page),
-        Action::MoveTop => 0,
-        Action::MoveBottom => limit,
+        KeyAction::MoveDown => scroll.saturating_add(1),
+        KeyAction::MoveUp => scroll.saturating_sub(1),
+        KeyAction::PageDown => scroll.saturating_add(page),
+        KeyAction::PageUp => scroll.saturating_sub(page),
+        KeyAction::MoveTop => 0,
+        KeyAction::MoveBottom => limit,
         _ => scroll,
     }
     .min(limit);
@@ -907,59 +905,69 @@ fn show_toast(app: &mut App, tone: ToastTone, text: String) {
 
 /// `p` / `P` on the Overview: asks for the plan of the selected broadcast/campaign and
 /// opens the modal; says why not when it cannot run.
-fn start_action(app: &mut App, kind: ActionKind) -> Vec<Effect> {
-    let item = match action_subject(app, kind) {
+fn start_overview_action(app: &mut App, action: OperatorAction) -> Vec<Effect> {
+    let item = match overview_subject(app, action) {
         Ok(item) => item,
         Err((tone, why)) => {
             show_toast(app, tone, why);
             return Vec::new();
         }
     };
+    let target = actions::target_of(&item);
+    let request = match action {
+        OperatorAction::Resume => ActionRequest::Resume(target),
+        _ => ActionRequest::Pause(target),
+    };
+    start_action(app, request, actions::subject_of(&item))
+}
+
+/// Opens the modal for `request` and asks for its plan.
+fn start_action(app: &mut App, request: ActionRequest, subject: String) -> Vec<Effect> {
     app.last_action_id += 1;
     let id = app.last_action_id;
     app.modal = Some(ActionModal {
         id,
-        kind,
-        subject: actions::subject_of(&item),
+        action: request.action(),
+        subject,
         stage: ModalStage::Reading,
         since: app.clock.now,
     });
-    vec![Effect::PlanAction {
-        id,
-        kind,
-        target: actions::target_of(&item),
-    }]
+    vec![Effect::PlanAction { id, request }]
 }
 
-/// The Overview item an action key acts on, or the toast that says why there is none.
-fn action_subject(
-    app: &App,
-    kind: ActionKind,
-) -> Result<crate::model::ProgressItem, (ToastTone, String)> {
-    let name = kind.name();
+/// Why no action key can run now (read-only mode, no audit file), as a toast.
+fn actions_unavailable(app: &App, action: OperatorAction) -> Option<(ToastTone, String)> {
+    let name = action.name();
     if app.options.read_only {
-        return Err((
+        return Some((
             ToastTone::Warning,
             format!("read-only: {name} is disabled (--read-only or [ui] read_only is set)"),
         ));
     }
+    if app.options.audit_file.is_none() {
+        return Some((ToastTone::Failure, crate::tasks::no_audit_file(name)));
+    }
+    None
+}
+
+/// The Overview item an action key acts on, or the toast that says why there is none.
+fn overview_subject(
+    app: &App,
+    action: OperatorAction,
+) -> Result<crate::model::ProgressItem, (ToastTone, String)> {
+    if let Some(why) = actions_unavailable(app, action) {
+        return Err(why);
+    }
+    let name = action.name();
     if app.screen != Screen::Overview {
         let overview = app
             .keymap
-            .first_key(Action::ScreenOverview)
+            .first_key(KeyAction::ScreenOverview)
             .map(|k| format!(" ({k})"))
             .unwrap_or_default();
         return Err((
             ToastTone::Info,
             format!("{name} acts on the broadcast or campaign selected on the Overview{overview}"),
-        ));
-    }
-    if app.options.audit_file.is_none() {
-        return Err((
-            ToastTone::Failure,
-            format!(
-                "{name} needs a data dir for its audit file: set LAUNCHDECK_DATA_DIR and restart"
-            ),
         ));
     }
     let items = app.shown().progress.as_ref().map(|p| p.items.as_slice());
@@ -984,7 +992,7 @@ fn on_modal_key(app: &mut App, key: KeyEvent) -> Vec<Effect> {
     let Some(modal) = app.modal.as_mut() else {
         return Vec::new();
     };
-    let back = key.code == KeyCode::Esc || app.keymap.action_for(&key) == Some(Action::Back);
+    let back = key.code == KeyCode::Esc || app.keymap.action_for(&key) == Some(KeyAction::Back);
     let (yes, no) = (
         key.code == KeyCode::Char('y'),
         key.code == KeyCode::Char('n'),
@@ -992,10 +1000,10 @@ fn on_modal_key(app: &mut App, key: KeyEvent) -> Vec<Effect> {
     match &modal.stage {
         ModalStage::Reading | ModalStage::Confirm(_) if back || no => app.modal = None,
         ModalStage::Confirm(plan) if yes => {
-            let (id, kind, plan) = (modal.id, modal.kind, plan.clone());
+            let (id, plan) = (modal.id, plan.clone());
             modal.stage = ModalStage::Applying(plan.clone());
             modal.since = app.clock.now;
-            return vec![Effect::ApplyAction { id, kind, plan }];
+            return vec![Effect::ApplyAction { id, plan }];
         }
         ModalStage::Nothing(_) if back || key.code == KeyCode::Enter => app.modal = None,
         _ => {}
@@ -1003,7 +1011,7 @@ fn on_modal_key(app: &mut App, key: KeyEvent) -> Vec<Effect> {
     Vec::new()
 }
 
-fn on_action_planned(app: &mut App, id: u64, result: Result<StatusPlan, String>) -> Vec<Effect> {
+fn on_action_planned(app: &mut App, id: u64, result: Result<ActionPlan, String>) -> Vec<Effect> {
     let Some(modal) = app.modal.as_mut() else {
         return Vec::new(); // cancelled
     };
@@ -1014,7 +1022,7 @@ fn on_action_planned(app: &mut App, id: u64, result: Result<StatusPlan, String>)
         Ok(plan) if plan.will_change() => modal.stage = ModalStage::Confirm(plan),
         Ok(plan) => modal.stage = ModalStage::Nothing(plan),
         Err(why) => {
-            let text = format!("{} failed: {why}", modal.kind.name());
+            let text = format!("{} failed: {why}", modal.action.name());
             app.modal = None;
             show_toast(app, ToastTone::Failure, text);
             return Vec::new();
@@ -1025,19 +1033,18 @@ fn on_action_planned(app: &mut App, id: u64, result: Result<StatusPlan, String>)
 }
 
 /// The apply's answer: the modal closes, the toast says how it went, and every source
-/// is polled at once so the screens show the new status.
+/// is polled at once so the screens show the result.
 fn on_action_done(
     app: &mut App,
     id: u64,
-    kind: ActionKind,
-    plan: &StatusPlan,
+    plan: &ActionPlan,
     result: &Result<ActionOutcome, String>,
 ) -> Vec<Effect> {
     if app.modal.as_ref().is_some_and(|m| m.id == id) {
         app.modal = None;
     }
     app.quit_armed = false;
-    let (tone, text) = actions::outcome_toast(kind, plan, result);
+    let (tone, text) = actions::outcome_toast(plan, result);
     show_toast(app, tone, text);
     vec![Effect::PollNow]
 }

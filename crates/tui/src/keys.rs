@@ -1,41 +1,14 @@
-//! Key bindings: the actions the screens offer, their names in `[keys]` (the same names
-//! as the config's key list), their default keys, and the key strings accepted.
+//! Key bindings: the key actions of the configuration's one list
+//! (`launchdeck_core::config::KEY_ACTIONS`) that these screens offer, the effective
+//! keys after `[keys]`, and where each is listed in the help.
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use crate::TuiError;
 
-/// An action a key triggers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Action {
-    Quit,
-    Help,
-    ScreenOverview,
-    ScreenReadiness,
-    ScreenCalls,
-    ScreenLogs,
-    NextScreen,
-    MoveDown,
-    MoveUp,
-    MoveTop,
-    MoveBottom,
-    PageUp,
-    PageDown,
-    Filter,
-    Back,
-    Detail,
-    Refresh,
-    RerunReadiness,
-    Mark,
-    Freeze,
-    RevealNumbers,
-    /// Pause the broadcast/campaign selected on the Overview.
-    Pause,
-    /// Resume the paused broadcast/campaign selected on the Overview.
-    Resume,
-}
+pub use launchdeck_core::config::{KEY_ACTIONS, KeyAction, KeyActionDef};
 
-/// Where an action is listed in the help overlay.
+/// Where a key action is listed in the help overlay.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum HelpGroup {
     General,
@@ -43,7 +16,7 @@ pub enum HelpGroup {
     Move,
     /// Keys that act on a screen's rows.
     Lists,
-    /// Keys that change the database (each asks for confirmation first).
+    /// Keys that change the platform (each asks for confirmation first).
     Actions,
 }
 
@@ -62,177 +35,47 @@ impl HelpGroup {
             HelpGroup::Screens => "Screens",
             HelpGroup::Move => "Move",
             HelpGroup::Lists => "Lists",
-            HelpGroup::Actions => "Actions (Overview)",
+            HelpGroup::Actions => "Actions",
         }
     }
-}
 
-/// One bindable action: its `[keys]` name, default keys, help text and help group.
-#[derive(Debug, Clone, Copy)]
-pub struct ActionDef {
-    pub action: Action,
-    pub name: &'static str,
-    pub default_keys: &'static [&'static str],
-    pub help: &'static str,
-    pub group: HelpGroup,
-}
-
-const fn def(
-    action: Action,
-    name: &'static str,
-    default_keys: &'static [&'static str],
-    help: &'static str,
-    group: HelpGroup,
-) -> ActionDef {
-    ActionDef {
-        action,
-        name,
-        default_keys,
-        help,
-        group,
+    /// The group `action` is listed in; `None` for the actions these screens do not
+    /// offer yet (they get no key, so no hint or help line can promise them).
+    pub fn of(action: KeyAction) -> Option<HelpGroup> {
+        use KeyAction as K;
+        Some(match action {
+            K::Quit
+            | K::Help
+            | K::Refresh
+            | K::RerunReadiness
+            | K::Freeze
+            | K::RevealNumbers
+            | K::Back => HelpGroup::General,
+            K::ScreenOverview
+            | K::ScreenReadiness
+            | K::ScreenCalls
+            | K::ScreenLogs
+            | K::NextScreen => HelpGroup::Screens,
+            K::MoveDown | K::MoveUp | K::MoveTop | K::MoveBottom | K::PageUp | K::PageDown => {
+                HelpGroup::Move
+            }
+            K::Mark | K::Filter | K::Detail => HelpGroup::Lists,
+            K::Pause | K::Resume => HelpGroup::Actions,
+            K::Cleanup
+            | K::RefreshTokens
+            | K::RunFix
+            | K::Acknowledge
+            | K::TestBroadcast
+            | K::EmergencyStop => return None,
+        })
     }
 }
 
-use HelpGroup::{Actions, General, Lists, Move, Screens};
-
-/// Every action of these screens, in help order. `ctrl-c` always quits as well.
-pub const ACTIONS: &[ActionDef] = &[
-    def(Action::Quit, "quit", &["q"], "quit", General),
-    def(Action::Help, "help", &["?"], "show all keys", General),
-    def(Action::Refresh, "refresh", &["r"], "poll now", General),
-    def(
-        Action::RerunReadiness,
-        "rerun_readiness",
-        &["R"],
-        "re-run readiness checks",
-        General,
-    ),
-    def(
-        Action::Freeze,
-        "freeze",
-        &["f"],
-        "freeze the display",
-        General,
-    ),
-    def(
-        Action::RevealNumbers,
-        "reveal_numbers",
-        &["v"],
-        "reveal full lead numbers",
-        General,
-    ),
-    def(Action::Back, "back", &["esc"], "back / cancel", General),
-    def(
-        Action::ScreenOverview,
-        "screen_overview",
-        &["1"],
-        "Overview screen",
-        Screens,
-    ),
-    def(
-        Action::ScreenReadiness,
-        "screen_readiness",
-        &["2"],
-        "Readiness screen",
-        Screens,
-    ),
-    def(
-        Action::ScreenCalls,
-        "screen_calls",
-        &["3"],
-        "Calls screen",
-        Screens,
-    ),
-    def(
-        Action::ScreenLogs,
-        "screen_logs",
-        &["4"],
-        "Logs screen",
-        Screens,
-    ),
-    def(
-        Action::NextScreen,
-        "next_screen",
-        &["tab"],
-        "next screen",
-        Screens,
-    ),
-    def(
-        Action::MoveDown,
-        "move_down",
-        &["j", "down"],
-        "move down",
-        Move,
-    ),
-    def(Action::MoveUp, "move_up", &["k", "up"], "move up", Move),
-    def(
-        Action::MoveTop,
-        "move_top",
-        &["g", "home"],
-        "go to the top",
-        Move,
-    ),
-    def(
-        Action::MoveBottom,
-        "move_bottom",
-        &["G", "end"],
-        "go to the bottom",
-        Move,
-    ),
-    def(Action::PageUp, "page_up", &["pgup"], "page up", Move),
-    def(Action::PageDown, "page_down", &["pgdn"], "page down", Move),
-    def(
-        Action::Mark,
-        "mark",
-        &["space"],
-        "mark the row (Calls)",
-        Lists,
-    ),
-    def(
-        Action::Filter,
-        "filter",
-        &["/"],
-        "filter the log (Logs)",
-        Lists,
-    ),
-    def(
-        Action::Detail,
-        "detail",
-        &["enter"],
-        "detail (Readiness, Logs)",
-        Lists,
-    ),
-    def(
-        Action::Pause,
-        "pause",
-        &["p"],
-        "pause the selection",
-        Actions,
-    ),
-    def(
-        Action::Resume,
-        "resume",
-        &["P"],
-        "resume the selection",
-        Actions,
-    ),
-];
-
-impl Action {
-    pub fn def(self) -> &'static ActionDef {
-        ACTIONS
-            .iter()
-            .find(|d| d.action == self)
-            .unwrap_or(&ACTIONS[0])
-    }
-
-    pub fn name(self) -> &'static str {
-        self.def().name
-    }
-
-    pub fn from_name(name: &str) -> Option<Action> {
-        ACTIONS.iter().find(|d| d.name == name).map(|d| d.action)
-    }
+/// The key actions these screens offer, in help order.
+pub fn offered() -> impl Iterator<Item = &'static KeyActionDef> {
+    KEY_ACTIONS
+        .iter()
+        .filter(|d| HelpGroup::of(d.action).is_some())
 }
 
 /// A key as written in `[keys]`: the configuration's own type, so the TUI and
@@ -268,13 +111,12 @@ pub fn key_matches(spec: &KeySpec, event: &KeyEvent) -> bool {
 /// The effective bindings: every action of [`ACTIONS`] with its keys.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Keymap {
-    bindings: Vec<(Action, Vec<KeySpec>)>,
+    bindings: Vec<(KeyAction, Vec<KeySpec>)>,
 }
 
 impl Default for Keymap {
     fn default() -> Self {
-        let bindings = ACTIONS
-            .iter()
+        let bindings = offered()
             .map(|d| {
                 let keys = d
                     .default_keys
@@ -293,9 +135,10 @@ impl Keymap {
     /// listed for it. A key bound to two actions is an error naming both.
     pub fn with_overrides(overrides: &[(String, KeySpec)]) -> Result<Keymap, TuiError> {
         let mut map = Keymap::default();
-        let mut overridden: Vec<Action> = Vec::new();
+        let mut overridden: Vec<KeyAction> = Vec::new();
         for (name, key) in overrides {
-            let Some(action) = Action::from_name(name) else {
+            let Some(action) = KeyAction::from_name(name).filter(|a| HelpGroup::of(*a).is_some())
+            else {
                 tracing::debug!(action = %name, "key binding for an action these screens do not offer");
                 continue;
             };
@@ -318,7 +161,7 @@ impl Keymap {
         }
     }
 
-    fn keys_mut(&mut self, action: Action) -> &mut Vec<KeySpec> {
+    fn keys_mut(&mut self, action: KeyAction) -> &mut Vec<KeySpec> {
         let index = self
             .bindings
             .iter()
@@ -328,7 +171,7 @@ impl Keymap {
     }
 
     /// The keys bound to `action`.
-    pub fn keys(&self, action: Action) -> &[KeySpec] {
+    pub fn keys(&self, action: KeyAction) -> &[KeySpec] {
         self.bindings
             .iter()
             .find(|(a, _)| *a == action)
@@ -336,7 +179,7 @@ impl Keymap {
     }
 
     /// The action a key press triggers, if any.
-    pub fn action_for(&self, event: &KeyEvent) -> Option<Action> {
+    pub fn action_for(&self, event: &KeyEvent) -> Option<KeyAction> {
         self.bindings
             .iter()
             .find(|(_, keys)| keys.iter().any(|k| key_matches(k, event)))
@@ -344,7 +187,7 @@ impl Keymap {
     }
 
     /// The keys of an action as shown to the operator, e.g. `j/down`; `-` when unbound.
-    pub fn label(&self, action: Action) -> String {
+    pub fn label(&self, action: KeyAction) -> String {
         let keys = self.keys(action);
         if keys.is_empty() {
             return "-".to_string();
@@ -356,11 +199,11 @@ impl Keymap {
     }
 
     /// The first key of an action, for the hint bar; `None` when unbound.
-    pub fn first_key(&self, action: Action) -> Option<String> {
+    pub fn first_key(&self, action: KeyAction) -> Option<String> {
         self.keys(action).first().map(ToString::to_string)
     }
 
-    fn first_conflict(&self) -> Option<(KeySpec, Action, Action)> {
+    fn first_conflict(&self) -> Option<(KeySpec, KeyAction, KeyAction)> {
         for (i, (action, keys)) in self.bindings.iter().enumerate() {
             for (other, other_keys) in &self.bindings[i + 1..] {
                 if let Some(key) = keys.iter().find(|k| other_keys.contains(k)) {
@@ -381,23 +224,9 @@ pub fn is_ctrl_c(event: &KeyEvent) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use launchdeck_core::config::{KEY_ACTIONS, KeyAction};
 
     fn press(code: KeyCode, modifiers: KeyModifiers) -> KeyEvent {
         KeyEvent::new(code, modifiers)
-    }
-
-    #[test]
-    fn names_and_defaults_match_the_config_key_list() {
-        for d in ACTIONS {
-            let config_action = KeyAction::from_name(d.name)
-                .unwrap_or_else(|| panic!("{} is not an action name of the config", d.name));
-            let config_def = KEY_ACTIONS
-                .iter()
-                .find(|c| c.action == config_action)
-                .expect("listed");
-            assert_eq!(d.default_keys, config_def.default_keys, "{}", d.name);
-        }
     }
 
     #[test]
@@ -417,9 +246,9 @@ mod tests {
     fn shifted_letters_match_their_character() {
         let map = Keymap::default();
         let big_g = press(KeyCode::Char('G'), KeyModifiers::SHIFT);
-        assert_eq!(map.action_for(&big_g), Some(Action::MoveBottom));
+        assert_eq!(map.action_for(&big_g), Some(KeyAction::MoveBottom));
         let g = press(KeyCode::Char('g'), KeyModifiers::NONE);
-        assert_eq!(map.action_for(&g), Some(Action::MoveTop));
+        assert_eq!(map.action_for(&g), Some(KeyAction::MoveTop));
         let ctrl_g = press(KeyCode::Char('g'), KeyModifiers::CONTROL);
         assert_eq!(map.action_for(&ctrl_g), None);
         assert!(is_ctrl_c(&press(KeyCode::Char('c'), KeyModifiers::CONTROL)));
@@ -435,8 +264,8 @@ mod tests {
             ("cleanup".to_string(), KeySpec::parse("c").expect("valid")),
         ];
         let map = Keymap::with_overrides(&overrides).expect("no conflict");
-        assert_eq!(map.keys(Action::Freeze), &[x, w]);
-        assert_eq!(map.label(Action::Freeze), "x/w");
+        assert_eq!(map.keys(KeyAction::Freeze), &[x, w]);
+        assert_eq!(map.label(KeyAction::Freeze), "x/w");
         let f = press(KeyCode::Char('f'), KeyModifiers::NONE);
         assert_eq!(map.action_for(&f), None);
     }

@@ -5,7 +5,7 @@
 //! Data flows one way: pollers (`poll`) send messages, `app::update` changes the single
 //! `App` state and returns effects, `view::render` draws it, `runtime::run` wires the
 //! terminal, the pollers and the loop together. Opening a Logs row's detail returns
-//! `Effect::FetchCallRecord`; the runtime asks the provider (`poll::RecordFetcher`) and
+//! `Effect::FetchCallRecord`; the runtime asks the provider (`tasks::RecordFetcher`) and
 //! the answer comes back as `Msg::CallRecord` (`records` keeps it). The action keys
 //! (`p`, `P`) go the same way: `Effect::PlanAction` → `Msg::ActionPlanned` opens the
 //! confirmation modal, `y` → `Effect::ApplyAction` → `Msg::ActionDone` shows the result
@@ -20,11 +20,12 @@ pub mod poll;
 pub mod readiness;
 pub mod records;
 pub mod runtime;
+pub mod tasks;
 pub mod view;
 
-pub use actions::{ActionKind, ActionModal, ModalStage, Toast, ToastTone};
+pub use actions::{ActionModal, ModalStage, Toast, ToastTone};
 pub use app::{App, Clock, Effect, Msg, PollData, PollError, Screen, Source, update};
-pub use keys::{Action, KeySpec, Keymap};
+pub use keys::{KeyAction, KeySpec, Keymap};
 pub use options::{PollIntervals, TuiOptions};
 pub use readiness::AreaResult;
 pub use records::{CallRecords, RecordState};

@@ -4,22 +4,22 @@
 //! checks run on their own task ([`ReadinessPoller`]), area by area.
 
 use std::future::Future;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
-use launchdeck_core::domain::{CallProvider, LogFilter, Scope};
+use launchdeck_core::domain::{LogFilter, Scope};
 use launchdeck_core::readiness::Focus;
 use launchdeck_core::redact::sanitize_provider_text;
 use launchdeck_core::stuck::StuckThresholds;
 use launchdeck_ops::{AreaChecks, Gatherer};
 use launchdeck_store::{Store, StoreError};
 use tokio::sync::{mpsc, watch};
-use tokio::task::{JoinHandle, JoinSet};
+use tokio::task::JoinHandle;
 
 use crate::app::{Msg, PollData, PollError, Source};
-use crate::model::{AlertsData, LiveData, LogsData, ProgressData, RowKey};
+use crate::model::{AlertsData, LiveData, LogsData, ProgressData};
 use crate::options::TuiOptions;
 use crate::readiness::AreaResult;
 
@@ -358,47 +358,6 @@ async fn run_readiness(gatherer: &Gatherer, tx: &mpsc::Sender<Msg>) -> bool {
     let (_report, delivered) = tokio::join!(run, forward);
     let finished = Msg::ReadinessFinished { at: Instant::now() };
     delivered && tx.send(finished).await.is_ok()
-}
-
-/// Asks providers for their records of Logs rows, one task per request, each answered
-/// with a [`Msg::CallRecord`]. The gatherer paces the requests (1 request/s per
-/// provider, shared with the readiness checks). Dropping it cancels those in flight.
-pub struct RecordFetcher {
-    gatherer: Gatherer,
-    tx: mpsc::Sender<Msg>,
-    tasks: Mutex<JoinSet<()>>,
-}
-
-impl RecordFetcher {
-    pub fn new(gatherer: Gatherer, tx: mpsc::Sender<Msg>) -> RecordFetcher {
-        RecordFetcher {
-            gatherer,
-            tx,
-            tasks: Mutex::new(JoinSet::new()),
-        }
-    }
-
-    /// Starts one fetch; must be called within the tokio runtime.
-    pub fn fetch(&self, row: RowKey, provider: CallProvider, call_id: String) {
-        let (gatherer, tx) = (self.gatherer.clone(), self.tx.clone());
-        let mut tasks = self.tasks.lock().unwrap_or_else(PoisonError::into_inner);
-        while tasks.try_join_next().is_some() {}
-        tasks.spawn(async move {
-            let result = gatherer.call_record(&provider, &call_id).await;
-            if let Err(err) = &result {
-                tracing::info!(provider = provider.name(), error = %err, "call record not fetched");
-            }
-            let at = Instant::now();
-            let answer = Msg::CallRecord {
-                row,
-                call_id,
-                at,
-                result,
-            };
-            // A failed send means the UI has gone: nothing is waiting for the answer.
-            let _ = tx.send(answer).await;
-        });
-    }
 }
 
 #[cfg(test)]

@@ -25,12 +25,12 @@ use tokio::sync::mpsc;
 use tokio::time::{Instant as TokioInstant, MissedTickBehavior};
 
 use crate::TuiError;
-use crate::actions::ActionRunner;
 use crate::app::{App, Clock, Effect, Msg, update};
 use crate::keys::Keymap;
 use crate::options::TuiOptions;
-use crate::poll::{Pollers, ReadinessPoller, RecordFetcher};
+use crate::poll::{Pollers, ReadinessPoller};
 use crate::readiness::SPINNER_FRAME;
+use crate::tasks::{ActionRunner, RecordFetcher};
 use crate::view;
 
 type Backend = CrosstermBackend<BufWriter<Stdout>>;
@@ -91,8 +91,8 @@ impl Services {
     ) -> (Services, mpsc::Receiver<Msg>) {
         let (tx, rx) = mpsc::channel(64);
         let records = RecordFetcher::new(gatherer.clone(), tx.clone());
+        let actions = ActionRunner::new(store.clone(), gatherer.clone(), options, tx.clone());
         let readiness = ReadinessPoller::spawn(gatherer, options.poll.readiness, tx.clone());
-        let actions = ActionRunner::new(store.clone(), options, tx.clone());
         let pollers = Pollers::spawn(store, options, tx);
         let services = Services {
             pollers,
@@ -117,8 +117,8 @@ impl Services {
                 provider,
                 call_id,
             } => self.records.fetch(row, provider, call_id),
-            Effect::PlanAction { id, kind, target } => self.actions.plan(id, kind, target),
-            Effect::ApplyAction { id, kind, plan } => self.actions.apply(id, kind, plan),
+            Effect::PlanAction { id, request } => self.actions.plan(id, request),
+            Effect::ApplyAction { id, plan } => self.actions.apply(id, plan),
         }
         false
     }

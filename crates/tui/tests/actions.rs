@@ -8,11 +8,11 @@ use std::time::Duration;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use launchdeck_core::actions::AuditResult;
-use launchdeck_ops::actions::{ActionOutcome, RowOutcome, StatusPlan};
+use launchdeck_ops::actions::{ActionOutcome, ActionPlan, ActionRequest, RowOutcome};
 use launchdeck_tui::actions::TOAST_FOR;
 use launchdeck_tui::model::ProgressData;
 use launchdeck_tui::{
-    ActionKind, App, Clock, Effect, ModalStage, Msg, PollData, ToastTone, TuiOptions, update,
+    App, Clock, Effect, ModalStage, Msg, PollData, ToastTone, TuiOptions, update,
 };
 
 use common::plans::{Plans, plans, recall, spring};
@@ -50,7 +50,7 @@ fn stage(app: &App) -> Option<&ModalStage> {
 }
 
 /// `p` on the first Overview item, answered with `plan`.
-fn planned(app: &mut App, keys: &str, plan: &StatusPlan) -> u64 {
+fn planned(app: &mut App, keys: &str, plan: &ActionPlan) -> u64 {
     let effects = press(app, keys);
     let [Effect::PlanAction { id, .. }] = effects.as_slice() else {
         panic!("one plan asked for: {effects:?}");
@@ -66,8 +66,11 @@ fn planned(app: &mut App, keys: &str, plan: &StatusPlan) -> u64 {
     id
 }
 
-fn changed(plan: &StatusPlan, result: AuditResult) -> ActionOutcome {
-    let row = plan.row.as_ref().expect("a row");
+fn changed(plan: &ActionPlan, result: AuditResult) -> ActionOutcome {
+    let row = plan
+        .status_plan()
+        .and_then(|p| p.row.as_ref())
+        .expect("a row");
     let changed = u32::from(result == AuditResult::Changed);
     let skipped = u32::from(matches!(result, AuditResult::Skipped(_)));
     ActionOutcome {
@@ -86,15 +89,9 @@ fn changed(plan: &StatusPlan, result: AuditResult) -> ActionOutcome {
     }
 }
 
-fn done(
-    id: u64,
-    kind: ActionKind,
-    plan: &StatusPlan,
-    result: Result<ActionOutcome, String>,
-) -> Msg {
+fn done(id: u64, plan: &ActionPlan, result: Result<ActionOutcome, String>) -> Msg {
     Msg::ActionDone {
         id,
-        kind,
         plan: plan.clone(),
         result,
     }
@@ -107,8 +104,7 @@ fn p_asks_for_the_plan_of_the_selected_item_once() {
         press(&mut app, "p"),
         [Effect::PlanAction {
             id: 1,
-            kind: ActionKind::Pause,
-            target: spring(),
+            request: ActionRequest::Pause(spring()),
         }]
     );
     assert_eq!(stage(&app), Some(&ModalStage::Reading));
@@ -122,8 +118,7 @@ fn p_asks_for_the_plan_of_the_selected_item_once() {
         press(&mut app, "jP"),
         [Effect::PlanAction {
             id: 1,
-            kind: ActionKind::Resume,
-            target: recall(),
+            request: ActionRequest::Resume(recall()),
         }]
     );
 }
@@ -207,7 +202,6 @@ fn the_plan_opens_the_modal_and_y_applies_it_once() {
         press(&mut app, "y"),
         [Effect::ApplyAction {
             id,
-            kind: ActionKind::Pause,
             plan: pause_spring.clone(),
         }]
     );
@@ -272,10 +266,7 @@ fn the_answer_closes_the_modal_shows_a_toast_and_polls() {
     let id = planned(&mut app, "p", &pause_spring);
     press(&mut app, "y");
     let outcome = changed(&pause_spring, AuditResult::Changed);
-    let effects = update(
-        &mut app,
-        done(id, ActionKind::Pause, &pause_spring, Ok(outcome)),
-    );
+    let effects = update(&mut app, done(id, &pause_spring, Ok(outcome)));
     assert_eq!(effects, [Effect::PollNow]);
     assert!(app.modal.is_none());
     assert_eq!(
@@ -305,10 +296,7 @@ fn the_next_key_clears_the_toast() {
     let mut app = app();
     let id = planned(&mut app, "p", &pause_spring);
     press(&mut app, "y");
-    update(
-        &mut app,
-        done(id, ActionKind::Pause, &pause_spring, Err("boom".into())),
-    );
+    update(&mut app, done(id, &pause_spring, Err("boom".into())));
     assert_eq!(toast(&app), "pause failed: boom");
     press(&mut app, "j");
     assert!(app.toast.is_none());
@@ -347,10 +335,7 @@ fn skipped_failed_and_unaudited_results_say_so() {
     ];
     for (outcome, tone, text) in cases {
         let mut app = app();
-        update(
-            &mut app,
-            done(7, ActionKind::Pause, &pause_spring, Ok(outcome)),
-        );
+        update(&mut app, done(7, &pause_spring, Ok(outcome)));
         assert_eq!(toast(&app), text);
         assert_eq!(app.toast.as_ref().map(|t| t.tone), Some(tone));
     }

@@ -7,10 +7,12 @@ mod common;
 use std::time::Duration;
 
 use launchdeck_core::actions::AuditResult;
+use launchdeck_core::config::Config;
 use launchdeck_core::domain::Scope;
-use launchdeck_ops::actions::StatusPlan;
-use launchdeck_tui::actions::ActionRunner;
-use launchdeck_tui::{ActionKind, Msg, TuiOptions};
+use launchdeck_ops::actions::{ActionPlan, ActionRequest};
+use launchdeck_ops::{GatherOptions, Gatherer};
+use launchdeck_tui::tasks::ActionRunner;
+use launchdeck_tui::{Msg, TuiOptions};
 use tokio::sync::mpsc;
 
 use common::plans::{PlanWorld, spring};
@@ -33,11 +35,19 @@ fn runner(world: &PlanWorld, read_only: bool) -> (ActionRunner, mpsc::Receiver<M
         ..common::options()
     };
     let (tx, rx) = mpsc::channel(8);
-    (ActionRunner::new(world.store.clone(), &options, tx), rx)
+    let providers = Gatherer::new(
+        &Config::default(),
+        world.store.clone(),
+        GatherOptions::default(),
+    );
+    (
+        ActionRunner::new(world.store.clone(), providers, &options, tx),
+        rx,
+    )
 }
 
-async fn plan(runner: &ActionRunner, rx: &mut mpsc::Receiver<Msg>) -> StatusPlan {
-    runner.plan(1, ActionKind::Pause, spring());
+async fn plan(runner: &ActionRunner, rx: &mut mpsc::Receiver<Msg>) -> ActionPlan {
+    runner.plan(1, ActionRequest::Pause(spring()));
     match next(rx).await {
         Msg::ActionPlanned { id: 1, result } => result.expect("a plan"),
         other => panic!("expected the plan, got {other:?}"),
@@ -48,13 +58,12 @@ async fn apply(
     runner: &ActionRunner,
     rx: &mut mpsc::Receiver<Msg>,
     id: u64,
-    plan: &StatusPlan,
+    plan: &ActionPlan,
 ) -> Result<launchdeck_ops::actions::ActionOutcome, String> {
-    runner.apply(id, ActionKind::Pause, plan.clone());
+    runner.apply(id, plan.clone());
     match next(rx).await {
         Msg::ActionDone {
             id: answered,
-            kind: ActionKind::Pause,
             plan: returned,
             result,
         } if answered == id => {
@@ -70,7 +79,7 @@ async fn pause_runs_on_tasks_changes_the_row_once_and_audits_it() {
     let world = PlanWorld::new().await;
     let (runner, mut rx) = runner(&world, false);
     let plan = plan(&runner, &mut rx).await;
-    assert!(plan.will_change(), "{}", plan.describe());
+    assert!(plan.will_change(), "{}", plan.summary());
 
     let outcome = apply(&runner, &mut rx, 1, &plan).await.expect("applied");
     assert_eq!((outcome.changed, outcome.skipped), (1, 0));

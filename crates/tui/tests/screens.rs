@@ -5,8 +5,8 @@ mod common;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use launchdeck_core::actions::AuditResult;
 use launchdeck_core::domain::{CallProvider, ProviderCallRecord};
-use launchdeck_ops::actions::{ActionOutcome, RowOutcome, StatusPlan};
-use launchdeck_tui::{ActionKind, App, Msg, PollError, Source, TuiOptions, update, view};
+use launchdeck_ops::actions::{ActionOutcome, ActionPlan, RowOutcome};
+use launchdeck_tui::{App, Msg, PollError, Source, TuiOptions, update, view};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 
@@ -425,7 +425,7 @@ fn header_provider_dots_name_each_provider() {
 }
 
 /// The Overview with `keys` pressed and the plan answered.
-fn action_modal(width: u16, height: u16, keys_pressed: &str, plan: &StatusPlan) -> App {
+fn action_modal(width: u16, height: u16, keys_pressed: &str, plan: &ActionPlan) -> App {
     let mut app = app_at(width, height);
     keys(&mut app, keys_pressed);
     let id = app.modal.as_ref().expect("modal open").id;
@@ -472,7 +472,7 @@ fn pause_result_toast_replaces_the_hints() {
     keys(&mut app, "y");
     let applying = text_of(&draw(&app));
     assert!(applying.contains("pausing…"), "{applying}");
-    let row = plan.row.clone().expect("row");
+    let row = plan.status_plan().and_then(|p| p.row.clone()).expect("row");
     let outcome = ActionOutcome {
         changed: 1,
         rows: vec![RowOutcome {
@@ -490,7 +490,6 @@ fn pause_result_toast_replaces_the_hints() {
         &mut app,
         Msg::ActionDone {
             id,
-            kind: ActionKind::Pause,
             plan,
             result: Ok(outcome),
         },

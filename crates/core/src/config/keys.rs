@@ -111,9 +111,14 @@ pub const KEY_ACTIONS: &[KeyActionDef] = &[
     ),
     def(KeyAction::PageUp, "page_up", &["pgup"], "page up"),
     def(KeyAction::PageDown, "page_down", &["pgdn"], "page down"),
-    def(KeyAction::Filter, "filter", &["/"], "filter"),
+    def(KeyAction::Filter, "filter", &["/"], "filter the log (Logs)"),
     def(KeyAction::Back, "back", &["esc"], "back / cancel"),
-    def(KeyAction::Detail, "detail", &["enter"], "detail"),
+    def(
+        KeyAction::Detail,
+        "detail",
+        &["enter"],
+        "detail (Readiness, Logs)",
+    ),
     def(KeyAction::Refresh, "refresh", &["r"], "poll now"),
     def(
         KeyAction::RerunReadiness,
@@ -139,31 +144,21 @@ pub const KEY_ACTIONS: &[KeyActionDef] = &[
         &["b"],
         "start a test broadcast",
     ),
-    def(
-        KeyAction::Pause,
-        "pause",
-        &["p"],
-        "pause the selected broadcast/campaign",
-    ),
-    def(
-        KeyAction::Resume,
-        "resume",
-        &["P"],
-        "resume a paused broadcast/campaign",
-    ),
+    def(KeyAction::Pause, "pause", &["p"], "pause the selection"),
+    def(KeyAction::Resume, "resume", &["P"], "resume the selection"),
     def(
         KeyAction::EmergencyStop,
         "emergency_stop",
         &["X"],
         "emergency stop",
     ),
-    def(KeyAction::Mark, "mark", &["space"], "mark the row"),
+    def(KeyAction::Mark, "mark", &["space"], "mark the row (Calls)"),
     def(KeyAction::Freeze, "freeze", &["f"], "freeze the display"),
     def(
         KeyAction::Acknowledge,
         "acknowledge",
         &["a"],
-        "acknowledge the selected alert",
+        "acknowledge the alert",
     ),
     def(
         KeyAction::RevealNumbers,
@@ -171,12 +166,7 @@ pub const KEY_ACTIONS: &[KeyActionDef] = &[
         &["v"],
         "reveal full lead numbers",
     ),
-    def(
-        KeyAction::RunFix,
-        "run_fix",
-        &["F"],
-        "run the selected check's fix",
-    ),
+    def(KeyAction::RunFix, "run_fix", &["F"], "run the check's fix"),
 ];
 
 impl KeyAction {

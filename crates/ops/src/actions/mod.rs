@@ -16,6 +16,7 @@
 //! after the transaction commits, to the database and to `audit.jsonl`.
 
 pub mod audit;
+mod operator;
 pub mod pause;
 pub mod resume;
 mod status;
@@ -29,6 +30,7 @@ use launchdeck_store::{Store, StoreError};
 
 use crate::Gatherer;
 
+pub use operator::{ActionPlan, ActionRequest, OperatorAction, apply, plan};
 pub use status::{NoChange, PlanStep, StatusPlan};
 
 /// Who runs actions, in which scope, and where their audit records go.
@@ -86,9 +88,18 @@ pub trait PlanView {
     fn will_change(&self) -> bool;
     /// One line: what will change, or why nothing will.
     fn summary(&self) -> String;
+    /// What it acts on, for a result line: `broadcast "Spring promo"`, `14 stuck calls`
+    /// (empty: the action's name says it all).
+    fn subject(&self) -> String {
+        String::new()
+    }
     /// The counts and rows listed under the summary (terminal-safe, numbers masked).
     fn details(&self) -> Vec<String> {
         Vec::new()
+    }
+    /// How many rows (or items) applying it would change.
+    fn planned(&self) -> usize {
+        usize::from(self.will_change())
     }
     /// Nothing to act on because the named target is unknown or outside the scope
     /// (headless: exit 2).

@@ -61,6 +61,13 @@ impl super::PlanView for StatusPlan {
     fn summary(&self) -> String {
         self.describe()
     }
+    fn subject(&self) -> String {
+        format!(
+            "{} \"{}\"",
+            self.target.table.noun(),
+            self.name().unwrap_or_default()
+        )
+    }
     fn target_unavailable(&self) -> bool {
         StatusPlan::target_unavailable(self)
     }

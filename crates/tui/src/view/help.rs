@@ -6,10 +6,10 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph};
 
 use crate::app::App;
-use crate::keys::{ACTIONS, HelpGroup};
+use crate::keys::{HelpGroup, offered};
 
 const WIDTH: u16 = 76;
-const HEIGHT: u16 = 18;
+const HEIGHT: u16 = 22;
 const KEY_COLUMN: usize = 11;
 
 pub fn render(frame: &mut Frame, area: Rect, app: &App) {
@@ -21,7 +21,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
         width,
         height,
     );
-    let close = app.keymap.label(crate::keys::Action::Back);
+    let close = app.keymap.label(crate::keys::KeyAction::Back);
     let block = Block::new()
         .border_set(app.symbols.border)
         .borders(Borders::ALL)
@@ -44,7 +44,7 @@ fn group_lines(app: &App, groups: &[HelpGroup]) -> Vec<Line<'static>> {
             lines.push(Line::raw(""));
         }
         lines.push(Line::styled(format!(" {}", group.title()), app.theme.title));
-        for def in ACTIONS.iter().filter(|d| d.group == *group) {
+        for def in offered().filter(|d| HelpGroup::of(d.action) == Some(*group)) {
             lines.push(key_line(app, app.keymap.label(def.action), def.help));
         }
         if *group == HelpGroup::General {

@@ -7,7 +7,7 @@ use ratatui::text::{Line, Span};
 
 use crate::actions::{Toast, ToastTone};
 use crate::app::{App, Screen};
-use crate::keys::Action;
+use crate::keys::KeyAction;
 
 /// Draws the toast when there is one, else the hints that fit whole, always keeping the
 /// last two (help, quit).
@@ -42,14 +42,14 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
 /// (key, what it does), most useful first (the bar is cut at the right edge).
 pub fn hints(app: &App) -> Vec<(String, String)> {
     let mut out = Vec::new();
-    let mut add = |action: Action, what: &str| {
+    let mut add = |action: KeyAction, what: &str| {
         if let Some(key) = app.keymap.first_key(action) {
             out.push((key, what.to_string()));
         }
     };
     if app.help_open {
-        add(Action::Back, "close help");
-        add(Action::Quit, "quit");
+        add(KeyAction::Back, "close help");
+        add(KeyAction::Quit, "quit");
         return out;
     }
     if let Some(modal) = &app.modal {
@@ -65,9 +65,9 @@ pub fn hints(app: &App) -> Vec<(String, String)> {
         ];
     }
     if app.detail.is_some() || app.check_detail.is_some() {
-        add(Action::Back, "close detail");
-        add(Action::Help, "help");
-        add(Action::Quit, "quit");
+        add(KeyAction::Back, "close detail");
+        add(KeyAction::Help, "help");
+        add(KeyAction::Quit, "quit");
         let scrolls = app.detail.is_some() && super::logs::detail_scroll_limit(app) > 0;
         if let Some(keys) = up_down(app).filter(|_| scrolls) {
             out.insert(out.len().min(1), (keys, "scroll".to_string()));
@@ -77,51 +77,51 @@ pub fn hints(app: &App) -> Vec<(String, String)> {
     if let Some(keys) = up_down(app) {
         out.push((keys, "move".to_string()));
     }
-    let mut add = |action: Action, what: &str| {
+    let mut add = |action: KeyAction, what: &str| {
         if let Some(key) = app.keymap.first_key(action) {
             out.push((key, what.to_string()));
         }
     };
     match app.screen {
         Screen::Overview => {
-            add(Action::Pause, "pause");
-            add(Action::Resume, "resume");
-            add(Action::RerunReadiness, "re-check");
+            add(KeyAction::Pause, "pause");
+            add(KeyAction::Resume, "resume");
+            add(KeyAction::RerunReadiness, "re-check");
         }
         Screen::Readiness => {
-            add(Action::Detail, "detail");
-            add(Action::RerunReadiness, "re-check");
+            add(KeyAction::Detail, "detail");
+            add(KeyAction::RerunReadiness, "re-check");
         }
         Screen::Calls => {
-            add(Action::Mark, "mark");
-            add(Action::RevealNumbers, reveal_label(app));
+            add(KeyAction::Mark, "mark");
+            add(KeyAction::RevealNumbers, reveal_label(app));
         }
         Screen::Logs => {
-            add(Action::Filter, "filter");
-            add(Action::Detail, "detail");
+            add(KeyAction::Filter, "filter");
+            add(KeyAction::Detail, "detail");
             if !app.filter.text().is_empty() {
-                add(Action::Back, "clear filter");
+                add(KeyAction::Back, "clear filter");
             }
-            add(Action::RevealNumbers, reveal_label(app));
+            add(KeyAction::RevealNumbers, reveal_label(app));
         }
     }
-    add(Action::Refresh, "poll now");
+    add(KeyAction::Refresh, "poll now");
     let freeze = if app.frozen.is_some() {
         "unfreeze"
     } else {
         "freeze"
     };
-    add(Action::Freeze, freeze);
-    add(Action::NextScreen, "screens");
-    add(Action::Help, "help");
-    add(Action::Quit, "quit");
+    add(KeyAction::Freeze, freeze);
+    add(KeyAction::NextScreen, "screens");
+    add(KeyAction::Help, "help");
+    add(KeyAction::Quit, "quit");
     out
 }
 
 /// `j/k`: the first keys of move down and move up.
 fn up_down(app: &App) -> Option<String> {
-    let down = app.keymap.first_key(Action::MoveDown)?;
-    let up = app.keymap.first_key(Action::MoveUp)?;
+    let down = app.keymap.first_key(KeyAction::MoveDown)?;
+    let up = app.keymap.first_key(KeyAction::MoveUp)?;
     Some(format!("{down}/{up}"))
 }
 

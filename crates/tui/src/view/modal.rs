@@ -6,11 +6,11 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph};
 
-use launchdeck_ops::actions::{PlanStep, StatusPlan};
+use launchdeck_ops::actions::{ActionPlan, PlanStep, StatusPlan};
 
 use super::format::terminal_text;
 use super::pane::wrap_words;
-use crate::actions::{ActionKind, ActionModal, ModalStage};
+use crate::actions::{ActionModal, ModalStage};
 use crate::app::App;
 
 const MAX_WIDTH: u16 = 76;
@@ -33,20 +33,13 @@ pub fn render(frame: &mut Frame, body: Rect, app: &App, modal: &ActionModal) {
         width,
         height,
     );
-    let title = format!(" {} ", title(modal.kind));
+    let title = format!(" {} ", modal.action.title());
     let block = Block::new()
         .border_set(app.symbols.border)
         .borders(Borders::ALL)
         .title(Span::styled(title, app.theme.title));
     frame.render_widget(Clear, area);
     frame.render_widget(Paragraph::new(lines).block(block), area);
-}
-
-fn title(kind: ActionKind) -> &'static str {
-    match kind {
-        ActionKind::Pause => "Pause",
-        ActionKind::Resume => "Resume",
-    }
 }
 
 fn content(app: &App, modal: &ActionModal, width: usize) -> Vec<Line<'static>> {
@@ -56,33 +49,67 @@ fn content(app: &App, modal: &ActionModal, width: usize) -> Vec<Line<'static>> {
             vec![spinner_line(app, modal, &doing)]
         }
         ModalStage::Confirm(plan) => {
-            let mut lines = wrapped(app, &plan.describe(), width);
+            let mut lines = plan_lines(app, plan, width);
             lines.push(Line::raw(""));
             lines.extend(change_lines(app, plan, width));
             lines
         }
         ModalStage::Nothing(plan) => {
-            let mut lines = wrapped(app, &plan.describe(), width);
+            let mut lines = plan_lines(app, plan, width);
             lines.push(Line::raw(""));
             lines.push(Line::raw("  Nothing will be changed."));
             lines
         }
         ModalStage::Applying(plan) => {
-            let mut lines = wrapped(app, &plan.describe(), width);
+            let mut lines = wrapped(app, &plan.summary(), width);
             lines.push(Line::raw(""));
-            lines.push(spinner_line(app, modal, modal.kind.doing()));
+            lines.push(spinner_line(app, modal, modal.action.doing()));
             lines
         }
     }
 }
 
-/// What the write touches: the row, its status, the condition it is written under,
-/// and where it is recorded.
-fn change_lines(app: &App, plan: &StatusPlan, width: usize) -> Vec<Line<'static>> {
+/// The plan's summary and, under it, its details (counts, rows), each on its own line.
+fn plan_lines(app: &App, plan: &ActionPlan, width: usize) -> Vec<Line<'static>> {
+    let view = plan.view();
+    let mut lines = wrapped(app, &view.summary(), width);
+    let details = view.details();
+    if !details.is_empty() {
+        lines.push(Line::raw(""));
+    }
+    for detail in details {
+        lines.extend(wrapped(app, &format!("  {detail}"), width));
+    }
+    lines
+}
+
+/// What the write touches and the condition it is written under, and where it is
+/// recorded.
+fn change_lines(app: &App, plan: &ActionPlan, width: usize) -> Vec<Line<'static>> {
+    let fields = match plan.status_plan() {
+        Some(status) => status_fields(status),
+        None => vec![
+            (
+                "change",
+                "only rows still as shown when you confirm (a row that moved on is skipped, \
+                 never overwritten)"
+                    .to_string(),
+            ),
+            ("audit", "launchdeck.audit_log and audit.jsonl".to_string()),
+        ],
+    };
+    fields
+        .iter()
+        .flat_map(|(label, value)| field(app, label, value, width))
+        .collect()
+}
+
+/// The row, its status change and the condition of a pause or resume.
+fn status_fields(plan: &StatusPlan) -> Vec<(&'static str, String)> {
     let (Some(row), PlanStep::Change { from, to }) = (&plan.row, &plan.step) else {
         return Vec::new();
     };
-    let fields = [
+    vec![
         (
             "row",
             format!("{} {}", row.target.table.as_str(), row.target.id),
@@ -95,11 +122,7 @@ fn change_lines(app: &App, plan: &StatusPlan, width: usize) -> Vec<Line<'static>
             ),
         ),
         ("audit", "launchdeck.audit_log and audit.jsonl".to_string()),
-    ];
-    fields
-        .iter()
-        .flat_map(|(label, value)| field(app, label, value, width))
-        .collect()
+    ]
 }
 
 /// `row     value`, a long value wrapping under itself.

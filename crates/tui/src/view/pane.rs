@@ -7,7 +7,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph};
 
 use crate::app::App;
-use crate::keys::Action;
+use crate::keys::KeyAction;
 
 /// ` name       ` before each value.
 pub const LABEL_WIDTH: usize = 12;
@@ -53,8 +53,8 @@ pub fn render_scrolled(
     if scroll < limit {
         let below = limit - scroll;
         let keys = match (
-            app.keymap.first_key(Action::MoveDown),
-            app.keymap.first_key(Action::MoveUp),
+            app.keymap.first_key(KeyAction::MoveDown),
+            app.keymap.first_key(KeyAction::MoveUp),
         ) {
             (Some(down), Some(up)) => format!(", {down}/{up} scroll"),
             _ => String::new(),

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use launchdeck_core::actions::StatusTarget;
 use launchdeck_core::domain::Scope;
-use launchdeck_ops::actions::{ActionContext, StatusPlan, pause, resume};
+use launchdeck_ops::actions::{ActionContext, ActionPlan, pause, resume};
 use launchdeck_store::Store;
 use launchdeck_store::seed::SeedData;
 use launchdeck_store::sqlite::{SqliteOptions, SqliteStore};
@@ -69,11 +69,11 @@ impl PlanWorld {
 /// Plans as `p` and `P` on the Overview get them.
 pub struct Plans {
     /// Pause the active Spring broadcast: a change.
-    pub pause_spring: StatusPlan,
+    pub pause_spring: ActionPlan,
     /// Pause the paused Recall broadcast: nothing to change.
-    pub pause_recall: StatusPlan,
+    pub pause_recall: ActionPlan,
     /// Resume the paused Recall broadcast: a change.
-    pub resume_recall: StatusPlan,
+    pub resume_recall: ActionPlan,
 }
 
 pub fn plans() -> Plans {
@@ -85,9 +85,15 @@ pub fn plans() -> Plans {
         let world = PlanWorld::new().await;
         let (store, ctx) = (world.store.as_ref(), world.context(false));
         Plans {
-            pause_spring: pause::plan(store, &ctx, spring()).await.expect("plan"),
-            pause_recall: pause::plan(store, &ctx, recall()).await.expect("plan"),
-            resume_recall: resume::plan(store, &ctx, recall()).await.expect("plan"),
+            pause_spring: ActionPlan::Pause(
+                pause::plan(store, &ctx, spring()).await.expect("plan"),
+            ),
+            pause_recall: ActionPlan::Pause(
+                pause::plan(store, &ctx, recall()).await.expect("plan"),
+            ),
+            resume_recall: ActionPlan::Resume(
+                resume::plan(store, &ctx, recall()).await.expect("plan"),
+            ),
         }
     })
 }

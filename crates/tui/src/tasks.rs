@@ -1,0 +1,141 @@
+//! One-shot work the runtime starts for `update`'s effects: a provider's record of a
+//! Logs row, an operator action's plan and its apply. Each runs on its own task and
+//! answers with a message; dropping the runner cancels what is in flight.
+
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Instant;
+
+use launchdeck_core::domain::CallProvider;
+use launchdeck_core::redact::sanitize_provider_text;
+use launchdeck_ops::Gatherer;
+use launchdeck_ops::actions::{self, ActionContext, ActionEnv, ActionPlan, ActionRequest};
+use launchdeck_store::Store;
+use tokio::sync::mpsc;
+use tokio::task::JoinSet;
+
+use crate::app::Msg;
+use crate::model::RowKey;
+use crate::options::TuiOptions;
+
+/// Spawns tasks whose answers go to the app's channel.
+struct Spawner {
+    tx: mpsc::Sender<Msg>,
+    tasks: Mutex<JoinSet<()>>,
+}
+
+impl Spawner {
+    fn new(tx: mpsc::Sender<Msg>) -> Self {
+        Spawner {
+            tx,
+            tasks: Mutex::new(JoinSet::new()),
+        }
+    }
+
+    /// Runs `work` and sends its answer; must be called within the runtime.
+    fn spawn(&self, work: impl Future<Output = Msg> + Send + 'static) {
+        let tx = self.tx.clone();
+        let mut tasks = self.tasks.lock().unwrap_or_else(PoisonError::into_inner);
+        while tasks.try_join_next().is_some() {}
+        tasks.spawn(async move {
+            let answer = work.await;
+            // A failed send means the UI has gone: nothing is waiting for the answer.
+            let _ = tx.send(answer).await;
+        });
+    }
+}
+
+/// Asks providers for their records of Logs rows, answered with [`Msg::CallRecord`].
+/// The gatherer paces the requests (1 request/s per provider, shared with the
+/// readiness checks).
+pub struct RecordFetcher {
+    gatherer: Gatherer,
+    spawner: Spawner,
+}
+
+impl RecordFetcher {
+    pub fn new(gatherer: Gatherer, tx: mpsc::Sender<Msg>) -> RecordFetcher {
+        RecordFetcher {
+            gatherer,
+            spawner: Spawner::new(tx),
+        }
+    }
+
+    /// Starts one fetch; must be called within the tokio runtime.
+    pub fn fetch(&self, row: RowKey, provider: CallProvider, call_id: String) {
+        let gatherer = self.gatherer.clone();
+        self.spawner.spawn(async move {
+            let result = gatherer.call_record(&provider, &call_id).await;
+            if let Err(err) = &result {
+                tracing::info!(provider = provider.name(), error = %err, "call record not fetched");
+            }
+            Msg::CallRecord {
+                row,
+                call_id,
+                at: Instant::now(),
+                result,
+            }
+        });
+    }
+}
+
+/// Runs the plans and applies the action keys ask for; the answers come back as
+/// [`Msg::ActionPlanned`] and [`Msg::ActionDone`].
+pub struct ActionRunner {
+    /// `None` without a data dir for the audit file (`update` then starts nothing).
+    env: Option<Arc<ActionEnv>>,
+    spawner: Spawner,
+}
+
+impl ActionRunner {
+    pub fn new(
+        store: Arc<dyn Store>,
+        providers: Gatherer,
+        options: &TuiOptions,
+        tx: mpsc::Sender<Msg>,
+    ) -> Self {
+        let env = options.audit_file.clone().map(|file| {
+            let ctx = ActionContext::new(options.scope, file, options.read_only);
+            Arc::new(ActionEnv::new(store, providers, ctx))
+        });
+        ActionRunner {
+            env,
+            spawner: Spawner::new(tx),
+        }
+    }
+
+    /// Reads what `request` would change; must be called within the runtime.
+    pub fn plan(&self, id: u64, request: ActionRequest) {
+        let env = self.env.clone();
+        self.spawner.spawn(async move {
+            let result = match env {
+                None => Err(no_audit_file(request.action().name())),
+                Some(env) => actions::plan(&env, request)
+                    .await
+                    .map_err(|e| sanitize_provider_text(&e.to_string())),
+            };
+            Msg::ActionPlanned { id, result }
+        });
+    }
+
+    /// Applies a confirmed plan; must be called within the runtime.
+    pub fn apply(&self, id: u64, plan: ActionPlan) {
+        let env = self.env.clone();
+        self.spawner.spawn(async move {
+            let name = plan.action().name();
+            let result = match env {
+                None => Err(no_audit_file(name)),
+                Some(env) => actions::apply(&env, &plan)
+                    .await
+                    .map_err(|e| sanitize_provider_text(&e.to_string())),
+            };
+            if let Err(e) = &result {
+                tracing::warn!(action = name, error = %e, "action not applied");
+            }
+            Msg::ActionDone { id, plan, result }
+        });
+    }
+}
+
+pub fn no_audit_file(action: &str) -> String {
+    format!("{action} needs a data dir for its audit file: set LAUNCHDECK_DATA_DIR and restart")
+}

@@ -1,0 +1,257 @@
+//! The headless operator actions (product.md Decision 8): read the plan and print it
+//! (exit 3 without `--yes`), or apply it and print the result. Every action command
+//! goes through [`run`] with its [`ActionRequest`]; the work is launchdeck-ops'.
+
+use clap::Args;
+use launchdeck_core::actions::AuditResult;
+use launchdeck_core::config::LoadedConfig;
+use launchdeck_ops::actions::audit::AUDIT_FILE_NAME;
+use launchdeck_ops::actions::{
+    self, ActionContext, ActionEnv, ActionError, ActionOutcome, ActionPlan, ActionRequest,
+    OperatorAction,
+};
+use launchdeck_ops::{GatherOptions, Gatherer};
+use serde::Serialize;
+use uuid::Uuid;
+
+use super::connect::{ConnectError, open_store, runtime, scope};
+use super::exit::Exit;
+use super::output::Mark;
+use super::status_actions;
+use super::{Context, report_error};
+
+/// The options every action command takes.
+#[derive(Args, Debug, Clone, Copy, Default)]
+pub struct ConfirmArgs {
+    /// Apply the plan; without it the plan is printed and nothing changes (exit 3)
+    #[arg(long)]
+    pub yes: bool,
+    /// Print the plan and exit 0 without changing anything, even with --yes
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Machine-readable output (schema_version 1, documented in the README)
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, thiserror::Error)]
+enum RunError {
+    #[error(transparent)]
+    Connect(#[from] ConnectError),
+    #[error(transparent)]
+    Action(#[from] ActionError),
+}
+
+/// Plans `request`, and applies it when `--yes` was given and it changes something.
+pub fn run(request: ActionRequest, args: ConfirmArgs, ctx: &Context) -> Exit {
+    let action = request.action();
+    if ctx.global.read_only {
+        return refuse_read_only(action, "--read-only");
+    }
+    let loaded = match ctx.load_config() {
+        Ok(loaded) => loaded,
+        Err(e) => return report_error(e),
+    };
+    if loaded.config.ui.read_only {
+        return refuse_read_only(action, "[ui] read_only in the configuration");
+    }
+    let action_ctx = match action_context(&loaded) {
+        Ok(action_ctx) => action_ctx,
+        Err(e) => return report_error(e),
+    };
+    let rt = match runtime() {
+        Ok(rt) => rt,
+        Err(e) => return report_error(format!("cannot start the async runtime: {e}")),
+    };
+    let apply = args.yes && !args.dry_run;
+    let result = rt.block_on(async {
+        let store = open_store(&loaded).await?;
+        let providers = Gatherer::from_loaded(&loaded, store.clone(), GatherOptions::default());
+        let env = ActionEnv::new(store, providers, action_ctx);
+        let plan = actions::plan(&env, request).await?;
+        let outcome = if apply && plan.will_change() {
+            Some(actions::apply(&env, &plan).await?)
+        } else {
+            None
+        };
+        Ok::<_, RunError>((plan, outcome))
+    });
+    match result {
+        Ok((plan, outcome)) => report(&plan, outcome.as_ref(), args, ctx),
+        Err(e) => report_error(e),
+    }
+}
+
+/// Refused before connecting: read-only mode makes no writes of any kind.
+fn refuse_read_only(action: OperatorAction, source: &str) -> Exit {
+    report_error(format!(
+        "read-only mode ({source}): `launchdeck {}` changes the platform, so nothing was \
+         done; run it without read-only mode",
+        action.name()
+    ))
+}
+
+fn action_context(loaded: &LoadedConfig) -> Result<ActionContext, String> {
+    let data_dir = loaded.data_dir().map_err(|e| {
+        format!("{e}; an action needs the data dir for its audit file (set LAUNCHDECK_DATA_DIR)")
+    })?;
+    Ok(ActionContext::new(
+        scope(&loaded.config),
+        data_dir.join(AUDIT_FILE_NAME),
+        loaded.config.ui.read_only,
+    ))
+}
+
+fn report(
+    plan: &ActionPlan,
+    outcome: Option<&ActionOutcome>,
+    args: ConfirmArgs,
+    ctx: &Context,
+) -> Exit {
+    if args.json {
+        let printed = match plan.status_plan() {
+            Some(status) => {
+                serde_json::to_string_pretty(&status_actions::json_report(status, outcome))
+            }
+            None => serde_json::to_string_pretty(&json_report(plan, outcome)),
+        };
+        match printed {
+            Ok(text) => println!("{text}"),
+            Err(e) => return report_error(format!("cannot encode JSON: {e}")),
+        }
+    }
+    let view = plan.view();
+    if view.target_unavailable() {
+        return report_error(format!(
+            "{}; check the id (`launchdeck check` lists broadcasts and campaigns, \
+             `launchdeck calls` the calls in flight)",
+            view.summary()
+        ));
+    }
+    match outcome {
+        None if view.will_change() && !args.yes && !args.dry_run => {
+            if !args.json {
+                print_plan(plan);
+            }
+            eprintln!(
+                "Nothing changed yet: add --yes to {} (or --dry-run to only preview).",
+                plan.action().name()
+            );
+            Exit::NeedsConfirmation
+        }
+        None => {
+            if !args.json {
+                print_plan(plan);
+                if args.dry_run && view.will_change() {
+                    eprintln!("Dry run: nothing was changed.");
+                }
+            }
+            Exit::Done
+        }
+        Some(outcome) => {
+            if !args.json {
+                print_outcome(plan, outcome, ctx);
+            }
+            for error in &outcome.audit_errors {
+                eprintln!("error: {error}");
+            }
+            if outcome.clean() {
+                Exit::Done
+            } else {
+                Exit::Failures
+            }
+        }
+    }
+}
+
+fn print_plan(plan: &ActionPlan) {
+    let view = plan.view();
+    let label = if view.will_change() {
+        "Plan"
+    } else {
+        "Nothing to do"
+    };
+    println!("{label}: {}", view.summary());
+    for line in view.details() {
+        println!("  {line}");
+    }
+}
+
+fn print_outcome(plan: &ActionPlan, outcome: &ActionOutcome, ctx: &Context) {
+    let done = plan.action().done();
+    for row in &outcome.rows {
+        let name = match plan.status_plan() {
+            Some(status) => format!("{} \"{}\"", status.target.table.noun(), row.name),
+            None => row.name.clone(),
+        };
+        let (mark, what) = match &row.result {
+            AuditResult::Changed => (Mark::Ok, format!("{done} {name}")),
+            AuditResult::Skipped(why) => (Mark::Warn, format!("skipped {name}: {why}")),
+            AuditResult::Failed(why) => (Mark::Fail, format!("failed {name}: {why}")),
+        };
+        let now = row.status_now.as_deref().unwrap_or("unknown");
+        println!("{} {what} (status now: {now})", ctx.painter.mark(mark));
+    }
+    println!(
+        "changed {}, skipped {}, failed {}; audited in launchdeck.audit_log and {}",
+        outcome.changed, outcome.skipped, outcome.failed, AUDIT_FILE_NAME
+    );
+}
+
+/// product.md "actions" JSON: the plan, then (with `--yes`) what happened to each row.
+#[derive(Serialize)]
+struct JsonReport {
+    schema_version: u32,
+    action: &'static str,
+    summary: String,
+    details: Vec<String>,
+    will_change: bool,
+    planned: usize,
+    applied: bool,
+    changed: u32,
+    skipped: u32,
+    failed: u32,
+    rows: Vec<JsonRow>,
+    audit_errors: Vec<String>,
+}
+
+#[derive(Serialize)]
+struct JsonRow {
+    source: &'static str,
+    id: Uuid,
+    name: String,
+    from: Option<String>,
+    to: Option<String>,
+    result: String,
+}
+
+fn json_report(plan: &ActionPlan, outcome: Option<&ActionOutcome>) -> JsonReport {
+    let view = plan.view();
+    let empty = ActionOutcome::default();
+    let done = outcome.unwrap_or(&empty);
+    JsonReport {
+        schema_version: 1,
+        action: plan.action().name(),
+        summary: view.summary(),
+        details: view.details(),
+        will_change: view.will_change(),
+        planned: view.planned(),
+        applied: outcome.is_some(),
+        changed: done.changed,
+        skipped: done.skipped,
+        failed: done.failed,
+        rows: done
+            .rows
+            .iter()
+            .map(|r| JsonRow {
+                source: r.table,
+                id: r.id,
+                name: r.name.clone(),
+                from: r.from.clone(),
+                to: r.status_now.clone(),
+                result: r.result.to_string(),
+            })
+            .collect(),
+        audit_errors: done.audit_errors.clone(),
+    }
+}
