@@ -43,6 +43,7 @@ use crate::fakes::{
     ElevenLabsFake, ElevenLabsState, FakeServer, Fault, GoogleFake, GoogleState, RetellFake,
     RetellState, Route, TwilioFake, TwilioState,
 };
+use crate::simulator::history;
 use crate::simulator::provision::{self, Provisioned};
 use crate::simulator::{Handover, RetellApi, SimConfig, SimProviders, SimStatsSnapshot, Simulator};
 
@@ -58,6 +59,13 @@ pub const DEMO_GOOGLE_CLIENT_ID: &str = "demo-launchdeck.apps.googleusercontent.
 pub const DEMO_GOOGLE_CLIENT_SECRET: &str = "GOCSPX-demo0client0secret0f00d";
 /// The demo's calendar integration can be refreshed (press `t`) with this token.
 pub const DEMO_GOOGLE_REFRESH_TOKEN: &str = "1//demo0google0refresh0token0cafe";
+/// The second calendar integration's refresh token, revoked at the fake Google: a
+/// refresh answers `invalid_grant` (the reconnect path).
+pub const DEMO_GOOGLE_REVOKED_REFRESH_TOKEN: &str = "1//demo0google0revoked0token0dead";
+/// The second integration's access token (expiring soon, like the first one's).
+const DEMO_GOOGLE_REVOKED_ACCESS_TOKEN: &str = "ya29.demo0google0access0token0of0a0revoked0grant";
+/// The second integration's Google account.
+const DEMO_REVOKED_ACCOUNT_EMAIL: &str = "sam.okafor@brighthorizons.example";
 
 /// The fake Retell's concurrency limit: room for the data set's live calls.
 const RETELL_CONCURRENCY: i64 = 40;
@@ -449,6 +457,16 @@ impl Background {
             }
         };
         register_google_tokens(&self.store, &self.google).await?;
+        let providers = &self.providers;
+        let restored = history::restore(
+            self.store.pool(),
+            &providers.twilio,
+            &providers.retell,
+            FAKE_CALL_HISTORY,
+        )
+        .await
+        .map_err(|e| StoreError::Other(format!("cannot read the demo's finished calls: {e}")))?;
+        tracing::info!(?restored, "demo: the fakes know the newest finished calls");
         Ok(seeded)
     }
 }
@@ -487,19 +505,42 @@ async fn is_empty(store: &SqliteStore) -> Result<bool, StoreError> {
         .map_err(|e| StoreError::Other(format!("cannot read the demo database: {e}")))
 }
 
-/// The broadcasts' audio on loopback, and a refresh token for the calendar so the
-/// demo's `t` can refresh it (the seed's integration has none).
+/// The broadcasts' audio on loopback, a refresh token for the calendar so the demo's
+/// `t` can refresh it (the seed's integration has none), and a second integration
+/// whose refresh token Google revoked, so `t` shows the reconnect path too.
 fn prepare_seed(data: &mut SeedData, facts: &SeedFacts, audio_base: &str) {
     for (broadcast, url) in audio_urls(facts, audio_base) {
         first_campaign::set_broadcast_audio_url(data, broadcast, &url);
     }
     let integration = Value::String(facts.calendar.integration_id.to_string());
     let token = Value::String(BASE64.encode(DEMO_GOOGLE_REFRESH_TOKEN));
-    for row in &mut data.table("calendar_integrations").rows {
+    let integrations = data.table("calendar_integrations");
+    for row in &mut integrations.rows {
         if row.get("id") == Some(&integration) {
             row.insert("refresh_token_encrypted".into(), token.clone());
         }
     }
+    integrations.push(revoked_integration(facts));
+}
+
+/// The first org's second member connected Google a while ago; the grant has since
+/// been revoked (or expired after 7 days in "Testing"), which nobody knows until the
+/// next refresh. Its token expires within the refresh margin, like the owner's.
+fn revoked_integration(facts: &SeedFacts) -> Value {
+    let expires = facts.calendar.token_expires_at - chrono::Duration::minutes(1);
+    let granted = expires - chrono::Duration::hours(1);
+    serde_json::json!({
+        "id": Uuid::new_v4(),
+        "user_id": facts.first_org_member_user_id, "provider": "google",
+        "provider_account_id": "118842993017466250193",
+        "provider_account_email": DEMO_REVOKED_ACCOUNT_EMAIL,
+        "access_token_encrypted": BASE64.encode(DEMO_GOOGLE_REVOKED_ACCESS_TOKEN),
+        "refresh_token_encrypted": BASE64.encode(DEMO_GOOGLE_REVOKED_REFRESH_TOKEN),
+        "token_expires_at": expires, "calendar_id": "primary", "calendar_name": "Sam Okafor",
+        "is_primary": true, "sync_enabled": true, "sync_direction": "bidirectional",
+        "last_sync_at": granted, "sync_errors": [],
+        "created_at": facts.now - chrono::Duration::days(9), "updated_at": granted,
+    })
 }
 
 /// Each broadcast's audio file, served by the demo (its port changes every run).
@@ -580,6 +621,8 @@ impl Fakes {
             DEMO_GOOGLE_CLIENT_SECRET,
             DEMO_GOOGLE_REFRESH_TOKEN,
         );
+        google_state.add_refresh_token(DEMO_GOOGLE_REVOKED_REFRESH_TOKEN, DEMO_GOOGLE_CLIENT_ID);
+        google_state.revoke_refresh_token(DEMO_GOOGLE_REVOKED_REFRESH_TOKEN);
         Ok(Fakes {
             retell: RetellFake::start(retell_state)
                 .await

@@ -19,7 +19,9 @@ pub use clock::Clock;
 pub use elevenlabs::{ElevenLabsFake, ElevenLabsState, KeyScope};
 pub use faults::{Fault, Faults, RecordedRequest, Route};
 pub use google::{GoogleFake, GoogleState};
-pub use retell::{CallPlan, FakeAgent, FakeNumber, PathMode, PlanOutcome, RetellFake, RetellState};
+pub use retell::{
+    CallPlan, FakeAgent, FakeNumber, PastCall, PathMode, PlanOutcome, RetellFake, RetellState,
+};
 pub use server::FakeServer;
 pub use twilio::{TwilioCallPlan, TwilioFake, TwilioOutcome, TwilioState};
 

@@ -223,6 +223,16 @@ struct StoredCall {
     twilio_call_sid: String,
 }
 
+/// Who a call placed before the fake started was between (see
+/// [`RetellState::add_past_call`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PastCall {
+    pub call_id: String,
+    pub agent_id: String,
+    pub from_number: String,
+    pub to_number: String,
+}
+
 /// Where a call is at a moment.
 struct Progress {
     status: &'static str,
@@ -475,6 +485,38 @@ impl RetellState {
             }
             None => false,
         }
+    }
+
+    /// Records a call the fake did not place itself (one from before it started: a data
+    /// set's history, or an earlier run of the demo) under its own id, created at
+    /// `created` (the plan's durations count from then). Returns false, changing nothing,
+    /// when the id is already known.
+    pub fn add_past_call(&self, call: PastCall, plan: CallPlan, created: DateTime<Utc>) -> bool {
+        let now = self.clock.now_ms();
+        let mut data = lock(&self.data);
+        if data.calls.iter().any(|c| c.call_id == call.call_id) {
+            return false;
+        }
+        let agent_version = data
+            .agents
+            .iter()
+            .find(|a| a["agent_id"].as_str() == Some(&call.agent_id))
+            .map(|a| a["version"].clone())
+            .unwrap_or(json!(0));
+        let stored = StoredCall {
+            call_id: call.call_id,
+            agent_id: call.agent_id,
+            agent_version,
+            from_number: call.from_number,
+            to_number: call.to_number,
+            metadata: json!({}),
+            created_ms: created.timestamp_millis(),
+            plan,
+            forced: None,
+            twilio_call_sid: format!("CA{}", uuid::Uuid::new_v4().simple()),
+        };
+        data.remember(stored, now);
+        true
     }
 
     /// 404 (default, the platform's test) or 422 for an unknown number.

@@ -354,6 +354,35 @@ impl TwilioState {
         sid
     }
 
+    /// Records a call the fake did not place itself (one from before it started: a data
+    /// set's history, or an earlier run of the demo) under its own sid, created at
+    /// `created` (the plan's durations count from then). Returns false, changing nothing,
+    /// when the sid is already known.
+    pub fn add_past_call(
+        &self,
+        sid: &str,
+        to: &str,
+        from: &str,
+        plan: TwilioCallPlan,
+        created: DateTime<Utc>,
+    ) -> bool {
+        let now = self.clock.now_ms();
+        let mut data = lock(&self.data);
+        if data.calls.iter().any(|c| c.sid == sid) {
+            return false;
+        }
+        let call = StoredCall {
+            sid: sid.to_string(),
+            to: to.to_string(),
+            from: from.to_string(),
+            created_ms: created.timestamp_millis(),
+            plan,
+            forced: None,
+        };
+        data.remember(call, now);
+        true
+    }
+
     pub fn call(&self, sid: &str) -> Option<Value> {
         let now = self.clock.now_ms();
         let data = lock(&self.data);
@@ -869,6 +898,27 @@ mod tests {
             .collect();
         assert!(finished.iter().all(|sid| state.call(sid).is_none()));
         assert!(live.iter().all(|sid| state.call(sid).is_some()));
+    }
+
+    #[test]
+    fn a_past_call_keeps_its_sid_and_times() {
+        let state = TwilioState::new("AC1", "token");
+        let created = Utc::now() - chrono::Duration::minutes(30);
+        let plan = TwilioCallPlan {
+            queued: Duration::from_secs(1),
+            ringing: Duration::from_secs(4),
+            outcome: TwilioOutcome::Completed {
+                talk: Duration::from_secs(65),
+            },
+        };
+        let sid = "CA0123456789abcdef0123456789abcdef";
+        assert!(state.add_past_call(sid, "+1", "+2", plan.clone(), created));
+        assert!(!state.add_past_call(sid, "+1", "+2", plan, created));
+        let call = state.call(sid).expect("known");
+        assert_eq!(call["status"], "completed");
+        assert_eq!(call["duration"], "65");
+        let end = created.timestamp_millis() + 70_000;
+        assert_eq!(call["end_time"], rfc2822(end));
     }
 
     #[test]

@@ -266,6 +266,7 @@ impl Sim {
         self.campaigns.push(CampaignTrack {
             call_log_id: claimed.call_log_id,
             queue_id: Some(claimed.due.id),
+            generation: Some(claimed.generation),
             call_id,
             outcome: call.outcome,
             retry_delay_minutes: claimed.due.retry_delay_minutes,
@@ -433,10 +434,12 @@ async fn write_queue_row(
     if result.reached() {
         sqlx::query(
             "UPDATE dialing_queues SET status = 'completed'
-             WHERE id = ?1 AND status = 'calling' AND last_provider_call_id = ?2",
+             WHERE id = ?1 AND status = 'calling' AND last_provider_call_id = ?2
+               AND dispatch_generation IS ?3",
         )
         .bind(queue_id)
         .bind(&track.call_id)
+        .bind(track.generation.as_deref())
         .execute(&mut **tx)
         .await?;
         return Ok(());
@@ -448,29 +451,34 @@ async fn write_queue_row(
             scheduled_at = CASE WHEN attempts >= max_attempts THEN scheduled_at ELSE ?1 END,
             notes = CASE WHEN attempts >= max_attempts
                          THEN 'Max attempts (' || max_attempts || ') reached' ELSE ?2 END
-         WHERE id = ?3 AND status = 'calling' AND last_provider_call_id = ?4",
+         WHERE id = ?3 AND status = 'calling' AND last_provider_call_id = ?4
+           AND dispatch_generation IS ?5",
     )
     .bind(db::minutes_from_now(track.retry_delay_minutes.max(1)))
     .bind(&retry_note)
     .bind(queue_id)
     .bind(&track.call_id)
+    .bind(track.generation.as_deref())
     .execute(&mut **tx)
     .await?;
     Ok(())
 }
 
-/// A campaign call adopted at start (already live at the fake).
+/// A campaign call adopted at start (already live at the fake); its queue row, if
+/// any, with the dispatch generation it has now.
 pub(super) fn adopted(
     call_log_id: String,
-    queue_id: Option<String>,
+    queue: Option<(String, Option<String>)>,
     call_id: String,
     retry_delay_minutes: i64,
     outcome: &'static str,
 ) -> CampaignTrack {
     let now = Instant::now();
+    let (queue_id, generation) = queue.unzip();
     CampaignTrack {
         call_log_id,
         queue_id,
+        generation: generation.flatten(),
         call_id,
         outcome,
         retry_delay_minutes,

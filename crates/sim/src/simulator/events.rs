@@ -13,7 +13,8 @@ use crate::fakes::FakeNumber;
 
 impl Sim {
     /// Every Google integration's access token stops working at the fake, and the
-    /// database says it expired now (readiness then warns: press `t`).
+    /// database says it expired now (readiness then warns: press `t`). A token the
+    /// operator refreshed meanwhile is left alone.
     pub(super) async fn expire_google_tokens(&mut self) {
         let rows: Vec<(String, Option<String>)> = match sqlx::query_as(
             "SELECT id, access_token_encrypted FROM calendar_integrations WHERE provider = 'google'",
@@ -30,42 +31,57 @@ impl Sim {
                     .google
                     .add_access_token(&token, Duration::ZERO);
             }
-            let expired =
-                sqlx::query("UPDATE calendar_integrations SET token_expires_at = ?1 WHERE id = ?2")
-                    .bind(db::now())
-                    .bind(&id)
-                    .execute(&self.pool)
-                    .await;
+            let expired = sqlx::query(
+                "UPDATE calendar_integrations SET token_expires_at = ?1
+                 WHERE id = ?2 AND access_token_encrypted IS ?3",
+            )
+            .bind(db::now())
+            .bind(&id)
+            .bind(stored.as_deref())
+            .execute(&self.pool)
+            .await;
             match expired {
-                Ok(_) => {
+                Ok(done) if done.rows_affected() == 1 => {
                     bump(&self.stats.token_expiries, 1);
                     tracing::info!("simulator: the Google token of integration {id} expired");
                 }
+                Ok(_) => {}
                 Err(e) => self.db_error("expiring a calendar token", &e),
             }
         }
     }
 
     /// One Retell number that still has an outbound agent loses it (the old bug: a
-    /// number updated with its inbound agent only).
+    /// number updated with its inbound agent only) — unless a number already lacks
+    /// one, or the operator changed a number's agents within the respite.
     pub(super) fn lose_an_outbound_agent(&mut self) {
         let retell = &self.providers.retell;
-        let candidates: Vec<Value> = self
+        let numbers: Vec<Value> = self
             .providers
             .retell_numbers
             .iter()
             .filter_map(|phone| retell.number(phone))
-            .filter(has_outbound_agent)
             .collect();
-        if candidates.is_empty() {
+        let now_ms = retell.clock().now_ms();
+        let respite = i64::try_from(self.config.agent_loss_respite.as_millis()).unwrap_or(i64::MAX);
+        let fixed_lately = |n: &Value| {
+            n["last_modification_timestamp"]
+                .as_i64()
+                .is_some_and(|at| (0..respite).contains(&(now_ms - at)))
+        };
+        if numbers.is_empty()
+            || numbers
+                .iter()
+                .any(|n| !has_outbound_agent(n) || fixed_lately(n))
+        {
             return;
         }
-        let number = &candidates[self.rng.random_range(0..candidates.len())];
+        let number = &numbers[self.rng.random_range(0..numbers.len())];
         let phone = number["phone_number"]
             .as_str()
             .unwrap_or_default()
             .to_string();
-        retell.add_number(without_outbound_agent(number));
+        retell.add_number(without_outbound_agent(number, now_ms));
         bump(&self.stats.agents_lost, 1);
         tracing::info!("simulator: Retell number {phone} lost its outbound agent");
     }
@@ -87,8 +103,9 @@ fn has_outbound_agent(number: &Value) -> bool {
             .is_some_and(|id| !id.is_empty())
 }
 
-/// The same number with an empty outbound list and no deprecated outbound agent.
-fn without_outbound_agent(number: &Value) -> FakeNumber {
+/// The same number with an empty outbound list and no deprecated outbound agent,
+/// modified at `now_ms`.
+fn without_outbound_agent(number: &Value, now_ms: i64) -> FakeNumber {
     let phone = number["phone_number"].as_str().unwrap_or_default();
     let mut rebuilt = FakeNumber::new(phone);
     if let Some(fields) = number.as_object() {
@@ -99,6 +116,7 @@ fn without_outbound_agent(number: &Value) -> FakeNumber {
     rebuilt
         .field("outbound_agents", json!([]))
         .field("outbound_agent_id", Value::Null)
+        .field("last_modification_timestamp", json!(now_ms))
 }
 
 #[cfg(test)]
@@ -124,9 +142,10 @@ mod tests {
         assert!(has_outbound_agent(&legacy));
         assert!(!has_outbound_agent(&json!({"outbound_agents": []})));
         let state = crate::fakes::RetellState::new("k");
-        state.add_number(without_outbound_agent(&legacy));
+        state.add_number(without_outbound_agent(&legacy, 7));
         let stored = state.number("+1415").unwrap_or_default();
         assert!(!has_outbound_agent(&stored));
         assert_eq!(stored["phone_number"], "+1415");
+        assert_eq!(stored["last_modification_timestamp"], 7);
     }
 }

@@ -6,8 +6,11 @@
 //! (`dialing_queues`, with a `call_logs` row, through the fake Retell), lets the fakes
 //! move each call through its provider lifecycle, and writes the final statuses the way
 //! the platform's webhooks would. About one report in a hundred is dropped, so the row
-//! stays `calling` and becomes stuck. Every so often it lets the Google token expire
-//! and takes the outbound agent away from a Retell number. It tops the queues up when
+//! stays `calling` and becomes stuck until the operator cleans it up: nothing here
+//! resets a stuck row, and every report is written only if the row still waits for
+//! that very call (a row the operator's cleanup moved on is left alone). Every so
+//! often it lets the Google token expire and takes the outbound agent away from a
+//! Retell number (never one the operator fixed recently). It tops the queues up when
 //! they run low, so a demo never runs dry.
 //!
 //! Database work is a few short transactions per tick (the console's reads stay fast);
@@ -20,6 +23,7 @@ mod broadcast;
 mod campaign;
 mod db;
 mod events;
+pub mod history;
 pub mod plan;
 pub mod provision;
 mod refill;
@@ -61,8 +65,12 @@ pub struct SimConfig {
     pub campaign_max_in_flight: usize,
     /// The Google access token expires this often (`None`: never).
     pub token_expiry_every: Option<Duration>,
-    /// A Retell number loses its outbound agent this often (`None`: never).
+    /// A Retell number loses its outbound agent this often (`None`: never), unless
+    /// one already lacks it or a number's agents changed within `agent_loss_respite`.
     pub agent_loss_every: Option<Duration>,
+    /// How long a fix of a number's agents (the operator's PATCH) holds before the
+    /// next loss.
+    pub agent_loss_respite: Duration,
     /// How often queue depths are checked for a top-up.
     pub refill_every: Duration,
     /// A queue with fewer due `pending` rows than this gets `refill_batch` new ones.
@@ -83,6 +91,7 @@ impl Default for SimConfig {
             campaign_max_in_flight: 20,
             token_expiry_every: Some(Duration::from_secs(7 * 60)),
             agent_loss_every: Some(Duration::from_secs(11 * 60)),
+            agent_loss_respite: Duration::from_secs(30 * 60),
             refill_every: Duration::from_secs(5),
             refill_below: 100,
             refill_batch: 300,
@@ -272,6 +281,9 @@ struct BroadcastTrack {
 struct CampaignTrack {
     call_log_id: String,
     queue_id: Option<String>,
+    /// The queue row's `dispatch_generation` when it was dialled: a report only
+    /// touches the row while it still waits for this dispatch.
+    generation: Option<String>,
     call_id: String,
     outcome: &'static str,
     retry_delay_minutes: i64,

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, TimeZone, Utc};
 use rand::Rng;
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use crate::fakes::{CallPlan, TwilioCallPlan, TwilioOutcome};
 
@@ -427,47 +427,11 @@ fn from_ms(ms: i64) -> Option<DateTime<Utc>> {
     Utc.timestamp_millis_opt(ms).single()
 }
 
-/// A provider call JSON for a call whose report was lost while the demo was not
-/// running (the row is settled on the next start as the late webhook would).
-pub fn synthetic_twilio_call(rng: &mut impl Rng) -> Value {
-    let plan = broadcast_call(rng, 1.0);
-    let (status, duration) = match plan.twilio.outcome {
-        TwilioOutcome::Completed { talk } => ("completed", talk.as_secs()),
-        TwilioOutcome::Busy => ("busy", 0),
-        TwilioOutcome::NoAnswer => ("no-answer", 0),
-        TwilioOutcome::Failed => ("failed", 0),
-    };
-    json!({ "status": status, "duration": duration.to_string() })
-}
-
-/// The Retell counterpart of [`synthetic_twilio_call`], ended at `ended_at`.
-pub fn synthetic_retell_call(rng: &mut impl Rng, ended_at: DateTime<Utc>) -> Value {
-    let plan = campaign_call(rng, 1.0);
-    let end_ms = ended_at.timestamp_millis();
-    match plan.retell.outcome {
-        crate::fakes::PlanOutcome::Answered { talk, reason } => {
-            let talk_ms = i64::try_from(talk.as_millis()).unwrap_or(0);
-            json!({
-                "call_status": "ended", "disconnection_reason": reason,
-                "duration_ms": talk_ms, "start_timestamp": end_ms - talk_ms,
-                "end_timestamp": end_ms,
-                "call_cost": { "combined_cost": talk_ms as f64 / 60_000.0 * 7.0 },
-            })
-        }
-        crate::fakes::PlanOutcome::NotConnected { reason } => json!({
-            "call_status": "not_connected", "disconnection_reason": reason,
-            "end_timestamp": end_ms,
-        }),
-        crate::fakes::PlanOutcome::Error { reason } => json!({
-            "call_status": "error", "disconnection_reason": reason, "end_timestamp": end_ms,
-        }),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use rand::SeedableRng;
     use rand::rngs::StdRng;
+    use serde_json::json;
 
     use super::*;
 
@@ -582,16 +546,5 @@ mod tests {
         let odd = json!({"call_status": "ended", "disconnection_reason": "machine_detected", "duration_ms": 30_000});
         let odd = campaign_final(&odd, "contacted").map(|f| f.status);
         assert!(odd.is_some_and(|s| CALL_LOG_STATUSES.contains(&s)));
-    }
-
-    #[test]
-    fn synthetic_calls_are_terminal() {
-        let mut rng = StdRng::seed_from_u64(9);
-        for _ in 0..50 {
-            let twilio = synthetic_twilio_call(&mut rng);
-            assert!(broadcast_final(&twilio, Listener::Listened, 1, 1, &mut rng).is_some());
-            let retell = synthetic_retell_call(&mut rng, Utc::now());
-            assert!(campaign_final(&retell, "contacted").is_some());
-        }
     }
 }

@@ -8,6 +8,8 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
+use chrono::{DateTime, Utc};
+
 use launchdeck_store::seed::SeedData;
 use launchdeck_store::seed::first_campaign::SeedFacts;
 use rand::Rng;
@@ -100,10 +102,11 @@ pub struct Provisioned {
     pub live_call_ids: Vec<String>,
 }
 
-/// Creates the provider calls behind the data set's calls in flight and writes their
-/// ids into `data` (and `facts.retell_calls`): live calls for the fresh ones, ended
-/// calls for those whose report was lost (the stale broadcast rows, the orphaned
-/// call_logs). `pace` scales the remaining call durations.
+/// Creates the provider calls behind the data set's calls in flight: live calls for the
+/// fresh ones (their new ids written into `data` and `facts.retell_calls`), ended calls
+/// for those whose report was lost (the stale broadcast rows, under their own sids and
+/// placed when their rows say; the orphaned call_logs). `pace` scales the remaining
+/// call durations.
 pub async fn provision_calls(
     data: &mut SeedData,
     facts: &mut SeedFacts,
@@ -201,24 +204,32 @@ fn provision_twilio(
         let caller = text("broadcast_id")
             .and_then(|b| callers.get(b).copied())
             .unwrap_or_default();
-        let lost = stale.iter().any(|s| s == id);
-        let lifecycle = if lost {
-            TwilioCallPlan {
-                queued: Duration::ZERO,
-                ringing: Duration::ZERO,
-                outcome: TwilioOutcome::NoAnswer,
+        let claimed = row.get("updated_at").and_then(timestamp_of);
+        match claimed.filter(|_| stale.iter().any(|s| s == id)) {
+            // Its report was lost: the call rang out unanswered when it was placed.
+            Some(claimed) => {
+                let unanswered = TwilioCallPlan {
+                    queued: Duration::ZERO,
+                    ringing: Duration::from_secs(20),
+                    outcome: TwilioOutcome::NoAnswer,
+                };
+                twilio.add_past_call(sid, phone, caller, unanswered, claimed);
             }
-        } else {
-            plan::broadcast_call(rng, pace).twilio
-        };
-        let new_sid = twilio.add_call(phone, caller, lifecycle);
-        if !lost {
-            live_call_ids.push(new_sid.clone());
+            None => {
+                let new_sid =
+                    twilio.add_call(phone, caller, plan::broadcast_call(rng, pace).twilio);
+                live_call_ids.push(new_sid.clone());
+                new_ids.insert(sid.to_string(), new_sid);
+            }
         }
-        new_ids.insert(sid.to_string(), new_sid);
         created += 1;
     }
     created
+}
+
+/// A data set timestamp (serialized `DateTime<Utc>`).
+fn timestamp_of(value: &Value) -> Option<DateTime<Utc>> {
+    serde_json::from_value(value.clone()).ok()
 }
 
 /// Replaces every string value of the data set found in `new_ids` (call ids appear

@@ -5,10 +5,10 @@
 use std::collections::BTreeSet;
 use std::time::Duration;
 
-use launchdeck_core::domain::{CallSource, Scope};
+use launchdeck_core::domain::{CallSource, InFlightSnapshot, Scope};
 use launchdeck_core::stuck::{StuckThresholds, Stuckness, classify};
 use launchdeck_store::sqlite::{now_micros, parse_timestamp};
-use launchdeck_testkit::wait_until;
+use launchdeck_testkit::{wait_for, wait_until};
 use sqlx::SqlitePool;
 
 use super::SimConfig;
@@ -378,55 +378,297 @@ fn seeded_orphan(demo: &Demo, call_id: &str) -> bool {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn tokens_expire_and_numbers_lose_their_outbound_agent() {
+async fn tokens_expire_and_no_second_number_loses_its_outbound_agent() {
     let dir = temp_dir();
     let demo = start(
         &dir,
         SimConfig {
             token_expiry_every: Some(Duration::from_millis(100)),
-            agent_loss_every: Some(Duration::from_millis(100)),
+            agent_loss_every: Some(Duration::from_millis(40)),
             ..fast(1.0)
         },
     )
     .await;
     let pool = demo.sqlite().pool().clone();
-    let numbers: Vec<String> = demo
+    let expired = wait_until(DEADLINE, || {
+        let pool = pool.clone();
+        async move {
+            let at: Vec<Option<String>> = sqlx::query_scalar(
+                "SELECT token_expires_at FROM calendar_integrations WHERE provider = 'google'",
+            )
+            .fetch_all(&pool)
+            .await
+            .unwrap_or_default();
+            !at.is_empty()
+                && at.iter().all(|at| {
+                    at.as_deref()
+                        .and_then(parse_timestamp)
+                        .is_some_and(|at| at <= now_micros())
+                })
+        }
+    })
+    .await;
+    assert!(expired && demo.simulator_stats().token_expiries >= 2);
+
+    // The data set's number without an outbound agent is waiting for the operator's
+    // fix: no other number loses its agent meanwhile, however often the event is due.
+    let ticks = demo.simulator_stats().ticks;
+    assert!(
+        wait_until(DEADLINE, || async {
+            demo.simulator_stats().ticks >= ticks + 40
+        })
+        .await
+    );
+    assert_eq!(demo.simulator_stats().agents_lost, 0);
+    let retell = demo.retell().state();
+    let without: Vec<String> = demo
         .facts()
         .retell_numbers
         .iter()
         .map(|n| n.phone_number.clone())
+        .filter(|phone| {
+            retell
+                .number(phone)
+                .is_some_and(|n| n["outbound_agents"].as_array().is_some_and(Vec::is_empty))
+        })
         .collect();
-    let retell = demo.retell().state().clone();
-    let all_lost = wait_until(DEADLINE, || {
-        let retell = retell.clone();
-        let numbers = numbers.clone();
-        async move {
-            numbers.iter().all(|phone| {
-                retell
-                    .number(phone)
-                    .is_some_and(|n| n["outbound_agents"].as_array().is_some_and(Vec::is_empty))
-            })
-        }
+    assert_eq!(
+        without,
+        vec![demo.facts().number_without_outbound_agent.clone()]
+    );
+    demo.stop().await;
+}
+
+/// The rows of `source` the platform's stuck rules flag now.
+fn stuck_ids(snapshot: &InFlightSnapshot, source: CallSource) -> BTreeSet<String> {
+    let thresholds = StuckThresholds::default();
+    snapshot
+        .calls
+        .iter()
+        .filter(|c| c.source == source)
+        .filter(|c| classify(c, snapshot.db_now, &thresholds) == Stuckness::Stuck)
+        .map(|c| c.id.to_string())
+        .collect()
+}
+
+const SOURCES: [CallSource; 3] = [
+    CallSource::BroadcastQueue,
+    CallSource::DialingQueues,
+    CallSource::CallLogs,
+];
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_fresh_demo_has_stuck_rows_of_every_source_and_they_stay() {
+    let dir = temp_dir();
+    let demo = start(&dir, fast(30.0)).await;
+    let store = demo.store();
+    let before = store
+        .calls_in_flight(&Scope::default())
+        .await
+        .expect("calls in flight");
+    let stuck: Vec<BTreeSet<String>> = SOURCES.iter().map(|s| stuck_ids(&before, *s)).collect();
+    for (source, ids) in SOURCES.iter().zip(&stuck) {
+        assert!(!ids.is_empty(), "no stuck {source:?} row at start");
+    }
+
+    // Calls come and go around them; nothing but the operator's cleanup moves them.
+    let finished = demo.simulator_stats().finished;
+    assert!(
+        wait_until(DEADLINE, || async {
+            demo.simulator_stats().finished >= finished + 40
+        })
+        .await,
+        "{:?}",
+        demo.simulator_stats()
+    );
+    let after = store
+        .calls_in_flight(&Scope::default())
+        .await
+        .expect("calls in flight");
+    for (source, ids) in SOURCES.iter().zip(&stuck) {
+        let still = stuck_ids(&after, *source);
+        assert!(
+            ids.is_subset(&still),
+            "{source:?}: {ids:?} became {still:?}"
+        );
+    }
+    demo.stop().await;
+}
+
+/// A `calling` broadcast row and a `ringing` call_log whose provider calls are live.
+async fn live_rows(demo: &Demo) -> Option<(String, String, String, String)> {
+    let pool = demo.sqlite().pool();
+    let broadcast: Vec<(String, String)> = sqlx::query_as(
+        "SELECT id, call_sid FROM broadcast_queue WHERE status = 'calling' AND call_sid IS NOT NULL",
+    )
+    .fetch_all(pool)
+    .await
+    .ok()?;
+    let twilio = demo.twilio().state();
+    let live_sid = |sid: &String| {
+        twilio
+            .call(sid)
+            .is_some_and(|c| c["status"].as_str().is_some_and(|s| !twilio_is_terminal(s)))
+    };
+    let (queue_id, sid) = broadcast.into_iter().find(|(_, sid)| live_sid(sid))?;
+    let logs: Vec<(String, String)> = sqlx::query_as(
+        "SELECT l.id, l.retell_call_id FROM call_logs l
+         JOIN dialing_queues d ON d.last_provider_call_id = l.retell_call_id
+         WHERE l.status = 'ringing' AND d.status = 'calling'",
+    )
+    .fetch_all(pool)
+    .await
+    .ok()?;
+    let retell = demo.retell().state();
+    let (log_id, call_id) = logs.into_iter().find(|(_, id)| {
+        retell.call(id).is_some_and(|c| {
+            c["call_status"]
+                .as_str()
+                .is_some_and(|s| !retell_is_terminal(s))
+        })
+    })?;
+    Some((queue_id, sid, log_id, call_id))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_late_report_never_overwrites_a_row_the_operator_moved_on() {
+    let dir = temp_dir();
+    let demo = start(
+        &dir,
+        SimConfig {
+            pace: 0.05,
+            ..fast(20.0)
+        },
+    )
+    .await;
+    let pool = demo.sqlite().pool().clone();
+    let (queue_id, sid, log_id, call_id) = wait_for(DEADLINE, || live_rows(&demo))
+        .await
+        .expect("live broadcast and campaign calls");
+    // The operator's cleanup, as the platform's rules write it.
+    sqlx::query(
+        "UPDATE broadcast_queue SET status = 'failed', error_code = 'TIMEOUT',
+                error_message = 'launchdeck timed it out' WHERE id = ?1 AND status = 'calling'",
+    )
+    .bind(&queue_id)
+    .execute(&pool)
+    .await
+    .expect("clean the broadcast row");
+    sqlx::query(
+        "UPDATE call_logs SET status = 'no_answer', ended_at = ?1, notes = 'cleaned up'
+         WHERE id = ?2 AND status = 'ringing'",
+    )
+    .bind(super::db::now())
+    .bind(&log_id)
+    .execute(&pool)
+    .await
+    .expect("clean the call_log");
+    sqlx::query(
+        "UPDATE dialing_queues SET status = 'failed', notes = 'cleaned up'
+         WHERE last_provider_call_id = ?1 AND status = 'calling'",
+    )
+    .bind(&call_id)
+    .execute(&pool)
+    .await
+    .expect("clean the queue row");
+
+    // Both calls end at the providers and the simulator reports them...
+    let twilio = demo.twilio().state();
+    let retell = demo.retell().state();
+    let ended = wait_until(DEADLINE, || async {
+        twilio
+            .call(&sid)
+            .is_some_and(|c| c["status"].as_str().is_some_and(twilio_is_terminal))
+            && retell
+                .call(&call_id)
+                .is_some_and(|c| c["call_status"].as_str().is_some_and(retell_is_terminal))
     })
     .await;
-    assert!(all_lost, "{:?}", demo.simulator_stats());
-    let expired = wait_until(DEADLINE, || {
-        let pool = pool.clone();
-        async move {
-            let at: Option<String> = sqlx::query_scalar(
-                "SELECT token_expires_at FROM calendar_integrations WHERE provider = 'google'",
-            )
+    assert!(ended);
+    let ticks = demo.simulator_stats().ticks;
+    assert!(
+        wait_until(DEADLINE, || async {
+            demo.simulator_stats().ticks >= ticks + 30
+        })
+        .await
+    );
+    // ...without touching what the operator wrote.
+    let queue: (String, Option<String>) =
+        sqlx::query_as("SELECT status, error_code FROM broadcast_queue WHERE id = ?1")
+            .bind(&queue_id)
             .fetch_one(&pool)
             .await
-            .ok()
-            .flatten();
-            at.as_deref()
-                .and_then(parse_timestamp)
-                .is_some_and(|at| at <= now_micros())
+            .expect("queue row");
+    assert_eq!(queue, ("failed".to_string(), Some("TIMEOUT".to_string())));
+    let log: (String, Option<String>, Option<i64>) =
+        sqlx::query_as("SELECT status, notes, duration_seconds FROM call_logs WHERE id = ?1")
+            .bind(&log_id)
+            .fetch_one(&pool)
+            .await
+            .expect("call_log");
+    assert_eq!(
+        (log.0.as_str(), log.1.as_deref()),
+        ("no_answer", Some("cleaned up"))
+    );
+    let dial: (String, Option<String>) =
+        sqlx::query_as("SELECT status, notes FROM dialing_queues WHERE last_provider_call_id = ?1")
+            .bind(&call_id)
+            .fetch_one(&pool)
+            .await
+            .expect("queue row");
+    assert_eq!(dial, ("failed".to_string(), Some("cleaned up".to_string())));
+    demo.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_fakes_know_the_newest_finished_calls() {
+    let dir = temp_dir();
+    let demo = start(&dir, fast(1.0)).await;
+    let pool = demo.sqlite().pool().clone();
+    let sids: Vec<(String, String, Option<i64>)> = sqlx::query_as(
+        "SELECT call_sid, status, call_duration_seconds FROM broadcast_queue
+         WHERE status NOT IN ('pending', 'calling') AND call_sid IS NOT NULL
+         ORDER BY updated_at DESC LIMIT 500",
+    )
+    .fetch_all(&pool)
+    .await
+    .expect("finished rows");
+    assert_eq!(sids.len(), 500);
+    let twilio = demo.twilio().state();
+    for (sid, status, duration) in &sids {
+        let call = twilio
+            .call(sid)
+            .unwrap_or_else(|| panic!("Twilio has no call {sid}"));
+        assert!(
+            call["status"].as_str().is_some_and(twilio_is_terminal),
+            "{call}"
+        );
+        if status == "busy" {
+            assert_eq!(call["status"], "busy");
         }
-    })
-    .await;
-    assert!(expired && demo.simulator_stats().token_expiries >= 1);
+        if let Some(secs) = duration.filter(|d| *d > 0) {
+            assert_eq!(call["duration"], secs.to_string(), "{sid} {status}");
+        }
+    }
+    let ids: Vec<String> = sqlx::query_scalar(
+        "SELECT retell_call_id FROM call_logs
+         WHERE status NOT IN ('queued', 'ringing') AND retell_call_id IS NOT NULL
+         ORDER BY created_at DESC LIMIT 500",
+    )
+    .fetch_all(&pool)
+    .await
+    .expect("finished call_logs");
+    assert_eq!(ids.len(), 500);
+    let retell = demo.retell().state();
+    for id in &ids {
+        let call = retell
+            .call(id)
+            .unwrap_or_else(|| panic!("Retell has no call {id}"));
+        assert!(
+            call["call_status"].as_str().is_some_and(retell_is_terminal),
+            "{call}"
+        );
+    }
     demo.stop().await;
 }
 
@@ -595,6 +837,21 @@ async fn a_reused_database_is_taken_over_consistently() {
     .expect("calling rows");
     let twilio = second.twilio().state();
     assert!(sids.iter().all(|sid| twilio.call(sid).is_some()));
+    // The data set's stuck rows were stuck when the first run stopped: they stay
+    // stuck (their calls known to the new fake as ended) until the operator cleans up.
+    for id in &second.facts().stale.broadcast_queue_calling {
+        let (status, sid): (String, Option<String>) =
+            sqlx::query_as("SELECT status, call_sid FROM broadcast_queue WHERE id = ?1")
+                .bind(id.to_string())
+                .fetch_one(&pool)
+                .await
+                .expect("stale row");
+        assert_eq!(status, "calling", "{id}");
+        if let Some(sid) = sid {
+            let call = twilio.call(&sid).expect("the new fake knows the call");
+            assert!(call["status"].as_str().is_some_and(twilio_is_terminal));
+        }
+    }
     let audio: String = sqlx::query_scalar("SELECT audio_url FROM voice_broadcasts WHERE id = ?1")
         .bind(second.facts().broadcast_a.id.to_string())
         .fetch_one(&pool)
