@@ -67,6 +67,15 @@ impl Screen {
     }
 }
 
+/// The Overview's two lists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OverviewFocus {
+    /// Broadcasts and campaigns (`p`, `P`).
+    Items,
+    /// Unacknowledged alerts (`a`).
+    Alerts,
+}
+
 /// The two clocks the screens need: monotonic for ages, wall for displayed times.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Clock {
@@ -336,6 +345,11 @@ pub struct App {
     pub frozen: Option<Frozen>,
     pub health: [Health; 4],
     pub overview_nav: ListNav<uuid::Uuid>,
+    /// The selected unacknowledged alert on the Overview (for `a`).
+    pub alerts_nav: ListNav<uuid::Uuid>,
+    /// Which Overview list the cursor is in: `j` past the last broadcast/campaign
+    /// moves into the alerts, `k` above the first alert moves back.
+    pub overview_focus: OverviewFocus,
     pub calls_nav: ListNav<RowKey>,
     pub logs_nav: ListNav<RowKey>,
     /// Rows marked with `space` on the Calls screen.
@@ -382,6 +396,8 @@ impl App {
             frozen: None,
             health: Default::default(),
             overview_nav: ListNav::default(),
+            alerts_nav: ListNav::default(),
+            overview_focus: OverviewFocus::Items,
             calls_nav: ListNav::default(),
             logs_nav: ListNav::default(),
             marks: HashSet::new(),
@@ -446,6 +462,23 @@ impl App {
             .unwrap_or_default()
     }
 
+    fn alert_keys(&self) -> Vec<uuid::Uuid> {
+        self.shown()
+            .alerts
+            .as_ref()
+            .map(|a| a.alerts.iter().map(|al| al.id).collect())
+            .unwrap_or_default()
+    }
+
+    /// The alert under the cursor, when the cursor is in the Overview's alerts.
+    pub fn selected_alert(&self) -> Option<&launchdeck_core::domain::Alert> {
+        if self.overview_focus != OverviewFocus::Alerts {
+            return None;
+        }
+        let alerts = self.shown().alerts.as_ref()?;
+        alerts.alerts.get(self.alerts_nav.selected)
+    }
+
     fn overview_page(&self) -> usize {
         view::overview::items_per_page(self)
     }
@@ -459,6 +492,11 @@ impl App {
         self.calls_nav.follow(&calls, calls_page);
         self.logs_nav.follow(&logs, logs_page);
         self.overview_nav.follow(&items, overview_page);
+        let alerts = self.alert_keys();
+        self.alerts_nav.follow(&alerts, view::overview::ALERT_PAGE);
+        if alerts.is_empty() {
+            self.overview_focus = OverviewFocus::Items;
+        }
         self.follow_readiness();
     }
 
@@ -739,11 +777,7 @@ fn toggle_freeze(app: &mut App) {
 
 fn move_selection(app: &mut App, action: KeyAction) {
     match app.screen {
-        Screen::Overview => {
-            let keys = app.overview_keys();
-            let page = app.overview_page();
-            app.overview_nav.apply(action, &keys, page);
-        }
+        Screen::Overview => move_on_overview(app, action),
         Screen::Calls => {
             let keys = app.call_keys();
             app.calls_nav
@@ -766,6 +800,35 @@ fn move_selection(app: &mut App, action: KeyAction) {
             settle_on_check(&mut app.readiness_nav, &keys, page, forward);
         }
         Screen::Readiness => {}
+    }
+}
+
+/// Moves the Overview's cursor: through the broadcasts and campaigns, then on into
+/// the alerts (and back up).
+fn move_on_overview(app: &mut App, action: KeyAction) {
+    let (items, alerts) = (app.overview_keys(), app.alert_keys());
+    let page = app.overview_page();
+    let alerts_page = view::overview::ALERT_PAGE;
+    let last_item = app.overview_nav.selected + 1 >= items.len();
+    let first_alert = app.alerts_nav.selected == 0;
+    match (app.overview_focus, action) {
+        (_, KeyAction::MoveTop) => {
+            app.overview_focus = OverviewFocus::Items;
+            app.overview_nav.apply(action, &items, page);
+        }
+        (_, KeyAction::MoveBottom) if !alerts.is_empty() => {
+            app.overview_focus = OverviewFocus::Alerts;
+            app.alerts_nav.apply(action, &alerts, alerts_page);
+        }
+        (OverviewFocus::Items, KeyAction::MoveDown) if last_item && !alerts.is_empty() => {
+            app.overview_focus = OverviewFocus::Alerts;
+            app.alerts_nav.select(0, &alerts, alerts_page);
+        }
+        (OverviewFocus::Alerts, KeyAction::MoveUp) if first_alert && !items.is_empty() => {
+            app.overview_focus = OverviewFocus::Items;
+        }
+        (OverviewFocus::Items, _) => app.overview_nav.apply(action, &items, page),
+        (OverviewFocus::Alerts, _) => app.alerts_nav.apply(action, &alerts, alerts_page),
     }
 }
 
@@ -971,6 +1034,12 @@ fn overview_subject(
         ));
     }
     let items = app.shown().progress.as_ref().map(|p| p.items.as_slice());
+    if app.overview_focus == OverviewFocus::Alerts {
+        return Err((
+            ToastTone::Info,
+            format!("{name} acts on a broadcast or campaign: move up to select one"),
+        ));
+    }
     match items.and_then(|items| items.get(app.overview_nav.selected)) {
         Some(item) => Ok(item.clone()),
         None if items.is_none() => Err((

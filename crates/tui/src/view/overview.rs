@@ -11,11 +11,13 @@ use launchdeck_core::readiness::Area;
 
 use super::readiness::{checking_word, count_spans, spinner, status_symbol, verdict_span};
 use super::{format, frame_areas, source_problem};
-use crate::app::{App, Source};
+use crate::app::{App, OverviewFocus, Source};
 use crate::model::{LiveData, ProgressItem, SourceCounts};
 
 /// Alerts listed before "... and N more".
 const MAX_ALERT_LINES: usize = 5;
+/// Alerts listed at once; the list scrolls with the cursor.
+pub const ALERT_PAGE: usize = MAX_ALERT_LINES;
 /// Lines per broadcast/campaign.
 const ITEM_LINES: u16 = 2;
 /// From this width on, figures are labelled in full words.
@@ -285,7 +287,8 @@ fn render_progress(frame: &mut Frame, area: Rect, app: &App) {
         .offset
         .min(progress.items.len().saturating_sub(page));
     for (i, item) in progress.items.iter().enumerate().skip(start).take(page) {
-        let selected = i == app.overview_nav.selected;
+        let selected =
+            i == app.overview_nav.selected && app.overview_focus == OverviewFocus::Items;
         lines.extend(item_lines(app, item, selected, inner.width));
     }
     frame.render_widget(Paragraph::new(lines), inner);
@@ -358,16 +361,21 @@ fn render_alerts(frame: &mut Frame, area: Rect, app: &App) {
             Span::raw(" no unacknowledged alerts"),
         ])),
         Some(a) => {
-            let shown = if a.alerts.len() > MAX_ALERT_LINES + 1 {
-                MAX_ALERT_LINES
+            let all = a.alerts.len();
+            let (start, shown) = if all > MAX_ALERT_LINES + 1 {
+                (app.alerts_nav.offset.min(all - MAX_ALERT_LINES), MAX_ALERT_LINES)
             } else {
-                a.alerts.len()
+                (0, all)
             };
-            lines.extend(a.alerts.iter().take(shown).map(|al| alert_line(app, al)));
-            if a.alerts.len() > shown {
+            let cursor = (app.overview_focus == OverviewFocus::Alerts)
+                .then_some(app.alerts_nav.selected);
+            let window = a.alerts.iter().enumerate().skip(start).take(shown);
+            lines.extend(window.map(|(i, al)| alert_line(app, al, cursor == Some(i))));
+            if all > shown {
+                let above = start;
+                let below = all - start - shown;
                 lines.push(Line::raw(format!(
-                    "   ... and {} more",
-                    a.alerts.len() - shown
+                    "   ... {above} above, {below} below"
                 )));
             }
         }
@@ -375,7 +383,7 @@ fn render_alerts(frame: &mut Frame, area: Rect, app: &App) {
     frame.render_widget(Paragraph::new(lines).block(block), area);
 }
 
-fn alert_line(app: &App, alert: &Alert) -> Line<'static> {
+fn alert_line(app: &App, alert: &Alert, selected: bool) -> Line<'static> {
     let (s, t) = (&app.symbols, &app.theme);
     let (symbol, style) = match alert.severity.to_ascii_lowercase().as_str() {
         "critical" | "error" => (s.fail, t.fail),
@@ -389,9 +397,11 @@ fn alert_line(app: &App, alert: &Alert) -> Line<'static> {
         }
         _ => alert.message.clone(),
     };
+    let pointer = if selected { s.pointer } else { " " };
     Line::from(vec![
+        Span::raw(pointer),
         Span::styled(
-            format!(" {symbol} {:<8}", format::shorten(&alert.severity, 8, s)),
+            format!("{symbol} {:<8}", format::shorten(&alert.severity, 8, s)),
             style,
         ),
         Span::raw(format!(
