@@ -2,6 +2,7 @@
 //! planning. No terminal, no network, no SQL.
 
 pub mod actions;
+pub mod cleanup;
 pub mod config;
 pub mod domain;
 pub mod rates;

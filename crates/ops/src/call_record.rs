@@ -8,11 +8,12 @@ use std::future::Future;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
+use launchdeck_core::cleanup::ProviderAnswer;
 use launchdeck_core::domain::{CallProvider, ProviderCallRecord};
 use launchdeck_core::redact::sanitize_provider_text;
 use launchdeck_providers::retell::Call as RetellCall;
 use launchdeck_providers::twilio::TwilioCall;
-use launchdeck_providers::{ErrorKind, Provider, ProviderError};
+use launchdeck_providers::{EndCallOutcome, ErrorKind, Provider, ProviderError};
 
 use crate::readiness::Gatherer;
 use crate::readiness::clients::Client;
@@ -82,6 +83,51 @@ impl Gatherer {
                 let lane = &clients.twilio_lane;
                 let call = ask(lane, Provider::Twilio, call_id, client.fetch_call(call_id)).await?;
                 Ok(from_twilio(&call))
+            }
+            other => Err(CallRecordError::NotFetched(
+                other.why_not_fetched().unwrap_or_default(),
+            )),
+        }
+    }
+}
+
+impl Gatherer {
+    /// What `provider` says about a stuck row's call, for the cleanup: the same one
+    /// paced request as [`Gatherer::call_record`], sorted into the cleanup rule's input.
+    pub(crate) async fn provider_answer(
+        &self,
+        provider: &CallProvider,
+        call_id: &str,
+    ) -> ProviderAnswer {
+        match self.call_record(provider, call_id).await {
+            Ok(record) => ProviderAnswer::Record(record),
+            Err(CallRecordError::NotFound(_)) => ProviderAnswer::UnknownCall,
+            Err(CallRecordError::NotFetched(_)) => ProviderAnswer::NotAsked,
+            Err(err @ (CallRecordError::NotConfigured(_) | CallRecordError::Failed(_))) => {
+                ProviderAnswer::CouldNotAsk(err.to_string())
+            }
+        }
+    }
+
+    /// Ends a live call at its provider (Twilio hang-up, Retell stop-call), waiting its
+    /// turn in the provider's lane. The clients read the call first and re-send at most
+    /// once (providers.md §3); nothing here retries.
+    pub(crate) async fn end_call(
+        &self,
+        provider: &CallProvider,
+        call_id: &str,
+    ) -> Result<EndCallOutcome, CallRecordError> {
+        let clients = self.clients();
+        match provider {
+            CallProvider::Retell => {
+                let client = ready(&clients.retell, Provider::Retell, RETELL_SETTING)?;
+                let lane = &clients.retell_lane;
+                ask(lane, Provider::Retell, call_id, client.stop_call(call_id)).await
+            }
+            CallProvider::Twilio => {
+                let client = ready(&clients.twilio, Provider::Twilio, TWILIO_SETTING)?;
+                let lane = &clients.twilio_lane;
+                ask(lane, Provider::Twilio, call_id, client.hang_up(call_id)).await
             }
             other => Err(CallRecordError::NotFetched(
                 other.why_not_fetched().unwrap_or_default(),

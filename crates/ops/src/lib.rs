@@ -70,9 +70,10 @@
 //!
 //! # Actions
 //!
-//! [`actions`] holds the operator actions (today pause and resume), each a `plan`
-//! (preview) and an `apply` (conditional write, result counts, audit records), shared
-//! by `launchdeck pause`/`resume` and the TUI's keys.
+//! [`actions`] holds the operator actions (pause, resume, clean up stuck calls), each
+//! a `plan` (preview) and an `apply` (conditional write, result counts, audit records),
+//! shared by the CLI and the TUI's keys. The cleanup asks the providers about stuck
+//! rows' calls through the same paced lanes as [`Gatherer::call_record`].
 
 pub mod actions;
 pub mod call_record;

@@ -8,6 +8,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use launchdeck_core::actions::{AuditRecord, StatusChange, StatusRow, StatusTarget, WriteOutcome};
+use launchdeck_core::cleanup::{CleanupWrite, CleanupWriteResult};
 use launchdeck_core::domain::{
     Alert, Broadcast, BroadcastProgress, CalendarAvailability, CalendarIntegration, CallLogEntry,
     Campaign, CampaignProgress, InFlightSnapshot, LogFilter, PhoneNumber, RetellAgentRow, Scope,
@@ -19,6 +20,7 @@ use launchdeck_core::readiness::{
 use secrecy::SecretString;
 use uuid::Uuid;
 
+mod cleanup;
 pub mod migrations;
 pub mod pg;
 pub mod schema_contract;
@@ -192,6 +194,15 @@ pub trait Store: Send + Sync {
     /// status and `updated_at`; a row that moved on is skipped, never clobbered.
     async fn change_status(&self, change: &StatusChange) -> StoreResult<WriteOutcome> {
         let _ = change;
+        Err(read_only_store())
+    }
+
+    /// Applies the stuck-call cleanup writes in ONE transaction. Each write applies
+    /// only while its row still has the previewed `status` and `updated_at` (call_logs:
+    /// the previewed `status` and no `ended_at`) and is under no redial hold; a row that
+    /// moved on is skipped, reported with its status now. One result per write, in order.
+    async fn apply_cleanup(&self, writes: &[CleanupWrite]) -> StoreResult<Vec<CleanupWriteResult>> {
+        let _ = writes;
         Err(read_only_store())
     }
 

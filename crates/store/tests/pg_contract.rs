@@ -12,7 +12,7 @@ use launchdeck_store::pg::{PgOptions, PgStore};
 use launchdeck_store::seed::SeedData;
 use launchdeck_store::{Store, StoreError};
 use launchdeck_testkit::{TcpProxy, TestDb, wait_until};
-use sqlx::AssertSqlSafe;
+use sqlx::{AssertSqlSafe, Row};
 
 use contract::Seeder;
 
@@ -40,6 +40,20 @@ impl Seeder for PgBackend {
 
     fn has_auth_users(&self) -> bool {
         true
+    }
+
+    async fn texts(&self, sql: &str) -> Vec<Vec<Option<String>>> {
+        let rows = sqlx::query(AssertSqlSafe(sql))
+            .fetch_all(self.db.pool())
+            .await
+            .unwrap_or_else(|e| panic!("{sql} failed: {e}"));
+        rows.iter()
+            .map(|row| {
+                (0..row.len())
+                    .map(|i| row.try_get::<Option<String>, _>(i).expect("a text column"))
+                    .collect()
+            })
+            .collect()
     }
 }
 
@@ -86,6 +100,10 @@ contract_test!(status_change_applies_once);
 contract_test!(status_change_skips_a_row_that_moved);
 contract_test!(concurrent_changes_apply_once);
 contract_test!(audit_log_round_trip);
+contract_test!(cleanup_applies_each_rule);
+contract_test!(cleanup_skips_rows_that_moved_on);
+contract_test!(cleanup_never_touches_redial_holds);
+contract_test!(cleanup_concurrent_applies_change_each_row_once);
 
 #[tokio::test]
 async fn db_info_reports_the_server() {

@@ -15,7 +15,7 @@ use launchdeck_store::sqlite::{SqliteOptions, SqliteStore, parse_timestamp, time
 use launchdeck_store::{PlatformAnswer, Store, StoreError};
 use secrecy::ExposeSecret;
 use serde_json::json;
-use sqlx::AssertSqlSafe;
+use sqlx::{AssertSqlSafe, Row};
 use tempfile::TempDir;
 use uuid::Uuid;
 
@@ -46,6 +46,20 @@ impl Seeder for SqliteBackend {
     /// The demo keeps `auth.users` as `auth_users`, with the platform's foreign keys.
     fn has_auth_users(&self) -> bool {
         true
+    }
+
+    async fn texts(&self, sql: &str) -> Vec<Vec<Option<String>>> {
+        let rows = sqlx::query(AssertSqlSafe(sql))
+            .fetch_all(self.store.pool())
+            .await
+            .unwrap_or_else(|e| panic!("{sql} failed: {e}"));
+        rows.iter()
+            .map(|row| {
+                (0..row.len())
+                    .map(|i| row.try_get::<Option<String>, _>(i).expect("a text column"))
+                    .collect()
+            })
+            .collect()
     }
 }
 
@@ -81,6 +95,10 @@ contract_test!(status_change_applies_once);
 contract_test!(status_change_skips_a_row_that_moved);
 contract_test!(concurrent_changes_apply_once);
 contract_test!(audit_log_round_trip);
+contract_test!(cleanup_applies_each_rule);
+contract_test!(cleanup_skips_rows_that_moved_on);
+contract_test!(cleanup_never_touches_redial_holds);
+contract_test!(cleanup_concurrent_applies_change_each_row_once);
 
 #[tokio::test]
 async fn db_info_reports_sqlite() {

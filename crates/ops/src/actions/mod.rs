@@ -16,6 +16,7 @@
 //! after the transaction commits, to the database and to `audit.jsonl`.
 
 pub mod audit;
+pub mod cleanup;
 mod operator;
 pub mod pause;
 pub mod resume;

@@ -6,6 +6,7 @@
 
 mod actions;
 mod catalog;
+mod cleanup;
 mod error;
 mod live;
 mod logs;
@@ -22,6 +23,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use launchdeck_core::actions::{AuditRecord, StatusChange, StatusRow, StatusTarget, WriteOutcome};
+use launchdeck_core::cleanup::{CleanupWrite, CleanupWriteResult};
 use launchdeck_core::domain::{
     Alert, Broadcast, BroadcastProgress, CalendarAvailability, CalendarIntegration, CallLogEntry,
     Campaign, CampaignProgress, InFlightSnapshot, LogFilter, PhoneNumber, RetellAgentRow, Scope,
@@ -410,6 +412,13 @@ impl Store for PgStore {
 
     async fn change_status(&self, change: &StatusChange) -> StoreResult<WriteOutcome> {
         self.run(self.write_status(change)).await
+    }
+
+    async fn apply_cleanup(&self, writes: &[CleanupWrite]) -> StoreResult<Vec<CleanupWriteResult>> {
+        if writes.is_empty() {
+            return Ok(Vec::new());
+        }
+        self.run(self.write_cleanup(writes)).await
     }
 
     async fn prepare_audit(&self) -> StoreResult<()> {

@@ -28,7 +28,16 @@ pub trait Seeder: Send + Sync {
     async fn execute(&self, sql: &str);
     /// Whether the platform's `auth.users` table exists and needs rows (PostgreSQL).
     fn has_auth_users(&self) -> bool;
+    /// Every row of a query whose columns are all text (`CAST(x AS text)`), in order.
+    async fn texts(&self, sql: &str) -> Vec<Vec<Option<String>>>;
 }
+
+mod cleanup;
+
+pub use cleanup::{
+    cleanup_applies_each_rule, cleanup_concurrent_applies_change_each_row_once,
+    cleanup_never_touches_redial_holds, cleanup_skips_rows_that_moved_on,
+};
 
 // ---------------------------------------------------------------------------
 // Tenants and ids
