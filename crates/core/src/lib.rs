@@ -4,6 +4,7 @@
 pub mod actions;
 pub mod config;
 pub mod domain;
+pub mod fixes;
 pub mod rates;
 pub mod readiness;
 pub mod redact;
