@@ -86,6 +86,11 @@ contract_test!(status_change_applies_once);
 contract_test!(status_change_skips_a_row_that_moved);
 contract_test!(concurrent_changes_apply_once);
 contract_test!(audit_log_round_trip);
+contract_test!(calendar_token_writes);
+contract_test!(invalid_grant_marker_appends);
+contract_test!(alerts_acknowledge_once);
+contract_test!(concurrent_acknowledgements_apply_once);
+contract_test!(phone_number_row_by_number);
 
 #[tokio::test]
 async fn db_info_reports_the_server() {
