@@ -13,6 +13,7 @@ mod config_cmd;
 mod connect;
 mod demo;
 mod exit;
+mod fix_actions;
 mod logging;
 mod output;
 mod status_actions;
@@ -127,6 +128,17 @@ pub enum Command {
     /// Resume a paused broadcast or campaign (paused → active); prints the plan,
     /// applies it with --yes
     Resume(status_actions::StatusArgs),
+    /// Clean up stuck calls by the platform's rules (asks the provider first about calls
+    /// it knows); prints the plan, applies it with --yes
+    Cleanup(fix_actions::CleanupArgs),
+    /// Refresh the Google calendar tokens that expire soon (or --all); prints the plan,
+    /// applies it with --yes
+    RefreshTokens(fix_actions::TokensArgs),
+    /// Assign an outbound agent to a Retell number (default: its inbound agent); prints
+    /// the plan, applies it with --yes
+    FixOutboundAgent(fix_actions::AgentArgs),
+    /// Acknowledge alerts (system_alerts); prints the plan, applies it with --yes
+    Acknowledge(fix_actions::AckArgs),
     /// The action audit trail, newest first
     Audit(audit::AuditArgs),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell)
@@ -205,6 +217,10 @@ fn dispatch(command: Option<Command>, ctx: &Context) -> Exit {
         Command::Demo(args) => demo::run(args, ctx),
         Command::Pause(args) => status_actions::run(args, ActionRequest::Pause, ctx),
         Command::Resume(args) => status_actions::run(args, ActionRequest::Resume, ctx),
+        Command::Cleanup(args) => fix_actions::cleanup(args, ctx),
+        Command::RefreshTokens(args) => fix_actions::refresh_tokens(args, ctx),
+        Command::FixOutboundAgent(args) => fix_actions::fix_outbound_agent(args, ctx),
+        Command::Acknowledge(args) => fix_actions::acknowledge(args, ctx),
         Command::Audit(args) => audit::run(args, ctx),
         Command::Completions(args) => completions::run(args),
     }

@@ -5,6 +5,7 @@ pub mod actions;
 pub mod cleanup;
 pub mod config;
 pub mod domain;
+pub mod fixes;
 pub mod rates;
 pub mod readiness;
 pub mod redact;

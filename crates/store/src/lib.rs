@@ -9,6 +9,9 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use launchdeck_core::actions::{AuditRecord, StatusChange, StatusRow, StatusTarget, WriteOutcome};
 use launchdeck_core::cleanup::{CleanupWrite, CleanupWriteResult};
+use launchdeck_core::fixes::{
+    AckResult, AlertState, CalendarTokenState, CalendarTokenWrite, NumberRow, TokenWriteResult,
+};
 use launchdeck_core::domain::{
     Alert, Broadcast, BroadcastProgress, CalendarAvailability, CalendarIntegration, CallLogEntry,
     Campaign, CampaignProgress, InFlightSnapshot, LogFilter, PhoneNumber, RetellAgentRow, Scope,
@@ -223,6 +226,50 @@ pub trait Store: Send + Sync {
     async fn audit_records(&self, limit: u32) -> StoreResult<Vec<AuditRecord>> {
         let _ = limit;
         Err(unsupported("the audit log"))
+    }
+
+    // The fix actions: refresh calendar tokens, acknowledge alerts, fix a Retell
+    // number's outbound agent (launchdeck_core::fixes).
+
+    /// A calendar integration's `token_expires_at` and stored refresh token as they are
+    /// now; `None` when no such row exists. Only the refresh-tokens action reads it.
+    async fn calendar_token_state(
+        &self,
+        integration_id: Uuid,
+    ) -> StoreResult<Option<CalendarTokenState>> {
+        let _ = integration_id;
+        Err(unsupported("calendar refresh tokens"))
+    }
+
+    /// Applies the token writes in one transaction, each only while its row still has
+    /// the previewed `token_expires_at` and refresh token (a row that moved on is
+    /// skipped, never clobbered). One result per write, in order.
+    async fn apply_calendar_tokens(
+        &self,
+        writes: &[CalendarTokenWrite],
+    ) -> StoreResult<Vec<TokenWriteResult>> {
+        let _ = writes;
+        Err(read_only_store())
+    }
+
+    /// The alerts among `ids` that exist, each with whether it lies in `scope`. Reads only.
+    async fn alerts_by_id(&self, ids: &[Uuid], scope: &Scope) -> StoreResult<Vec<AlertState>> {
+        let _ = (ids, scope);
+        Err(unsupported("alerts by id"))
+    }
+
+    /// Sets `acknowledged = true, acknowledged_at = now()` in one transaction, only on
+    /// the alerts still unacknowledged. One result per id, in order.
+    async fn acknowledge_alerts(&self, ids: &[Uuid]) -> StoreResult<Vec<AckResult>> {
+        let _ = ids;
+        Err(read_only_store())
+    }
+
+    /// The `phone_numbers` row holding the E.164 number `e164`, with whether it lies in
+    /// `scope`; `None` when the database has no such number. Reads only.
+    async fn phone_number_row(&self, e164: &str, scope: &Scope) -> StoreResult<Option<NumberRow>> {
+        let _ = (e164, scope);
+        Err(unsupported("phone numbers by number"))
     }
 }
 

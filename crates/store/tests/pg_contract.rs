@@ -104,6 +104,11 @@ contract_test!(cleanup_applies_each_rule);
 contract_test!(cleanup_skips_rows_that_moved_on);
 contract_test!(cleanup_never_touches_redial_holds);
 contract_test!(cleanup_concurrent_applies_change_each_row_once);
+contract_test!(calendar_token_writes);
+contract_test!(invalid_grant_marker_appends);
+contract_test!(alerts_acknowledge_once);
+contract_test!(concurrent_acknowledgements_apply_once);
+contract_test!(phone_number_row_by_number);
 
 #[tokio::test]
 async fn db_info_reports_the_server() {

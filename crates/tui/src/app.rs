@@ -10,6 +10,11 @@ use crossterm::event::{Event, KeyCode, KeyEvent};
 use launchdeck_core::domain::{CallLogEntry, CallProvider, LogFilter, ProviderCallRecord};
 use launchdeck_core::readiness::Check;
 use launchdeck_ops::CallRecordError;
+use launchdeck_core::readiness::FixAction;
+use launchdeck_ops::actions::acknowledge::AckRequest;
+use launchdeck_ops::actions::cleanup::CleanupRequest;
+use launchdeck_ops::actions::outbound_agent::AgentRequest;
+use launchdeck_ops::actions::tokens::TokenRequest;
 use launchdeck_ops::actions::{ActionOutcome, ActionPlan, ActionRequest, OperatorAction};
 use ratatui::layout::Rect;
 use tui_input::Input;
@@ -470,6 +475,14 @@ impl App {
             .unwrap_or_default()
     }
 
+    /// The check under the Readiness cursor.
+    pub fn selected_check(&self) -> Option<&Check> {
+        match self.readiness.row_ids().get(self.readiness_nav.selected) {
+            Some(RowId::Check(id)) => self.readiness.find(id),
+            _ => None,
+        }
+    }
+
     /// The alert under the cursor, when the cursor is in the Overview's alerts.
     pub fn selected_alert(&self) -> Option<&launchdeck_core::domain::Alert> {
         if self.overview_focus != OverviewFocus::Alerts {
@@ -733,13 +746,12 @@ fn on_action(app: &mut App, action: KeyAction) -> Vec<Effect> {
         KeyAction::Filter | KeyAction::Detail => {}
         KeyAction::Pause => return start_overview_action(app, OperatorAction::Pause),
         KeyAction::Resume => return start_overview_action(app, OperatorAction::Resume),
+        KeyAction::Cleanup => return start_cleanup(app),
+        KeyAction::RefreshTokens => return start_token_refresh(app),
+        KeyAction::RunFix => return start_fix(app),
+        KeyAction::Acknowledge => return start_acknowledge(app),
         // Not offered yet: these have no key (`keys::HelpGroup::of`).
-        KeyAction::Cleanup
-        | KeyAction::RefreshTokens
-        | KeyAction::RunFix
-        | KeyAction::Acknowledge
-        | KeyAction::TestBroadcast
-        | KeyAction::EmergencyStop => {}
+        KeyAction::TestBroadcast | KeyAction::EmergencyStop => {}
     }
     Vec::new()
 }
@@ -870,11 +882,7 @@ fn toggle_mark(app: &mut App) {
 }
 
 fn open_check_detail(app: &mut App) {
-    let keys = app.readiness.row_ids();
-    app.check_detail = match keys.get(app.readiness_nav.selected) {
-        Some(RowId::Check(id)) => app.readiness.find(id).cloned(),
-        _ => None,
-    };
+    app.check_detail = app.selected_check().cloned();
 }
 
 /// Keeps the open check detail showing the newest result of its check.
@@ -998,6 +1006,99 @@ fn start_action(app: &mut App, request: ActionRequest, subject: String) -> Vec<E
     vec![Effect::PlanAction { id, request }]
 }
 
+/// `c`: the rows marked on the Calls screen, or every stuck call.
+fn start_cleanup(app: &mut App) -> Vec<Effect> {
+    if let Some((tone, why)) = actions_unavailable(app, OperatorAction::Cleanup) {
+        show_toast(app, tone, why);
+        return Vec::new();
+    }
+    let mut marked: Vec<RowKey> = match app.screen {
+        Screen::Calls => app.marks.iter().copied().collect(),
+        _ => Vec::new(),
+    };
+    marked.sort();
+    let (rows, subject) = match marked.len() {
+        0 => (None, "the stuck calls".to_string()),
+        n => (Some(marked), format!("{n} marked calls")),
+    };
+    let request = CleanupRequest {
+        rows,
+        older_than: None,
+        hang_up: false,
+    };
+    start_action(app, ActionRequest::Cleanup(request), subject)
+}
+
+/// `t`: the calendar tokens that expire within the refresh margin.
+fn start_token_refresh(app: &mut App) -> Vec<Effect> {
+    if let Some((tone, why)) = actions_unavailable(app, OperatorAction::RefreshTokens) {
+        show_toast(app, tone, why);
+        return Vec::new();
+    }
+    let request = ActionRequest::RefreshTokens(TokenRequest { all: false });
+    start_action(app, request, "the calendar tokens".to_string())
+}
+
+/// `F` on the Readiness screen: the fix the selected check offers.
+fn start_fix(app: &mut App) -> Vec<Effect> {
+    let readiness = app
+        .keymap
+        .first_key(KeyAction::ScreenReadiness)
+        .map(|k| format!(" ({k})"))
+        .unwrap_or_default();
+    if app.screen != Screen::Readiness {
+        let key = app.keymap.label(KeyAction::RunFix);
+        let why =
+            format!("{key} runs the fix of the check selected on the Readiness screen{readiness}");
+        show_toast(app, ToastTone::Info, why);
+        return Vec::new();
+    }
+    let check = app.selected_check();
+    let Some((action, subject)) = check.and_then(|c| Some((c.action.clone()?, c.id.clone())))
+    else {
+        let why = "the selected check has no fix to run from here (its fix line says what to do)";
+        show_toast(app, ToastTone::Info, why.to_string());
+        return Vec::new();
+    };
+    let request = match action {
+        FixAction::AssignOutboundAgent {
+            phone_number,
+            agent_id,
+        } => ActionRequest::FixOutboundAgent(AgentRequest {
+            number: phone_number,
+            agent: agent_id,
+        }),
+        FixAction::RefreshCalendarTokens => {
+            ActionRequest::RefreshTokens(TokenRequest { all: false })
+        }
+        FixAction::CleanupStuckCalls => ActionRequest::Cleanup(CleanupRequest::default()),
+    };
+    if let Some((tone, why)) = actions_unavailable(app, request.action()) {
+        show_toast(app, tone, why);
+        return Vec::new();
+    }
+    start_action(app, request, subject)
+}
+
+/// `a` on the Overview: the selected unacknowledged alert.
+fn start_acknowledge(app: &mut App) -> Vec<Effect> {
+    if let Some((tone, why)) = actions_unavailable(app, OperatorAction::Acknowledge) {
+        show_toast(app, tone, why);
+        return Vec::new();
+    }
+    let Some(alert) = app.selected_alert().filter(|_| app.screen == Screen::Overview) else {
+        let why = "acknowledge acts on the alert selected on the Overview: move down past the \
+                   broadcasts and campaigns to the alerts";
+        show_toast(app, ToastTone::Info, why.to_string());
+        return Vec::new();
+    };
+    let subject = format!("alert \"{}\"", alert.title.as_deref().unwrap_or(&alert.alert_type));
+    let request = AckRequest {
+        alert_ids: vec![alert.id],
+    };
+    start_action(app, ActionRequest::Acknowledge(request), subject)
+}
+
 /// Why no action key can run now (read-only mode, no audit file), as a toast.
 fn actions_unavailable(app: &App, action: OperatorAction) -> Option<(ToastTone, String)> {
     let name = action.name();
@@ -1066,6 +1167,9 @@ fn on_modal_key(app: &mut App, key: KeyEvent) -> Vec<Effect> {
         key.code == KeyCode::Char('y'),
         key.code == KeyCode::Char('n'),
     );
+    if key.code == KeyCode::Char('h') && toggle_hang_up(modal) {
+        return Vec::new();
+    }
     match &modal.stage {
         ModalStage::Reading | ModalStage::Confirm(_) if back || no => app.modal = None,
         ModalStage::Confirm(plan) if yes => {
@@ -1078,6 +1182,27 @@ fn on_modal_key(app: &mut App, key: KeyEvent) -> Vec<Effect> {
         _ => {}
     }
     Vec::new()
+}
+
+/// `h` in a cleanup's modal: hang up the calls still live at the provider, or not
+/// (a separate, explicit choice). False when the plan has no live call to hang up.
+fn toggle_hang_up(modal: &mut ActionModal) -> bool {
+    let (ModalStage::Confirm(ActionPlan::Cleanup(plan))
+    | ModalStage::Nothing(ActionPlan::Cleanup(plan))) = &mut modal.stage
+    else {
+        return false;
+    };
+    if plan.live_calls().next().is_none() {
+        return false;
+    }
+    plan.hang_up = !plan.hang_up;
+    let plan = ActionPlan::Cleanup(plan.clone());
+    modal.stage = if plan.will_change() {
+        ModalStage::Confirm(plan)
+    } else {
+        ModalStage::Nothing(plan)
+    };
+    true
 }
 
 fn on_action_planned(app: &mut App, id: u64, result: Result<ActionPlan, String>) -> Vec<Effect> {

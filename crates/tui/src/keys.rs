@@ -60,13 +60,10 @@ impl HelpGroup {
                 HelpGroup::Move
             }
             K::Mark | K::Filter | K::Detail => HelpGroup::Lists,
-            K::Pause | K::Resume => HelpGroup::Actions,
-            K::Cleanup
-            | K::RefreshTokens
-            | K::RunFix
-            | K::Acknowledge
-            | K::TestBroadcast
-            | K::EmergencyStop => return None,
+            K::Pause | K::Resume | K::Cleanup | K::RefreshTokens | K::RunFix | K::Acknowledge => {
+                HelpGroup::Actions
+            }
+            K::TestBroadcast | K::EmergencyStop => return None,
         })
     }
 }

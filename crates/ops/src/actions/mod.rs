@@ -15,12 +15,16 @@
 //! previewed; a row that moved on is skipped and reported. Audit records are written
 //! after the transaction commits, to the database and to `audit.jsonl`.
 
+pub mod acknowledge;
 pub mod audit;
 pub mod cleanup;
 mod operator;
+pub mod outbound_agent;
 pub mod pause;
 pub mod resume;
 mod status;
+mod support;
+pub mod tokens;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -126,6 +130,12 @@ pub enum ActionError {
          \"Database access\")"
     )]
     AuditUnavailable(#[source] StoreError),
+    /// A provider the action needs has no client; the text names the settings.
+    #[error("{0}")]
+    NotConfigured(String),
+    /// A provider could not answer the question the plan needs (nothing was changed).
+    #[error("{0}")]
+    Provider(String),
 }
 
 /// How one row of an action ended.

@@ -4,6 +4,10 @@
 
 use launchdeck_core::actions::StatusTarget;
 
+use super::acknowledge::{self, AckPlan, AckRequest};
+use super::cleanup::{self, CleanupPlan, CleanupRequest};
+use super::outbound_agent::{self, AgentPlan, AgentRequest};
+use super::tokens::{self, TokenPlan, TokenRequest};
 use super::{ActionEnv, ActionError, ActionOutcome, PlanView, StatusPlan, pause, resume};
 
 /// An operator action: a change to the platform (or its providers) that is previewed,
@@ -12,6 +16,10 @@ use super::{ActionEnv, ActionError, ActionOutcome, PlanView, StatusPlan, pause, 
 pub enum OperatorAction {
     Pause,
     Resume,
+    Cleanup,
+    RefreshTokens,
+    FixOutboundAgent,
+    Acknowledge,
 }
 
 impl OperatorAction {
@@ -20,6 +28,10 @@ impl OperatorAction {
         match self {
             OperatorAction::Pause => pause::ACTION,
             OperatorAction::Resume => resume::ACTION,
+            OperatorAction::Cleanup => cleanup::ACTION,
+            OperatorAction::RefreshTokens => tokens::ACTION,
+            OperatorAction::FixOutboundAgent => outbound_agent::ACTION,
+            OperatorAction::Acknowledge => acknowledge::ACTION,
         }
     }
 
@@ -28,6 +40,10 @@ impl OperatorAction {
         match self {
             OperatorAction::Pause => "Pause",
             OperatorAction::Resume => "Resume",
+            OperatorAction::Cleanup => "Clean up stuck calls",
+            OperatorAction::RefreshTokens => "Refresh calendar tokens",
+            OperatorAction::FixOutboundAgent => "Fix outbound agent",
+            OperatorAction::Acknowledge => "Acknowledge alert",
         }
     }
 
@@ -36,6 +52,10 @@ impl OperatorAction {
         match self {
             OperatorAction::Pause => "pausing",
             OperatorAction::Resume => "resuming",
+            OperatorAction::Cleanup => "cleaning up",
+            OperatorAction::RefreshTokens => "refreshing tokens",
+            OperatorAction::FixOutboundAgent => "setting the outbound agent",
+            OperatorAction::Acknowledge => "acknowledging",
         }
     }
 
@@ -44,6 +64,10 @@ impl OperatorAction {
         match self {
             OperatorAction::Pause => "paused",
             OperatorAction::Resume => "resumed",
+            OperatorAction::Cleanup => "cleaned up",
+            OperatorAction::RefreshTokens => "refreshed",
+            OperatorAction::FixOutboundAgent => "fixed",
+            OperatorAction::Acknowledge => "acknowledged",
         }
     }
 }
@@ -53,6 +77,10 @@ impl OperatorAction {
 pub enum ActionRequest {
     Pause(StatusTarget),
     Resume(StatusTarget),
+    Cleanup(CleanupRequest),
+    RefreshTokens(TokenRequest),
+    FixOutboundAgent(AgentRequest),
+    Acknowledge(AckRequest),
 }
 
 impl ActionRequest {
@@ -60,6 +88,10 @@ impl ActionRequest {
         match self {
             ActionRequest::Pause(_) => OperatorAction::Pause,
             ActionRequest::Resume(_) => OperatorAction::Resume,
+            ActionRequest::Cleanup(_) => OperatorAction::Cleanup,
+            ActionRequest::RefreshTokens(_) => OperatorAction::RefreshTokens,
+            ActionRequest::FixOutboundAgent(_) => OperatorAction::FixOutboundAgent,
+            ActionRequest::Acknowledge(_) => OperatorAction::Acknowledge,
         }
     }
 }
@@ -69,6 +101,10 @@ impl ActionRequest {
 pub enum ActionPlan {
     Pause(StatusPlan),
     Resume(StatusPlan),
+    Cleanup(CleanupPlan),
+    RefreshTokens(TokenPlan),
+    FixOutboundAgent(AgentPlan),
+    Acknowledge(AckPlan),
 }
 
 impl ActionPlan {
@@ -76,6 +112,10 @@ impl ActionPlan {
         match self {
             ActionPlan::Pause(_) => OperatorAction::Pause,
             ActionPlan::Resume(_) => OperatorAction::Resume,
+            ActionPlan::Cleanup(_) => OperatorAction::Cleanup,
+            ActionPlan::RefreshTokens(_) => OperatorAction::RefreshTokens,
+            ActionPlan::FixOutboundAgent(_) => OperatorAction::FixOutboundAgent,
+            ActionPlan::Acknowledge(_) => OperatorAction::Acknowledge,
         }
     }
 
@@ -83,6 +123,10 @@ impl ActionPlan {
     pub fn view(&self) -> &dyn PlanView {
         match self {
             ActionPlan::Pause(plan) | ActionPlan::Resume(plan) => plan,
+            ActionPlan::Cleanup(plan) => plan,
+            ActionPlan::RefreshTokens(plan) => plan,
+            ActionPlan::FixOutboundAgent(plan) => plan,
+            ActionPlan::Acknowledge(plan) => plan,
         }
     }
 
@@ -94,6 +138,7 @@ impl ActionPlan {
     pub fn status_plan(&self) -> Option<&StatusPlan> {
         match self {
             ActionPlan::Pause(plan) | ActionPlan::Resume(plan) => Some(plan),
+            _ => None,
         }
     }
 
@@ -110,6 +155,16 @@ pub async fn plan(env: &ActionEnv, request: ActionRequest) -> Result<ActionPlan,
         ActionRequest::Resume(target) => {
             ActionPlan::Resume(resume::plan(store, ctx, target).await?)
         }
+        ActionRequest::Cleanup(request) => ActionPlan::Cleanup(cleanup::plan(env, request).await?),
+        ActionRequest::RefreshTokens(request) => {
+            ActionPlan::RefreshTokens(tokens::plan(env, request).await?)
+        }
+        ActionRequest::FixOutboundAgent(request) => {
+            ActionPlan::FixOutboundAgent(outbound_agent::plan(env, request).await?)
+        }
+        ActionRequest::Acknowledge(request) => {
+            ActionPlan::Acknowledge(acknowledge::plan(env, request).await?)
+        }
     })
 }
 
@@ -120,5 +175,9 @@ pub async fn apply(env: &ActionEnv, plan: &ActionPlan) -> Result<ActionOutcome, 
     match plan {
         ActionPlan::Pause(plan) => pause::apply(store, ctx, plan).await,
         ActionPlan::Resume(plan) => resume::apply(store, ctx, plan).await,
+        ActionPlan::Cleanup(plan) => cleanup::apply(env, plan).await,
+        ActionPlan::RefreshTokens(plan) => tokens::apply(env, plan).await,
+        ActionPlan::FixOutboundAgent(plan) => outbound_agent::apply(env, plan).await,
+        ActionPlan::Acknowledge(plan) => acknowledge::apply(env, plan).await,
     }
 }

@@ -6,12 +6,17 @@ use std::time::Duration;
 use launchdeck_core::config::Config;
 use launchdeck_core::readiness::{FailureKind, Observed};
 use launchdeck_providers::{
-    ElevenLabsClient, GoogleCalendarClient, HttpConfig, ProviderError, RetellClient, TwilioClient,
+    ElevenLabsClient, GoogleCalendarClient, GoogleOAuthClient, HttpConfig, ProviderError,
+    RetellClient, TwilioClient,
 };
 use secrecy::{ExposeSecret, SecretString};
 
 use super::GatherOptions;
 use super::lane::{Failure, Lane, Pacer};
+
+/// A whole user action's provider call, retries included, never waits longer
+/// (providers.md §3).
+pub(crate) const ACTION_LIMIT: Duration = Duration::from_secs(30);
 
 /// A provider client, or why there is none.
 #[derive(Debug)]
@@ -62,10 +67,16 @@ pub(crate) struct Clients {
     pub elevenlabs: Client<ElevenLabsClient>,
     /// Needs no secret of its own: each probe uses the integration's access token.
     pub calendar: Client<GoogleCalendarClient>,
+    /// Google's token endpoint, for the refresh-tokens action; needs
+    /// GOOGLE_CLIENT_ID and GOOGLE_CLIENT_SECRET.
+    pub google_oauth: Client<GoogleOAuthClient>,
     pub retell_lane: Lane,
     pub twilio_lane: Lane,
     pub elevenlabs_lane: Lane,
     pub google_lane: Lane,
+    /// The token endpoint's own lane (another host than Calendar's), bounded by
+    /// [`ACTION_LIMIT`]: a refresh is a user action, not a poll.
+    pub google_oauth_lane: Lane,
 }
 
 fn present(secret: &Option<SecretString>) -> bool {
@@ -96,10 +107,15 @@ impl Clients {
             calendar: Client::build(true, || {
                 GoogleCalendarClient::new(config.google.calendar_base_url.as_str(), &http)
             }),
+            google_oauth: google_oauth(config),
             retell_lane: lane(),
             twilio_lane: lane(),
             elevenlabs_lane: lane(),
             google_lane: lane(),
+            google_oauth_lane: Lane {
+                pacer: Pacer::new(options.provider_spacing),
+                limit: ACTION_LIMIT,
+            },
         }
     }
 }
@@ -140,5 +156,28 @@ fn elevenlabs(config: &Config, http: &HttpConfig) -> Client<ElevenLabsClient> {
     Client::build(present(key), || {
         let key = key.clone().unwrap_or_else(|| SecretString::from(""));
         ElevenLabsClient::new(config.elevenlabs.base_url.as_str(), key, http)
+    })
+}
+
+/// The refresh-token grant client, with the mutation timings of a user action
+/// (providers.md §3: connect 5 s, 30 s in all, retries included).
+fn google_oauth(config: &Config) -> Client<GoogleOAuthClient> {
+    let google = &config.google;
+    let configured = present(&google.client_id) && present(&google.client_secret);
+    Client::build(configured, || {
+        let id = google
+            .client_id
+            .as_ref()
+            .map(|s| s.expose_secret().to_string())
+            .unwrap_or_default();
+        let secret = google
+            .client_secret
+            .clone()
+            .unwrap_or_else(|| SecretString::from(""));
+        let http = HttpConfig {
+            action_deadline: ACTION_LIMIT,
+            ..HttpConfig::default()
+        };
+        GoogleOAuthClient::new(google.token_url.as_str(), &id, secret, &http)
     })
 }

@@ -2,7 +2,7 @@
 //! runs each area's rules as soon as that area's inputs are in (see the crate docs).
 
 mod audio;
-mod calendar;
+pub(crate) mod calendar;
 pub(crate) mod clients;
 mod database;
 mod elevenlabs;

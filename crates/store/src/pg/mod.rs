@@ -8,6 +8,7 @@ mod actions;
 mod catalog;
 mod cleanup;
 mod error;
+mod fixes;
 mod live;
 mod logs;
 mod readiness;
@@ -432,6 +433,44 @@ impl Store for PgStore {
 
     async fn audit_records(&self, limit: u32) -> StoreResult<Vec<AuditRecord>> {
         self.run(self.query_audit(limit)).await
+    }
+
+    async fn calendar_token_state(
+        &self,
+        integration_id: uuid::Uuid,
+    ) -> StoreResult<Option<launchdeck_core::fixes::CalendarTokenState>> {
+        self.run(self.query_calendar_token_state(integration_id))
+            .await
+    }
+
+    async fn apply_calendar_tokens(
+        &self,
+        writes: &[launchdeck_core::fixes::CalendarTokenWrite],
+    ) -> StoreResult<Vec<launchdeck_core::fixes::TokenWriteResult>> {
+        self.run(self.write_calendar_tokens(writes)).await
+    }
+
+    async fn alerts_by_id(
+        &self,
+        ids: &[uuid::Uuid],
+        scope: &Scope,
+    ) -> StoreResult<Vec<launchdeck_core::fixes::AlertState>> {
+        self.run(self.query_alerts_by_id(ids, scope)).await
+    }
+
+    async fn acknowledge_alerts(
+        &self,
+        ids: &[uuid::Uuid],
+    ) -> StoreResult<Vec<launchdeck_core::fixes::AckResult>> {
+        self.run(self.write_acknowledgements(ids)).await
+    }
+
+    async fn phone_number_row(
+        &self,
+        e164: &str,
+        scope: &Scope,
+    ) -> StoreResult<Option<launchdeck_core::fixes::NumberRow>> {
+        self.run(self.query_phone_number_row(e164, scope)).await
     }
 }
 

@@ -6,6 +6,9 @@
 //! 10 min), because the database's `now()` keeps moving while a test runs.
 #![allow(dead_code)]
 
+mod fixes;
+pub use fixes::*;
+
 use async_trait::async_trait;
 use chrono::{DateTime, Timelike, Utc};
 use launchdeck_core::actions::{

@@ -83,17 +83,32 @@ pub fn hints(app: &App) -> Vec<(String, String)> {
         }
     };
     match app.screen {
+        Screen::Overview if app.selected_alert().is_some() => {
+            add(KeyAction::Acknowledge, "acknowledge");
+            add(KeyAction::Cleanup, "clean up");
+        }
         Screen::Overview => {
             add(KeyAction::Pause, "pause");
             add(KeyAction::Resume, "resume");
+            add(KeyAction::Cleanup, "clean up");
             add(KeyAction::RerunReadiness, "re-check");
         }
         Screen::Readiness => {
+            if app.selected_check().is_some_and(|c| c.action.is_some()) {
+                add(KeyAction::RunFix, "fix");
+            }
             add(KeyAction::Detail, "detail");
+            add(KeyAction::RefreshTokens, "tokens");
             add(KeyAction::RerunReadiness, "re-check");
         }
         Screen::Calls => {
             add(KeyAction::Mark, "mark");
+            let cleanup = if app.marks.is_empty() {
+                "clean up stuck"
+            } else {
+                "clean up marked"
+            };
+            add(KeyAction::Cleanup, cleanup);
             add(KeyAction::RevealNumbers, reveal_label(app));
         }
         Screen::Logs => {

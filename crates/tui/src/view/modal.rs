@@ -6,7 +6,7 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph};
 
-use launchdeck_ops::actions::{ActionPlan, PlanStep, StatusPlan};
+use launchdeck_ops::actions::{ActionPlan, OperatorAction, PlanStep, StatusPlan};
 
 use super::format::terminal_text;
 use super::pane::wrap_words;
@@ -22,7 +22,9 @@ pub fn render(frame: &mut Frame, body: Rect, app: &App, modal: &ActionModal) {
     let width = body.width.saturating_sub(4).min(MAX_WIDTH);
     let text_width = usize::from(width.saturating_sub(4)).max(10);
     let mut lines = vec![Line::raw("")];
-    lines.extend(content(app, modal, text_width));
+    // The details give way first: the summary, the change and the keys always show.
+    let detail_room = usize::from(body.height.saturating_sub(16)).max(2);
+    lines.extend(content(app, modal, text_width, detail_room));
     lines.push(Line::raw(""));
     lines.push(key_line(app, &modal.stage));
     let wanted = u16::try_from(lines.len() + 2).unwrap_or(u16::MAX);
@@ -42,21 +44,29 @@ pub fn render(frame: &mut Frame, body: Rect, app: &App, modal: &ActionModal) {
     frame.render_widget(Paragraph::new(lines).block(block), area);
 }
 
-fn content(app: &App, modal: &ActionModal, width: usize) -> Vec<Line<'static>> {
+fn content(
+    app: &App,
+    modal: &ActionModal,
+    width: usize,
+    detail_room: usize,
+) -> Vec<Line<'static>> {
     match &modal.stage {
         ModalStage::Reading => {
             let doing = format!("reading {}", modal.subject);
             vec![spinner_line(app, modal, &doing)]
         }
         ModalStage::Confirm(plan) => {
-            let mut lines = plan_lines(app, plan, width);
+            let mut lines = plan_lines(app, plan, width, detail_room);
             lines.push(Line::raw(""));
             lines.extend(change_lines(app, plan, width));
             lines
         }
         ModalStage::Nothing(plan) => {
-            let mut lines = plan_lines(app, plan, width);
+            let mut lines = plan_lines(app, plan, width, detail_room);
             lines.push(Line::raw(""));
+            if let Some(choice) = hang_up_choice(plan) {
+                lines.extend(field(app, "hang up", &choice, width));
+            }
             lines.push(Line::raw("  Nothing will be changed."));
             lines
         }
@@ -70,23 +80,37 @@ fn content(app: &App, modal: &ActionModal, width: usize) -> Vec<Line<'static>> {
 }
 
 /// The plan's summary and, under it, its details (counts, rows), each on its own line.
-fn plan_lines(app: &App, plan: &ActionPlan, width: usize) -> Vec<Line<'static>> {
+fn plan_lines(app: &App, plan: &ActionPlan, width: usize, room: usize) -> Vec<Line<'static>> {
     let view = plan.view();
     let mut lines = wrapped(app, &view.summary(), width);
     let details = view.details();
     if !details.is_empty() {
         lines.push(Line::raw(""));
     }
-    for detail in details {
-        lines.extend(wrapped(app, &format!("  {detail}"), width));
+    let mut detail_lines: Vec<Line<'static>> = details
+        .iter()
+        .flat_map(|detail| wrapped(app, &format!("  {detail}"), width))
+        .collect();
+    if detail_lines.len() > room {
+        let hidden = detail_lines.len() - (room - 1);
+        detail_lines.truncate(room - 1);
+        let more = match plan.action() {
+            OperatorAction::Cleanup | OperatorAction::RefreshTokens => format!(
+                "    … {hidden} more lines (`launchdeck {} --dry-run` lists them all)",
+                plan.action().name()
+            ),
+            _ => format!("    … {hidden} more lines"),
+        };
+        detail_lines.extend(wrapped(app, &more, width));
     }
+    lines.extend(detail_lines);
     lines
 }
 
 /// What the write touches and the condition it is written under, and where it is
 /// recorded.
 fn change_lines(app: &App, plan: &ActionPlan, width: usize) -> Vec<Line<'static>> {
-    let fields = match plan.status_plan() {
+    let mut fields = match plan.status_plan() {
         Some(status) => status_fields(status),
         None => vec![
             (
@@ -98,6 +122,9 @@ fn change_lines(app: &App, plan: &ActionPlan, width: usize) -> Vec<Line<'static>
             ("audit", "launchdeck.audit_log and audit.jsonl".to_string()),
         ],
     };
+    if let Some(choice) = hang_up_choice(plan) {
+        fields.insert(0, ("hang up", choice));
+    }
     fields
         .iter()
         .flat_map(|(label, value)| field(app, label, value, width))
@@ -164,14 +191,38 @@ fn spinner_line(app: &App, modal: &ActionModal, doing: &str) -> Line<'static> {
     ])
 }
 
+/// A cleanup's separate choice about the calls still live at the provider.
+fn hang_up_choice(plan: &ActionPlan) -> Option<String> {
+    let ActionPlan::Cleanup(cleanup) = plan else {
+        return None;
+    };
+    let live = cleanup.live_calls().count();
+    if live == 0 {
+        return None;
+    }
+    Some(if cleanup.hang_up {
+        format!("yes: the {live} calls still live will be hung up at the provider first (h: no)")
+    } else {
+        format!("no: the {live} calls still live are left alone (h: hang them up)")
+    })
+}
+
 /// The keys the stage takes.
 pub fn keys(stage: &ModalStage) -> Vec<(&'static str, &'static str)> {
-    match stage {
+    let hang_up = match stage {
+        ModalStage::Confirm(plan) | ModalStage::Nothing(plan) => hang_up_choice(plan).is_some(),
+        _ => false,
+    };
+    let mut keys = match stage {
         ModalStage::Reading => vec![("esc", "cancel")],
         ModalStage::Confirm(_) => vec![("y", "confirm"), ("n/esc", "cancel")],
         ModalStage::Nothing(_) => vec![("esc/enter", "close")],
         ModalStage::Applying(_) => Vec::new(),
+    };
+    if hang_up {
+        keys.push(("h", "hang up or not"));
     }
+    keys
 }
 
 fn key_line(app: &App, stage: &ModalStage) -> Line<'static> {

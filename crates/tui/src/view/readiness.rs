@@ -15,6 +15,7 @@ use launchdeck_core::readiness::{Area, Check, FixAction, Status, Summary};
 
 use super::{format, frame_areas, pane};
 use crate::app::App;
+use crate::keys::KeyAction;
 use crate::readiness::{RowRef, SPINNER_FRAME, Verdict};
 
 /// Lines above the rows: the summary line and the column names.
@@ -347,7 +348,7 @@ fn detail_lines(app: &App, check: &Check, width: usize) -> Vec<Line<'static>> {
         ("checked at", checked_at),
     ];
     if let Some(action) = &check.action {
-        fields.push(("fix key", fix_key(action)));
+        fields.push(("fix key", fix_key(app, action)));
     }
     fields
         .into_iter()
@@ -355,18 +356,33 @@ fn detail_lines(app: &App, check: &Check, width: usize) -> Vec<Line<'static>> {
         .collect()
 }
 
-/// The key that runs a check's fix, as the product documents it.
-fn fix_key(action: &FixAction) -> String {
+/// The key that runs a check's fix (its first key in the effective bindings).
+fn fix_key(app: &App, action: &FixAction) -> String {
+    let key = |k: KeyAction| app.keymap.first_key(k).unwrap_or_else(|| "-".to_string());
     match action {
         FixAction::AssignOutboundAgent {
             phone_number,
             agent_id: Some(agent),
-        } => format!("F: make {agent} the outbound agent of {phone_number}"),
+        } => format!(
+            "{}: make {agent} the outbound agent of {phone_number}",
+            key(KeyAction::RunFix)
+        ),
         FixAction::AssignOutboundAgent {
             phone_number,
             agent_id: None,
-        } => format!("F: choose an outbound agent for {phone_number}"),
-        FixAction::RefreshCalendarTokens => "t: refresh the calendar tokens".to_string(),
-        FixAction::CleanupStuckCalls => "c: clean up the stuck calls".to_string(),
+        } => format!(
+            "{}: shows why {phone_number} needs an agent named on the command line",
+            key(KeyAction::RunFix)
+        ),
+        FixAction::RefreshCalendarTokens => format!(
+            "{} (or {}): refresh the calendar tokens",
+            key(KeyAction::RefreshTokens),
+            key(KeyAction::RunFix)
+        ),
+        FixAction::CleanupStuckCalls => format!(
+            "{} (or {}): clean up the stuck calls",
+            key(KeyAction::Cleanup),
+            key(KeyAction::RunFix)
+        ),
     }
 }

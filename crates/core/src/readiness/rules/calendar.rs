@@ -104,7 +104,9 @@ fn marker(item: &Value) -> Option<Option<DateTime<Utc>>> {
 }
 
 /// Google refused the refresh token (Decision 10's marker) and no new grant came since.
-pub(crate) fn reconnect_needed(integration: &CalendarIntegration) -> bool {
+/// A successful launchdeck refresh removes launchdeck's own markers; a reconnect in
+/// the platform (a new token, issued after the marker) supersedes them.
+pub fn reconnect_needed(integration: &CalendarIntegration) -> bool {
     invalid_grant_markers(&integration.sync_errors)
         .into_iter()
         .any(|at| !superseded(at, integration.token_expires_at))

@@ -288,25 +288,26 @@ fn outbound_agent(snap: &Snapshot, number: &RetellNumber) -> Check {
 fn missing_outbound_agent(snap: &Snapshot, id: String, number: &RetellNumber) -> Check {
     let e164 = number.phone_number.as_str();
     let inbound = number.inbound_agents().first().map(|a| a.to_string());
-    let fix = match &inbound {
-        Some(agent) => format!(
-            "press F to assign its inbound agent {agent} as outbound agent (or run `launchdeck fix-outbound-agent --number {e164}`)"
-        ),
-        None => format!(
-            "press F and choose an agent (or run `launchdeck fix-outbound-agent --number {e164} --agent AGENT_ID`)"
-        ),
-    };
-    check(
+    let failed = check(
         snap,
         id,
         Status::Fail,
         format!("{e164} has no outbound agent (neither outbound_agents nor outbound_agent_id): Retell refuses outbound calls from it"),
-    )
-    .with_fix(fix)
-    .with_action(FixAction::AssignOutboundAgent {
-        phone_number: e164.to_string(),
-        agent_id: inbound,
-    })
+    );
+    match inbound {
+        Some(agent) => failed
+            .with_fix(format!(
+                "press F to assign its inbound agent {agent} as outbound agent (or run `launchdeck fix-outbound-agent --number {e164}`)"
+            ))
+            .with_action(FixAction::AssignOutboundAgent {
+                phone_number: e164.to_string(),
+                agent_id: Some(agent),
+            }),
+        // No inbound agent to copy: the operator names one on the command line.
+        None => failed.with_fix(format!(
+            "it has no inbound agent to copy either: run `launchdeck fix-outbound-agent --number {e164} --agent AGENT_ID`"
+        )),
+    }
 }
 
 fn termination_uris(snap: &Snapshot) -> Vec<Check> {
