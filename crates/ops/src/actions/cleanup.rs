@@ -125,7 +125,7 @@ pub async fn plan(env: &ActionEnv, request: CleanupRequest) -> Result<CleanupPla
         .into_iter()
         .filter(|c| marked(c) && cleanup::is_candidate(c, db_now, &t))
         .collect();
-    stuck.sort_by(|a, b| (a.since, a.id).cmp(&(b.since, b.id)));
+    stuck.sort_by_key(|c| (c.since, c.id));
     let not_stuck = request
         .rows
         .iter()

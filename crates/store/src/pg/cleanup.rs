@@ -20,13 +20,13 @@ use crate::cleanup::{DIALING_NOT_HELD, of_source, results};
 /// `coalesce(updated_at, created_at)`: the row's age origin as `calls_in_flight`
 /// reads it.
 const BROADCAST_SQL: &str = "
-WITH w AS (
-    SELECT * FROM unnest($1::uuid[], $2::text[], $3::timestamptz[], $4::text[], $5::bool[],
-                         $6::text[], $7::text[], $8::int[])
-        AS w(id, expected_status, expected_updated_at, new_status, reschedule,
-             error_code, error_message, duration)
-), locked AS (
-    SELECT bq.id FROM broadcast_queue bq JOIN w ON w.id = bq.id
+WITH locked AS (
+    SELECT bq.id, w.new_status, w.reschedule, w.error_code, w.error_message, w.duration
+      FROM unnest($1::uuid[], $2::text[], $3::timestamptz[], $4::text[], $5::bool[],
+                  $6::text[], $7::text[], $8::int[])
+               AS w(id, expected_status, expected_updated_at, new_status, reschedule,
+                    error_code, error_message, duration)
+      JOIN broadcast_queue bq ON bq.id = w.id
      WHERE bq.status = w.expected_status
        AND coalesce(bq.updated_at, bq.created_at) = w.expected_updated_at
      ORDER BY bq.id
@@ -38,17 +38,17 @@ UPDATE broadcast_queue bq
        error_code = coalesce(w.error_code, bq.error_code),
        error_message = coalesce(w.error_message, bq.error_message),
        call_duration_seconds = coalesce(w.duration, bq.call_duration_seconds)
-  FROM w JOIN locked USING (id)
+  FROM locked w
  WHERE bq.id = w.id
 RETURNING bq.id";
 
 const DIALING_SQL: &str = "
-WITH w AS (
-    SELECT * FROM unnest($1::uuid[], $2::text[], $3::timestamptz[], $4::text[], $5::bool[],
-                         $6::text[])
-        AS w(id, expected_status, expected_updated_at, new_status, reschedule, note)
-), locked AS (
-    SELECT dq.id FROM dialing_queues dq JOIN w ON w.id = dq.id
+WITH locked AS (
+    SELECT dq.id, w.new_status, w.reschedule, w.note
+      FROM unnest($1::uuid[], $2::text[], $3::timestamptz[], $4::text[], $5::bool[],
+                  $6::text[])
+               AS w(id, expected_status, expected_updated_at, new_status, reschedule, note)
+      JOIN dialing_queues dq ON dq.id = w.id
      WHERE dq.status = w.expected_status
        AND dq.updated_at = w.expected_updated_at{not_held}
      ORDER BY dq.id
@@ -58,17 +58,18 @@ UPDATE dialing_queues dq
    SET status = w.new_status,
        scheduled_at = CASE WHEN w.reschedule THEN now() ELSE dq.scheduled_at END,
        notes = {notes}
-  FROM w JOIN locked USING (id)
+  FROM locked w
  WHERE dq.id = w.id
 RETURNING dq.id";
 
 const CALL_LOGS_SQL: &str = "
-WITH w AS (
-    SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::int[],
-                         $7::bool[], $8::timestamptz[])
-        AS w(id, expected_status, new_status, note, outcome, duration, set_ended, ended_at)
-), locked AS (
-    SELECT cl.id FROM call_logs cl JOIN w ON w.id = cl.id
+WITH locked AS (
+    SELECT cl.id, w.new_status, w.note, w.outcome, w.duration, w.set_ended, w.ended_at
+      FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::int[],
+                  $7::bool[], $8::timestamptz[])
+               AS w(id, expected_status, new_status, note, outcome, duration, set_ended,
+                    ended_at)
+      JOIN call_logs cl ON cl.id = w.id
      WHERE cl.status = w.expected_status
        AND cl.ended_at IS NULL
        AND NOT cl.provider_reconciliation_required
@@ -81,7 +82,7 @@ UPDATE call_logs cl
        outcome = coalesce(cl.outcome, w.outcome),
        duration_seconds = coalesce(w.duration, cl.duration_seconds),
        ended_at = CASE WHEN w.set_ended THEN coalesce(w.ended_at, now()) ELSE cl.ended_at END
-  FROM w JOIN locked USING (id)
+  FROM locked w
  WHERE cl.id = w.id
 RETURNING cl.id";
 
@@ -205,10 +206,10 @@ impl PgStore {
                 .bind(ended_at)
             }
         };
-        query
-            .persistent(self.persistent())
-            .fetch_all(&mut **tx)
-            .await
+        // Never a prepared statement: a cached generic plan cannot see how many rows
+        // the arrays hold, and guessing few it may join them row by row (seconds at
+        // 10,000 rows). Planned each time, the arrays' lengths are known.
+        query.persistent(false).fetch_all(&mut **tx).await
     }
 
     /// The status now of each row that was skipped (read after the updates).
