@@ -70,7 +70,8 @@ UPDATE system_alerts SET acknowledged = true, acknowledged_at = now()
  WHERE id = ANY($1) AND acknowledged IS NOT TRUE
 RETURNING id, acknowledged_at";
 
-const ACKNOWLEDGED_AT_SQL: &str = "SELECT id, acknowledged_at FROM system_alerts WHERE id = ANY($1)";
+const ACKNOWLEDGED_AT_SQL: &str =
+    "SELECT id, acknowledged_at FROM system_alerts WHERE id = ANY($1)";
 
 /// `$1` user, `$2` organization (the scope), `$3` the number.
 const NUMBER_ROW_SQL: &str = "
@@ -239,7 +240,10 @@ impl PgStore {
         e164: &str,
         scope: &Scope,
     ) -> Result<Option<NumberRow>, sqlx::Error> {
-        let sql = fill(NUMBER_ROW_SQL, &[("scope", &ScopeSql::new(scope).core("p"))]);
+        let sql = fill(
+            NUMBER_ROW_SQL,
+            &[("scope", &ScopeSql::new(scope).core("p"))],
+        );
         let mut tx = self.begin().await?;
         let row: Option<NumberRecord> = sqlx::query_as(AssertSqlSafe(sql))
             .persistent(self.persistent())
