@@ -5,8 +5,8 @@
 use chrono::{DateTime, Utc};
 use launchdeck_core::domain::Scope;
 use launchdeck_core::fixes::{
-    AckResult, AlertState, CalendarTokenState, CalendarTokenWrite, INVALID_GRANT, MARKER_SOURCE,
-    NumberRow, TokenCondition, TokenWriteResult, ack_results,
+    AckResult, AckStamp, AlertState, CalendarTokenState, CalendarTokenWrite, INVALID_GRANT,
+    MARKER_SOURCE, NumberRow, TokenCondition, TokenWriteResult, ack_results,
 };
 use secrecy::{ExposeSecret, SecretString};
 use sqlx::{AssertSqlSafe, FromRow, PgConnection};
@@ -221,12 +221,12 @@ impl PgStore {
         ids: &[Uuid],
     ) -> Result<Vec<AckResult>, sqlx::Error> {
         let mut tx = self.begin_write().await?;
-        let changed: Vec<(Uuid, Option<DateTime<Utc>>)> = sqlx::query_as(ACKNOWLEDGE_SQL)
+        let changed: Vec<AckStamp> = sqlx::query_as(ACKNOWLEDGE_SQL)
             .persistent(self.persistent())
             .bind(ids)
             .fetch_all(&mut *tx)
             .await?;
-        let present: Vec<(Uuid, Option<DateTime<Utc>>)> = sqlx::query_as(ACKNOWLEDGED_AT_SQL)
+        let present: Vec<AckStamp> = sqlx::query_as(ACKNOWLEDGED_AT_SQL)
             .persistent(self.persistent())
             .bind(ids)
             .fetch_all(&mut *tx)

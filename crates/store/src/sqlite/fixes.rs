@@ -2,11 +2,10 @@
 //! PostgreSQL store: calendar token writes conditional on the previewed expiry and
 //! refresh token, alert acknowledgements, and a phone number found by its E.164 number.
 
-use chrono::{DateTime, Utc};
 use launchdeck_core::domain::Scope;
 use launchdeck_core::fixes::{
-    AckResult, AlertState, CalendarTokenState, CalendarTokenWrite, INVALID_GRANT, MARKER_SOURCE,
-    NumberRow, TokenCondition, TokenWriteResult, ack_results,
+    AckResult, AckStamp, AlertState, CalendarTokenState, CalendarTokenWrite, INVALID_GRANT,
+    MARKER_SOURCE, NumberRow, TokenCondition, TokenWriteResult, ack_results,
 };
 use secrecy::{ExposeSecret, SecretString};
 use sqlx::sqlite::{Sqlite, SqliteArguments, SqliteRow};
@@ -284,7 +283,7 @@ fn alert_state(row: &SqliteRow) -> Result<AlertState, QueryError> {
     })
 }
 
-fn acknowledged_at(rows: &[SqliteRow]) -> Result<Vec<(Uuid, Option<DateTime<Utc>>)>, QueryError> {
+fn acknowledged_at(rows: &[SqliteRow]) -> Result<Vec<AckStamp>, QueryError> {
     rows.iter()
         .map(|row| {
             let cols = Cols::new(row, "system_alerts");
