@@ -910,6 +910,39 @@ async fn fix_outbound_agent_refusals_and_a_chosen_agent() {
     }
 }
 
+/// A 500 on the PATCH: the client reads the number back and, the change not being
+/// there, sends it once more (providers.md §3); never a third time.
+#[tokio::test]
+async fn a_patch_lost_to_a_server_error_is_sent_once_more() {
+    let b = Bench::sqlite(&numbers()).await;
+    let env = b.env();
+    let plan = outbound_agent::plan(&env, request(NUMBER, None))
+        .await
+        .expect("plan");
+    b.fakes
+        .retell
+        .faults()
+        .inject(Route::patch("/update-phone-number"), Fault::status(500), 1);
+    let outcome = outbound_agent::apply(&env, &plan).await.expect("apply");
+    assert_eq!(counts(&outcome), (1, 0, 0), "{outcome:?}");
+    let body = json!({"outbound_agents": [{"agent_id": AGENT_IN, "weight": 1}]});
+    assert_eq!(b.patches(), vec![body.clone(), body]);
+    assert_eq!(agent_ids(&outbound_at_retell(&b, NUMBER)), vec![AGENT_IN]);
+
+    // Failing twice: reported failed, nothing more sent.
+    let plan = outbound_agent::plan(&env, request(BARE_NUMBER, Some(AGENT_OTHER)))
+        .await
+        .expect("plan");
+    b.fakes
+        .retell
+        .faults()
+        .inject(Route::patch("/update-phone-number"), Fault::status(500), 2);
+    let outcome = outbound_agent::apply(&env, &plan).await.expect("apply");
+    assert_eq!(counts(&outcome), (0, 0, 1), "{outcome:?}");
+    assert_eq!(b.patches().len(), 4);
+    assert_eq!(outbound_at_retell(&b, BARE_NUMBER), json!([]));
+}
+
 /// A Retell number the platform's database does not hold is audited under Retell's
 /// name for it, with the nil id.
 #[tokio::test]
