@@ -117,13 +117,12 @@ pub enum AckResult {
     Gone,
 }
 
+/// An alert's id and its `acknowledged_at`, as a write returns or reads it.
+pub type AckStamp = (Uuid, Option<DateTime<Utc>>);
+
 /// Each id's result: acknowledged by this write, acknowledged before (by someone
 /// else), or gone.
-pub fn ack_results(
-    ids: &[Uuid],
-    changed: &[(Uuid, Option<DateTime<Utc>>)],
-    present: &[(Uuid, Option<DateTime<Utc>>)],
-) -> Vec<AckResult> {
+pub fn ack_results(ids: &[Uuid], changed: &[AckStamp], present: &[AckStamp]) -> Vec<AckResult> {
     ids.iter()
         .map(|id| {
             if let Some((_, Some(at))) = changed.iter().find(|(c, _)| c == id) {

@@ -9,8 +9,8 @@ use chrono::{DateTime, Utc};
 use crossterm::event::{Event, KeyCode, KeyEvent};
 use launchdeck_core::domain::{CallLogEntry, CallProvider, LogFilter, ProviderCallRecord};
 use launchdeck_core::readiness::Check;
-use launchdeck_ops::CallRecordError;
 use launchdeck_core::readiness::FixAction;
+use launchdeck_ops::CallRecordError;
 use launchdeck_ops::actions::acknowledge::AckRequest;
 use launchdeck_ops::actions::cleanup::CleanupRequest;
 use launchdeck_ops::actions::outbound_agent::AgentRequest;
@@ -1086,13 +1086,19 @@ fn start_acknowledge(app: &mut App) -> Vec<Effect> {
         show_toast(app, tone, why);
         return Vec::new();
     }
-    let Some(alert) = app.selected_alert().filter(|_| app.screen == Screen::Overview) else {
+    let Some(alert) = app
+        .selected_alert()
+        .filter(|_| app.screen == Screen::Overview)
+    else {
         let why = "acknowledge acts on the alert selected on the Overview: move down past the \
                    broadcasts and campaigns to the alerts";
         show_toast(app, ToastTone::Info, why.to_string());
         return Vec::new();
     };
-    let subject = format!("alert \"{}\"", alert.title.as_deref().unwrap_or(&alert.alert_type));
+    let subject = format!(
+        "alert \"{}\"",
+        alert.title.as_deref().unwrap_or(&alert.alert_type)
+    );
     let request = AckRequest {
         alert_ids: vec![alert.id],
     };

@@ -207,8 +207,7 @@ pub async fn apply(env: &ActionEnv, plan: &AckPlan) -> Result<ActionOutcome, Act
         .await
         .map_err(ActionError::AuditUnavailable)?;
     let ids: Vec<Uuid> = due.iter().map(|i| i.id).collect();
-    let results: Vec<Result<AckResult, String>> = match env.store().acknowledge_alerts(&ids).await
-    {
+    let results: Vec<Result<AckResult, String>> = match env.store().acknowledge_alerts(&ids).await {
         Ok(results) => results.into_iter().map(Ok).collect(),
         Err(e) => ids.iter().map(|_| Err(e.to_string())).collect(),
     };

@@ -169,9 +169,7 @@ pub(crate) fn plan_for(
         .or_else(|| inbound_agents.first().cloned());
     let step = match target {
         None => AgentStep::Nothing(AgentNoChange::NoInboundAgent),
-        Some(id) if outbound_agents.contains(&id) => {
-            AgentStep::Nothing(AgentNoChange::Already(id))
-        }
+        Some(id) if outbound_agents.contains(&id) => AgentStep::Nothing(AgentNoChange::Already(id)),
         Some(id) if !agent_exists(&id) => AgentStep::Nothing(AgentNoChange::UnknownAgent(id)),
         Some(agent_id) => AgentStep::Set { agent_id, chosen },
     };
@@ -271,7 +269,8 @@ pub async fn apply(env: &ActionEnv, plan: &AgentPlan) -> Result<ActionOutcome, A
         ACTION,
         support::target(table, id, &plan.number),
         json!({ "inbound_agents": plan.inbound_agents, "outbound_agents": plan.outbound_agents }),
-        now.as_ref().map(|agents| json!({ "outbound_agents": agents })),
+        now.as_ref()
+            .map(|agents| json!({ "outbound_agents": agents })),
         result.clone(),
     );
     let mut outcome = ActionOutcome {
@@ -413,7 +412,11 @@ mod tests {
             None,
             true,
         );
-        assert!(first.summary().contains("agent_x (its first inbound agent)"));
+        assert!(
+            first
+                .summary()
+                .contains("agent_x (its first inbound agent)")
+        );
     }
 
     #[test]

@@ -136,7 +136,10 @@ impl PlanView for TokenPlan {
                 match &item.step {
                     TokenStep::Refresh => format!("{}: access token {expiry} → refresh", item.name),
                     TokenStep::CannotRefresh(why) => {
-                        format!("{}: access token {expiry}; cannot refresh: {why}", item.name)
+                        format!(
+                            "{}: access token {expiry}; cannot refresh: {why}",
+                            item.name
+                        )
                     }
                 }
             })
@@ -200,9 +203,7 @@ pub(crate) fn plan_for(
     for integration in integrations.iter().filter(|i| i.provider == "google") {
         // As the Calendar check counts it: no access token or no expiry is expiring.
         let expiring = !integration.has_access_token
-            || integration
-                .token_expires_at
-                .is_none_or(|at| at <= deadline);
+            || integration.token_expires_at.is_none_or(|at| at <= deadline);
         if !(expiring || request.all) {
             plan.still_valid += 1;
             continue;
@@ -358,7 +359,11 @@ fn ended(
             CalendarTokenWrite::Grant { refresh_token, .. },
             Ok(TokenWriteResult::Changed { token_expires_at }),
         ) => {
-            let kept = if refresh_token.is_some() { "rotated" } else { "kept" };
+            let kept = if refresh_token.is_some() {
+                "rotated"
+            } else {
+                "kept"
+            };
             let audit = json!({ "token_expires_at": token_expires_at, "refresh_token": kept });
             (
                 AuditResult::Changed,
@@ -372,7 +377,8 @@ fn ended(
             CalendarTokenWrite::InvalidGrant { marker, .. },
             Ok(TokenWriteResult::Changed { token_expires_at }),
         ) => {
-            let audit = json!({ "token_expires_at": token_expires_at, "sync_errors_appended": marker });
+            let audit =
+                json!({ "token_expires_at": token_expires_at, "sync_errors_appended": marker });
             (
                 AuditResult::Failed(format!(
                     "Google refused the refresh token (invalid_grant): reconnect needed, \
@@ -555,7 +561,11 @@ mod tests {
             .iter()
             .map(|i| i.integration_id.as_u128())
             .collect();
-        assert_eq!(ids, vec![1, 2, 4], "at the margin is due; other providers never");
+        assert_eq!(
+            ids,
+            vec![1, 2, 4],
+            "at the margin is due; other providers never"
+        );
         assert_eq!(plan.still_valid, 1);
         assert!(plan.will_change());
         assert_eq!(

@@ -5,8 +5,8 @@
 use chrono::{DateTime, Utc};
 use launchdeck_core::domain::Scope;
 use launchdeck_core::fixes::{
-    AckResult, AlertState, CalendarTokenState, CalendarTokenWrite, INVALID_GRANT, MARKER_SOURCE,
-    NumberRow, TokenCondition, TokenWriteResult, ack_results,
+    AckResult, AckStamp, AlertState, CalendarTokenState, CalendarTokenWrite, INVALID_GRANT,
+    MARKER_SOURCE, NumberRow, TokenCondition, TokenWriteResult, ack_results,
 };
 use secrecy::{ExposeSecret, SecretString};
 use sqlx::{AssertSqlSafe, FromRow, PgConnection};
@@ -70,7 +70,8 @@ UPDATE system_alerts SET acknowledged = true, acknowledged_at = now()
  WHERE id = ANY($1) AND acknowledged IS NOT TRUE
 RETURNING id, acknowledged_at";
 
-const ACKNOWLEDGED_AT_SQL: &str = "SELECT id, acknowledged_at FROM system_alerts WHERE id = ANY($1)";
+const ACKNOWLEDGED_AT_SQL: &str =
+    "SELECT id, acknowledged_at FROM system_alerts WHERE id = ANY($1)";
 
 /// `$1` user, `$2` organization (the scope), `$3` the number.
 const NUMBER_ROW_SQL: &str = "
@@ -220,12 +221,12 @@ impl PgStore {
         ids: &[Uuid],
     ) -> Result<Vec<AckResult>, sqlx::Error> {
         let mut tx = self.begin_write().await?;
-        let changed: Vec<(Uuid, Option<DateTime<Utc>>)> = sqlx::query_as(ACKNOWLEDGE_SQL)
+        let changed: Vec<AckStamp> = sqlx::query_as(ACKNOWLEDGE_SQL)
             .persistent(self.persistent())
             .bind(ids)
             .fetch_all(&mut *tx)
             .await?;
-        let present: Vec<(Uuid, Option<DateTime<Utc>>)> = sqlx::query_as(ACKNOWLEDGED_AT_SQL)
+        let present: Vec<AckStamp> = sqlx::query_as(ACKNOWLEDGED_AT_SQL)
             .persistent(self.persistent())
             .bind(ids)
             .fetch_all(&mut *tx)
@@ -239,7 +240,10 @@ impl PgStore {
         e164: &str,
         scope: &Scope,
     ) -> Result<Option<NumberRow>, sqlx::Error> {
-        let sql = fill(NUMBER_ROW_SQL, &[("scope", &ScopeSql::new(scope).core("p"))]);
+        let sql = fill(
+            NUMBER_ROW_SQL,
+            &[("scope", &ScopeSql::new(scope).core("p"))],
+        );
         let mut tx = self.begin().await?;
         let row: Option<NumberRecord> = sqlx::query_as(AssertSqlSafe(sql))
             .persistent(self.persistent())

@@ -2,11 +2,10 @@
 //! PostgreSQL store: calendar token writes conditional on the previewed expiry and
 //! refresh token, alert acknowledgements, and a phone number found by its E.164 number.
 
-use chrono::{DateTime, Utc};
 use launchdeck_core::domain::Scope;
 use launchdeck_core::fixes::{
-    AckResult, AlertState, CalendarTokenState, CalendarTokenWrite, INVALID_GRANT, MARKER_SOURCE,
-    NumberRow, TokenCondition, TokenWriteResult, ack_results,
+    AckResult, AckStamp, AlertState, CalendarTokenState, CalendarTokenWrite, INVALID_GRANT,
+    MARKER_SOURCE, NumberRow, TokenCondition, TokenWriteResult, ack_results,
 };
 use secrecy::{ExposeSecret, SecretString};
 use sqlx::sqlite::{Sqlite, SqliteArguments, SqliteRow};
@@ -23,8 +22,7 @@ SELECT token_expires_at, refresh_token_encrypted FROM calendar_integrations WHER
 
 /// `$1` id, `$2` previewed expiry (stored text form), `$3` the refresh token as stored
 /// when it was sent to Google.
-const TOKEN_CONDITION: &str =
-    "id = $1 AND token_expires_at IS $2 AND refresh_token_encrypted = $3";
+const TOKEN_CONDITION: &str = "id = $1 AND token_expires_at IS $2 AND refresh_token_encrypted = $3";
 
 /// `$4` access token, `$5` the new expiry, `$6` a rotated refresh token (NULL keeps the
 /// stored one), `$7`/`$8` the marker's source and error: launchdeck's own
@@ -175,7 +173,10 @@ impl SqliteStore {
         e164: &str,
         scope: &Scope,
     ) -> Result<Option<NumberRow>, QueryError> {
-        let sql = fill(NUMBER_ROW_SQL, &[("scope", &ScopeSql::new(scope).core("p"))]);
+        let sql = fill(
+            NUMBER_ROW_SQL,
+            &[("scope", &ScopeSql::new(scope).core("p"))],
+        );
         let (user, org) = scope_params(scope);
         let mut tx = self.begin().await?;
         let row = sqlx::query(AssertSqlSafe(sql))
@@ -217,7 +218,11 @@ async fn write_calendar_token(
             conditioned(sqlx::query(AssertSqlSafe(sql)), condition)
                 .bind(access_token.expose_secret().to_string())
                 .bind(timestamp(expires))
-                .bind(refresh_token.as_ref().map(|t| t.expose_secret().to_string()))
+                .bind(
+                    refresh_token
+                        .as_ref()
+                        .map(|t| t.expose_secret().to_string()),
+                )
                 .bind(MARKER_SOURCE)
                 .bind(INVALID_GRANT)
                 .fetch_optional(&mut *conn)
@@ -278,7 +283,7 @@ fn alert_state(row: &SqliteRow) -> Result<AlertState, QueryError> {
     })
 }
 
-fn acknowledged_at(rows: &[SqliteRow]) -> Result<Vec<(Uuid, Option<DateTime<Utc>>)>, QueryError> {
+fn acknowledged_at(rows: &[SqliteRow]) -> Result<Vec<AckStamp>, QueryError> {
     rows.iter()
         .map(|row| {
             let cols = Cols::new(row, "system_alerts");

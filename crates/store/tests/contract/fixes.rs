@@ -192,7 +192,11 @@ pub async fn calendar_token_writes(store: &dyn Store, seeder: &dyn Seeder) {
         ..stale.clone()
     };
     let writes = [
-        grant(condition(store, second).await, "eWEyOS5zZWNvbmQ=", Some(rotated)),
+        grant(
+            condition(store, second).await,
+            "eWEyOS5zZWNvbmQ=",
+            Some(rotated),
+        ),
         CalendarTokenWrite::InvalidGrant {
             condition: condition(store, third).await,
             marker: invalid_grant_marker(marker_at),
@@ -237,7 +241,10 @@ pub async fn calendar_token_writes(store: &dyn Store, seeder: &dyn Seeder) {
         Some(ACCESS_OLD),
         "never erased"
     );
-    assert_eq!(refresh_token(store, third).await.as_deref(), Some(REFRESH_3));
+    assert_eq!(
+        refresh_token(store, third).await.as_deref(),
+        Some(REFRESH_3)
+    );
     assert_eq!(third_now.token_expires_at, before_third.token_expires_at);
     assert_eq!(
         third_now.sync_errors,
@@ -343,7 +350,10 @@ pub async fn alerts_acknowledge_once(store: &dyn Store, seeder: &dyn Seeder) {
     assert!(close_to(*at, at_ago(0)), "{at}");
     assert!(close_to(before.expect("kept"), at_ago(100)));
     let again = store.acknowledge_alerts(&[open]).await.expect("again");
-    assert_eq!(again, vec![AckResult::AlreadyAcknowledged { at: Some(*at) }]);
+    assert_eq!(
+        again,
+        vec![AckResult::AlreadyAcknowledged { at: Some(*at) }]
+    );
     let open_now = store.unacknowledged_alerts(&all(), 10).await.expect("open");
     assert_eq!(
         open_now.iter().map(|a| a.id).collect::<Vec<_>>(),

@@ -44,12 +44,7 @@ pub fn render(frame: &mut Frame, body: Rect, app: &App, modal: &ActionModal) {
     frame.render_widget(Paragraph::new(lines).block(block), area);
 }
 
-fn content(
-    app: &App,
-    modal: &ActionModal,
-    width: usize,
-    detail_room: usize,
-) -> Vec<Line<'static>> {
+fn content(app: &App, modal: &ActionModal, width: usize, detail_room: usize) -> Vec<Line<'static>> {
     match &modal.stage {
         ModalStage::Reading => {
             let doing = format!("reading {}", modal.subject);

@@ -287,8 +287,7 @@ fn render_progress(frame: &mut Frame, area: Rect, app: &App) {
         .offset
         .min(progress.items.len().saturating_sub(page));
     for (i, item) in progress.items.iter().enumerate().skip(start).take(page) {
-        let selected =
-            i == app.overview_nav.selected && app.overview_focus == OverviewFocus::Items;
+        let selected = i == app.overview_nav.selected && app.overview_focus == OverviewFocus::Items;
         lines.extend(item_lines(app, item, selected, inner.width));
     }
     frame.render_widget(Paragraph::new(lines), inner);
@@ -363,20 +362,21 @@ fn render_alerts(frame: &mut Frame, area: Rect, app: &App) {
         Some(a) => {
             let all = a.alerts.len();
             let (start, shown) = if all > MAX_ALERT_LINES + 1 {
-                (app.alerts_nav.offset.min(all - MAX_ALERT_LINES), MAX_ALERT_LINES)
+                (
+                    app.alerts_nav.offset.min(all - MAX_ALERT_LINES),
+                    MAX_ALERT_LINES,
+                )
             } else {
                 (0, all)
             };
-            let cursor = (app.overview_focus == OverviewFocus::Alerts)
-                .then_some(app.alerts_nav.selected);
+            let cursor =
+                (app.overview_focus == OverviewFocus::Alerts).then_some(app.alerts_nav.selected);
             let window = a.alerts.iter().enumerate().skip(start).take(shown);
             lines.extend(window.map(|(i, al)| alert_line(app, al, cursor == Some(i))));
             if all > shown {
                 let above = start;
                 let below = all - start - shown;
-                lines.push(Line::raw(format!(
-                    "   ... {above} above, {below} below"
-                )));
+                lines.push(Line::raw(format!("   ... {above} above, {below} below")));
             }
         }
     }

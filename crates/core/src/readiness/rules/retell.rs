@@ -292,7 +292,9 @@ fn missing_outbound_agent(snap: &Snapshot, id: String, number: &RetellNumber) ->
         snap,
         id,
         Status::Fail,
-        format!("{e164} has no outbound agent (neither outbound_agents nor outbound_agent_id): Retell refuses outbound calls from it"),
+        format!(
+            "{e164} has no outbound agent (neither outbound_agents nor outbound_agent_id): Retell refuses outbound calls from it"
+        ),
     );
     match inbound {
         Some(agent) => failed
