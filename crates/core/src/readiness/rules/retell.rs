@@ -486,16 +486,23 @@ mod tests {
             assert!(check.blocking);
             if status == Status::Fail {
                 let fix = check.fix.clone().unwrap_or_default();
-                assert!(fix.starts_with("press F"), "{fix}");
-                assert_eq!(
-                    check.action,
-                    Some(FixAction::AssignOutboundAgent {
-                        phone_number: NUMBER_1.into(),
-                        agent_id: fix_agent.map(str::to_string),
-                    })
-                );
-                if let Some(agent) = fix_agent {
-                    assert!(fix.contains(&format!("inbound agent {agent}")), "{fix}");
+                let action = fix_agent.map(|agent| FixAction::AssignOutboundAgent {
+                    phone_number: NUMBER_1.into(),
+                    agent_id: Some(agent.to_string()),
+                });
+                assert_eq!(check.action, action);
+                match fix_agent {
+                    Some(agent) => {
+                        assert!(fix.starts_with("press F"), "{fix}");
+                        assert!(fix.contains(&format!("inbound agent {agent}")), "{fix}");
+                    }
+                    // Nothing to copy: only the command, which takes the agent, is named.
+                    None => assert!(
+                        fix.contains("launchdeck fix-outbound-agent --number")
+                            && fix.contains("--agent AGENT_ID")
+                            && !fix.contains("press F"),
+                        "{fix}"
+                    ),
                 }
             }
         }
