@@ -1061,13 +1061,14 @@ fn start_fix(app: &mut App) -> Vec<Effect> {
         return Vec::new();
     };
     let request = match action {
-        FixAction::AssignOutboundAgent {
-            phone_number,
-            agent_id,
-        } => ActionRequest::FixOutboundAgent(AgentRequest {
-            number: phone_number,
-            agent: agent_id,
-        }),
+        // The check offers the number's inbound agent: the plan reads it again from
+        // Retell (no agent named), so it is the one Retell has now.
+        FixAction::AssignOutboundAgent { phone_number, .. } => {
+            ActionRequest::FixOutboundAgent(AgentRequest {
+                number: phone_number,
+                agent: None,
+            })
+        }
         FixAction::RefreshCalendarTokens => {
             ActionRequest::RefreshTokens(TokenRequest { all: false })
         }
@@ -1246,5 +1247,14 @@ fn on_action_done(
     app.quit_armed = false;
     let (tone, text) = actions::outcome_toast(plan, result);
     show_toast(app, tone, text);
-    vec![Effect::PollNow]
+    let mut effects = vec![Effect::PollNow];
+    // A provider-side fix shows in the readiness checks: run them again now.
+    let fixes_readiness = matches!(
+        plan.action(),
+        OperatorAction::FixOutboundAgent | OperatorAction::RefreshTokens
+    );
+    if fixes_readiness && result.is_ok() {
+        effects.extend(rerun_readiness(app));
+    }
+    effects
 }
