@@ -214,3 +214,101 @@ fn stuck_counts_are_read_from_the_calls_title() {
     );
     assert_eq!(stuck_count(" Calls in flight 3 │ ✓ none stuck"), None);
 }
+
+/// The line the cursor (`›`) is on.
+fn cursor_line(screen: &str) -> Option<&str> {
+    screen.lines().find(|l| l.starts_with('›'))
+}
+
+/// Moves the cursor down until its line contains `needle`.
+fn move_cursor_to(app: &mut PtyApp, needle: &str) {
+    for _ in 0..120 {
+        let screen = app.screen_text();
+        let before = cursor_line(&screen).map(str::to_string);
+        if before.as_deref().is_some_and(|l| l.contains(needle)) {
+            return;
+        }
+        app.send("j");
+        app.wait_for("the cursor to move", |s| {
+            cursor_line(s).map(str::to_string) != before
+        });
+    }
+    panic!(
+        "no line with {needle:?} under the cursor:\n{}",
+        app.screen_text()
+    );
+}
+
+#[test]
+fn every_fix_key_works_in_the_demo() {
+    let (home, mut app) = spawn_demo(&[]);
+    let (_, facts) = first_campaign::generate(Utc::now(), first_campaign::DEFAULT_SEED);
+    let name_start: String = facts.broadcast_a.name.chars().take(20).collect();
+    app.wait_for_text(&name_start);
+
+    // c: every stuck call, previewed with its counts, then cleaned up.
+    app.wait_for("stuck calls on the Overview", |s| s.contains(" stuck"));
+    app.send("c");
+    let modal = app.wait_for("the cleanup plan", |s| s.contains("y confirm"));
+    assert!(modal.contains("clean up"), "{modal}");
+    assert!(modal.contains("stuck calls"), "{modal}");
+    app.send("y");
+    app.wait_for_text("cleaned up:");
+
+    // F on the Readiness screen: the number without an outbound agent gets its inbound one.
+    app.send("2");
+    app.wait_for_text("has no outbound agent");
+    move_cursor_to(&mut app, "has no outbound agent");
+    app.send("F");
+    let modal = app.wait_for("the outbound agent plan", |s| s.contains("y confirm"));
+    assert!(modal.contains("set outbound agents of"), "{modal}");
+    app.send("y");
+    app.wait_for_text("fixed: 1 changed");
+    app.wait_for("the check passing after the re-run", |s| {
+        !s.contains("has no outbound agent")
+    });
+
+    // t: the calendar tokens that expire soon; one of the demo's grants was revoked.
+    app.send("t");
+    let modal = app.wait_for("the token plan", |s| s.contains("y confirm"));
+    assert!(modal.contains("refresh"), "{modal}");
+    app.send("y");
+    app.wait_for_text("refreshed:");
+
+    // a on the Overview: the last alert, selected by moving past the broadcasts.
+    app.send("1");
+    app.wait_for_text("Unacknowledged alerts");
+    app.send("G");
+    let screen = app.wait_for("an alert selected", |s| {
+        cursor_line(s).is_some_and(|l| l.contains(':')) && s.contains("acknowledge")
+    });
+    let count = |s: &str| {
+        s.split("Unacknowledged alerts (")
+            .nth(1)
+            .and_then(|r| r.split(')').next())
+            .and_then(|n| n.parse::<u32>().ok())
+    };
+    let before = count(&screen).expect("the alert count");
+    app.send("a");
+    app.wait_for("the acknowledge plan", |s| s.contains("y confirm"));
+    app.send("y");
+    app.wait_for_text("acknowledged: 1 changed");
+    app.wait_for("one alert fewer", |s| count(s) == Some(before - 1));
+
+    app.send("q");
+    assert_eq!(app.wait_exit(), Some(0));
+    app.assert_terminal_restored();
+    let audit = std::fs::read_to_string(home.path().join("data").join("audit.jsonl"))
+        .expect("the demo's audit file in its data dir");
+    for action in [
+        "cleanup",
+        "fix-outbound-agent",
+        "refresh-tokens",
+        "acknowledge",
+    ] {
+        assert!(
+            audit.contains(&format!("\"action\":\"{action}\"")),
+            "{action} audited:\n{audit}"
+        );
+    }
+}

@@ -98,3 +98,75 @@ fn live_console_against_postgres() {
     app.assert_terminal_restored();
     rt.block_on(db.drop_db());
 }
+
+#[test]
+fn cleanup_and_acknowledge_from_the_keys_against_postgres() {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let db = rt.block_on(async {
+        let db = TestDb::create().await;
+        let (data, _) = first_campaign::generate(Utc::now(), first_campaign::DEFAULT_SEED);
+        pg::load(db.pool(), &data).await.expect("seed");
+        db
+    });
+    let count = |sql: &str| -> i64 {
+        rt.block_on(sqlx::query_scalar(sqlx::AssertSqlSafe(sql.to_string())).fetch_one(db.pool()))
+            .expect("count")
+    };
+    let stale_dialing = "SELECT count(*) FROM dialing_queues WHERE status = 'calling' \
+        AND last_provider_call_id IS NULL AND updated_at < now() - interval '2 minutes'";
+    let unacknowledged = "SELECT count(*) FROM system_alerts WHERE NOT acknowledged";
+    assert!(count(stale_dialing) > 0, "the seed has stale dialing rows");
+    let alerts_before = count(unacknowledged);
+
+    let data_dir = tempfile::tempdir().unwrap();
+    let url = db.url().to_string();
+    let mut app = PtyApp::spawn(
+        &[],
+        &[
+            ("LAUNCHDECK_DATABASE_URL", url.as_str()),
+            ("LAUNCHDECK_DATA_DIR", data_dir.path().to_str().unwrap()),
+            ("HOME", data_dir.path().to_str().unwrap()),
+        ],
+        120,
+        40,
+    );
+
+    // c on the Calls screen: no row marked, so every stuck call; providers are not
+    // configured here, so only the rows without a provider call id can change.
+    app.send("3");
+    app.wait_for("stuck rows", |s| {
+        s.contains("Calls in flight") && s.contains('✗')
+    });
+    app.send("c");
+    let modal = app.wait_for("the cleanup plan", |s| s.contains("y confirm"));
+    assert!(modal.contains("dialing_queues"), "{modal}");
+    app.send("y");
+    app.wait_for_text("cleaned up:");
+    assert_eq!(
+        count(stale_dialing),
+        0,
+        "the stale dialing rows were cleaned up"
+    );
+
+    // a on the Overview's last alert.
+    app.send("1");
+    app.wait_for_text("Unacknowledged alerts");
+    app.send("G");
+    app.wait_for("an alert selected", |s| s.contains("a acknowledge"));
+    app.send("a");
+    app.wait_for("the acknowledge plan", |s| s.contains("y confirm"));
+    app.send("y");
+    app.wait_for_text("acknowledged: 1 changed");
+    assert_eq!(count(unacknowledged), alerts_before - 1);
+    let audited = count("SELECT count(*) FROM launchdeck.audit_log WHERE action = 'acknowledge'");
+    assert_eq!(audited, 1);
+
+    app.send("q");
+    assert_eq!(app.wait_exit(), Some(0));
+    app.assert_terminal_restored();
+    rt.block_on(db.drop_db());
+}
