@@ -36,23 +36,24 @@ fn live_ids(live: &LiveData) -> Vec<u128> {
 }
 
 #[test]
-fn stuck_rows_come_first_then_oldest_first() {
+fn flagged_rows_come_first_then_oldest_first() {
     let live = LiveData::new(
         Instant::now(),
         &common::db_info(),
         common::snapshot(),
         &StuckThresholds::default(),
     );
-    // stuck: bcast 7m12s, dial 4m40s, call 3m05s; ask provider: call 65 min; then live
-    assert_eq!(live_ids(&live), [3, 8, 4, 6, 2, 7, 1, 5, 9]);
+    // flagged, oldest first: ask provider call 65 min, stuck bcast 7m12s, dial 4m40s,
+    // call 3m05s; then live
+    assert_eq!(live_ids(&live), [6, 3, 8, 4, 2, 7, 1, 5, 9]);
     let flags: Vec<Stuckness> = live.rows.iter().map(|r| r.stuckness).collect();
     assert_eq!(
         &flags[..4],
         [
+            Stuckness::AskProvider,
             Stuckness::Stuck,
             Stuckness::Stuck,
-            Stuckness::Stuck,
-            Stuckness::AskProvider
+            Stuckness::Stuck
         ]
     );
     assert!(flags[4..].iter().all(|f| *f == Stuckness::Live));
