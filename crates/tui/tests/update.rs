@@ -193,9 +193,11 @@ fn space_marks_rows_and_marks_of_finished_calls_are_dropped() {
     press(&mut app, "j ");
     assert_eq!(app.marks.len(), 2);
 
-    // The first marked call (id 3) finishes: its mark goes, the other stays.
+    // The first marked call (id 6, the oldest flagged row) finishes: its mark goes, the
+    // other stays.
+    assert_eq!(first.1, common::id(6));
     let mut snapshot = common::snapshot();
-    snapshot.calls.retain(|c| c.id != common::id(3));
+    snapshot.calls.retain(|c| c.id != common::id(6));
     let live = LiveData::new(base, &common::db_info(), snapshot, &app.options.thresholds);
     update(&mut app, Msg::Data(PollData::Live(live)));
     assert_eq!(app.marks.len(), 1);
