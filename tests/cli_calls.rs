@@ -70,10 +70,14 @@ async fn calls_json_lists_every_source_with_the_seeded_stuck_rows() {
         assert!(stuck_logs.contains(id), "call_log {id} should be flagged");
     }
 
-    // Stuck rows come first.
-    let first_live = calls.iter().position(|c| c["stuck"] == false);
-    if let Some(i) = first_live {
-        assert!(calls[i..].iter().all(|c| c["stuck"] == false));
+    // Stuck rows come first, then the oldest first (core's stuck::in_flight_order).
+    let order: Vec<(bool, u64)> = calls
+        .iter()
+        .map(|c| (c["stuck"] == true, c["age_seconds"].as_u64().unwrap()))
+        .collect();
+    assert!(order.iter().any(|(stuck, _)| !stuck), "no live row seeded");
+    for pair in order.windows(2) {
+        assert!(pair[0] >= pair[1], "out of order: {pair:?} in {order:?}");
     }
     // Lead numbers are masked; every row has the documented keys.
     for c in calls {

@@ -1,5 +1,7 @@
 //! `launchdeck calls [--stuck] [--json]`: a snapshot of calls in flight.
 
+use std::time::Duration;
+
 use chrono::{DateTime, Utc};
 use clap::Args;
 use launchdeck_core::domain::{InFlightCall, InFlightSnapshot};
@@ -86,18 +88,17 @@ pub fn run(args: CallsArgs, ctx: &Context) -> Exit {
 }
 
 fn build_report(snap: &InFlightSnapshot, t: &StuckThresholds, only_stuck: bool) -> CallsReport {
-    let mut calls: Vec<CallRow> = snap
+    let mut classified: Vec<(&InFlightCall, Stuckness)> = snap
         .calls
         .iter()
-        .map(|c| row(c, snap.db_now, t))
-        .filter(|r| !only_stuck || r.stuck)
+        .map(|c| (c, stuck::classify(c, snap.db_now, t)))
+        .filter(|(_, rule)| !only_stuck || rule.is_flagged())
         .collect();
-    calls.sort_by(|a, b| {
-        b.stuck
-            .cmp(&a.stuck)
-            .then(b.age_seconds.cmp(&a.age_seconds))
-            .then(a.id.cmp(&b.id))
-    });
+    classified.sort_by_key(|(c, rule)| stuck::in_flight_order(c, *rule));
+    let calls = classified
+        .into_iter()
+        .map(|(c, rule)| row(c, rule, snap.db_now))
+        .collect();
     CallsReport {
         schema_version: 1,
         db_now: snap.db_now,
@@ -111,8 +112,7 @@ fn build_report(snap: &InFlightSnapshot, t: &StuckThresholds, only_stuck: bool) 
     }
 }
 
-fn row(c: &InFlightCall, db_now: DateTime<Utc>, t: &StuckThresholds) -> CallRow {
-    let rule = stuck::classify(c, db_now, t);
+fn row(c: &InFlightCall, rule: Stuckness, db_now: DateTime<Utc>) -> CallRow {
     CallRow {
         source: c.source.as_str(),
         id: c.id,
@@ -157,7 +157,7 @@ fn print_table(report: &CallsReport, ctx: &Context) {
             mark,
             c.source,
             truncate(&c.state, 8),
-            format_age(c.age_seconds),
+            stuck::format_age(Duration::from_secs(c.age_seconds)),
             c.phone,
             truncate(c.parent_name.as_deref().unwrap_or("-"), 24),
             truncate(c.provider_call_id.as_deref().unwrap_or("-"), 20),
@@ -172,26 +172,5 @@ fn truncate(text: &str, width: usize) -> String {
     } else {
         let cut: String = text.chars().take(width.saturating_sub(1)).collect();
         format!("{cut}…")
-    }
-}
-
-/// `42s`, `6m05s`, `1h02m`.
-pub fn format_age(secs: u64) -> String {
-    match secs {
-        0..=59 => format!("{secs}s"),
-        60..=3599 => format!("{}m{:02}s", secs / 60, secs % 60),
-        _ => format!("{}h{:02}m", secs / 3600, (secs % 3600) / 60),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn ages_read_like_a_clock() {
-        assert_eq!(format_age(42), "42s");
-        assert_eq!(format_age(365), "6m05s");
-        assert_eq!(format_age(3720), "1h02m");
     }
 }

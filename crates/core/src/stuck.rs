@@ -1,10 +1,12 @@
 //! "Stuck" rules of product.md "Live data and stuck", as pure functions of a row and
 //! the database's clock.
 
+use std::cmp::Reverse;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+use uuid::Uuid;
 
 use crate::domain::{CallSource, InFlightCall, OpenClaim};
 
@@ -54,6 +56,43 @@ impl Stuckness {
 /// Age of a timestamp by the database's clock; never negative.
 pub fn age(since: DateTime<Utc>, db_now: DateTime<Utc>) -> Duration {
     (db_now - since).to_std().unwrap_or(Duration::ZERO)
+}
+
+/// An age as every list shows it, compact for narrow columns: `42s`, `12m03s`, `3h05m`,
+/// `2d04h`. Seconds are kept below an hour because the stuck thresholds are minutes apart.
+pub fn format_age(age: Duration) -> String {
+    const MINUTE: u64 = 60;
+    const HOUR: u64 = 60 * MINUTE;
+    const DAY: u64 = 24 * HOUR;
+    let secs = age.as_secs();
+    match secs {
+        0..MINUTE => format!("{secs}s"),
+        MINUTE..HOUR => format!("{}m{:02}s", secs / MINUTE, secs % MINUTE),
+        HOUR..DAY => format!("{}h{:02}m", secs / HOUR, secs % HOUR / MINUTE),
+        _ => format!("{}d{:02}h", secs / DAY, secs % DAY / HOUR),
+    }
+}
+
+/// Where a call in flight stands in every list of calls: flagged rows
+/// ([`Stuckness::is_flagged`]) first, then oldest first, then by source and id so that
+/// rows of the same age keep one order across polls. Sort with
+/// `rows.sort_by_key(|r| in_flight_order(&r.call, r.stuckness))`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct InFlightOrder {
+    flagged: Reverse<bool>,
+    since: DateTime<Utc>,
+    source: CallSource,
+    id: Uuid,
+}
+
+/// The sort key of one call in flight with what the stuck rules say about it.
+pub fn in_flight_order(call: &InFlightCall, rule: Stuckness) -> InFlightOrder {
+    InFlightOrder {
+        flagged: Reverse(rule.is_flagged()),
+        since: call.since,
+        source: call.source,
+        id: call.id,
+    }
 }
 
 /// "Older than" is strict: a row exactly at the threshold is not yet stuck.
@@ -172,6 +211,66 @@ mod tests {
             let got = classify(&call(source, age_secs, pid), now(), &t);
             assert_eq!(got, want, "{source:?} age {age_secs}s provider id {pid:?}");
         }
+    }
+
+    #[test]
+    fn ages_format_at_each_unit_boundary() {
+        let cases = [
+            (0, "0s"),
+            (1, "1s"),
+            (59, "59s"),
+            (60, "1m00s"),
+            (61, "1m01s"),
+            (723, "12m03s"),
+            (3599, "59m59s"),
+            (3600, "1h00m"),
+            (3659, "1h00m"),
+            (3660, "1h01m"),
+            (3 * 3600 + 5 * 60, "3h05m"),
+            (86_399, "23h59m"),
+            (86_400, "1d00h"),
+            (2 * 86_400 + 4 * 3600 + 59 * 60, "2d04h"),
+            (400 * 86_400, "400d00h"),
+        ];
+        for (secs, want) in cases {
+            assert_eq!(format_age(Duration::from_secs(secs)), want, "{secs}s");
+        }
+    }
+
+    #[test]
+    fn ages_fit_the_seven_cell_age_column_of_the_calls_screen() {
+        for secs in [59, 3599, 86_399, 999 * 86_400 + 86_399] {
+            assert!(format_age(Duration::from_secs(secs)).len() <= 7, "{secs}s");
+        }
+    }
+
+    #[test]
+    fn in_flight_order_puts_flagged_first_then_oldest_then_source_and_id() {
+        use CallSource::*;
+        use Stuckness::*;
+        let row = |n: u128, source, age_secs, rule| {
+            let mut c = call(source, age_secs, None);
+            c.id = Uuid::from_u128(n);
+            (c, rule)
+        };
+        // (id, source, age, rule) in the order every list shows them
+        let want = [
+            row(1, CallLogs, 4000, AskProvider), // flagged, oldest: ask-provider ranks as stuck
+            row(2, BroadcastQueue, 400, Stuck),
+            row(3, BroadcastQueue, 400, Stuck), // same age and source: by id
+            row(4, CallLogs, 400, Stuck),       // same age: by source
+            row(5, DialingQueues, 130, Stuck),
+            row(6, CallLogs, 9000, Live), // live rows after every flagged one, however old
+            row(7, BroadcastQueue, 10, Live),
+            row(8, DialingQueues, 10, Live),
+            row(9, DialingQueues, 0, Live),
+        ];
+        let mut rows: Vec<_> = want.iter().rev().cloned().collect();
+        rows.swap(0, 5);
+        rows.swap(2, 7);
+        rows.sort_by_key(|(c, rule)| in_flight_order(c, *rule));
+        let ids: Vec<u128> = rows.iter().map(|(c, _)| c.id.as_u128()).collect();
+        assert_eq!(ids, (1..=9).collect::<Vec<_>>());
     }
 
     #[test]

@@ -11,7 +11,9 @@ use launchdeck_core::domain::{
 };
 use launchdeck_core::rates::{Figures, broadcast_figures, campaign_figures};
 use launchdeck_core::redact::sanitize_provider_text;
-use launchdeck_core::stuck::{StuckThresholds, Stuckness, claim_is_stuck, classify};
+use launchdeck_core::stuck::{
+    StuckThresholds, Stuckness, claim_is_stuck, classify, in_flight_order,
+};
 use launchdeck_store::DbInfo;
 use uuid::Uuid;
 
@@ -45,7 +47,7 @@ pub struct LiveData {
     pub received: Instant,
     pub round_trip: Duration,
     pub db_now: DateTime<Utc>,
-    /// Stuck (and ask-provider) rows first, then oldest first.
+    /// In `stuck::in_flight_order`: flagged rows first, then oldest first.
     pub rows: Vec<CallRow>,
     pub open_claims: Vec<OpenClaim>,
     pub stuck_claims: usize,
@@ -71,7 +73,7 @@ impl LiveData {
                 }
             })
             .collect();
-        sort_stuck_first(&mut rows);
+        rows.sort_by_key(|r| in_flight_order(&r.call, r.stuckness));
         let stuck_claims = snapshot
             .open_claims
             .iter()
@@ -114,23 +116,6 @@ impl LiveData {
             .filter(|r| r.stuckness.is_flagged())
             .count()
     }
-}
-
-/// Stuck rows first (stuck before ask-provider), then by age, oldest first.
-pub fn sort_stuck_first(rows: &mut [CallRow]) {
-    fn rank(s: Stuckness) -> u8 {
-        match s {
-            Stuckness::Stuck => 0,
-            Stuckness::AskProvider => 1,
-            Stuckness::Live => 2,
-        }
-    }
-    rows.sort_by(|a, b| {
-        rank(a.stuckness)
-            .cmp(&rank(b.stuckness))
-            .then(a.call.since.cmp(&b.call.since))
-            .then(a.key().cmp(&b.key()))
-    });
 }
 
 fn clean(text: &mut String) {

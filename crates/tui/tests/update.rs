@@ -36,23 +36,24 @@ fn live_ids(live: &LiveData) -> Vec<u128> {
 }
 
 #[test]
-fn stuck_rows_come_first_then_oldest_first() {
+fn flagged_rows_come_first_then_oldest_first() {
     let live = LiveData::new(
         Instant::now(),
         &common::db_info(),
         common::snapshot(),
         &StuckThresholds::default(),
     );
-    // stuck: bcast 7m12s, dial 4m40s, call 3m05s; ask provider: call 65 min; then live
-    assert_eq!(live_ids(&live), [3, 8, 4, 6, 2, 7, 1, 5, 9]);
+    // flagged, oldest first: ask provider call 65 min, stuck bcast 7m12s, dial 4m40s,
+    // call 3m05s; then live
+    assert_eq!(live_ids(&live), [6, 3, 8, 4, 2, 7, 1, 5, 9]);
     let flags: Vec<Stuckness> = live.rows.iter().map(|r| r.stuckness).collect();
     assert_eq!(
         &flags[..4],
         [
+            Stuckness::AskProvider,
             Stuckness::Stuck,
             Stuckness::Stuck,
-            Stuckness::Stuck,
-            Stuckness::AskProvider
+            Stuckness::Stuck
         ]
     );
     assert!(flags[4..].iter().all(|f| *f == Stuckness::Live));
@@ -192,9 +193,11 @@ fn space_marks_rows_and_marks_of_finished_calls_are_dropped() {
     press(&mut app, "j ");
     assert_eq!(app.marks.len(), 2);
 
-    // The first marked call (id 3) finishes: its mark goes, the other stays.
+    // The first marked call (id 6, the oldest flagged row) finishes: its mark goes, the
+    // other stays.
+    assert_eq!(first.1, common::id(6));
     let mut snapshot = common::snapshot();
-    snapshot.calls.retain(|c| c.id != common::id(3));
+    snapshot.calls.retain(|c| c.id != common::id(6));
     let live = LiveData::new(base, &common::db_info(), snapshot, &app.options.thresholds);
     update(&mut app, Msg::Data(PollData::Live(live)));
     assert_eq!(app.marks.len(), 1);

@@ -7,16 +7,9 @@ use launchdeck_core::redact::mask_phone;
 
 use super::theme::Symbols;
 
-/// A compact age: `42s`, `12m 03s`, `1h 02m`, `2d 03h`.
-pub fn age(d: Duration) -> String {
-    let secs = d.as_secs();
-    match secs {
-        0..60 => format!("{secs}s"),
-        60..3600 => format!("{}m {:02}s", secs / 60, secs % 60),
-        3600..86_400 => format!("{}h {:02}m", secs / 3600, secs % 3600 / 60),
-        _ => format!("{}d {:02}h", secs / 86_400, secs % 86_400 / 3600),
-    }
-}
+/// The one age format of launchdeck (`42s`, `12m03s`, `3h05m`, `2d04h`), for every
+/// duration the screens show.
+pub use launchdeck_core::stuck::format_age as age;
 
 /// A call duration from whole seconds; negative values (bad data) show as `?`.
 pub fn call_duration(seconds: Option<i32>) -> String {
@@ -175,14 +168,6 @@ pub fn gauge(share: f64, width: usize, symbols: &Symbols) -> (String, String) {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn ages() {
-        assert_eq!(age(Duration::from_secs(42)), "42s");
-        assert_eq!(age(Duration::from_secs(723)), "12m 03s");
-        assert_eq!(age(Duration::from_secs(3720)), "1h 02m");
-        assert_eq!(age(Duration::from_secs(2 * 86_400 + 3 * 3600)), "2d 03h");
-    }
 
     #[test]
     fn money_rates_and_counts() {

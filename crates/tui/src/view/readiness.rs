@@ -23,7 +23,7 @@ const CHROME_ROWS: u16 = 2;
 /// From this width on, the fix hint has its own column; below, the selected check's
 /// fix is shown on a line under the table.
 const WIDE: u16 = 120;
-/// `12m 03s ago`
+/// `12m03s ago`, with room for `100d04h ago`
 const AGE_WIDTH: usize = 11;
 
 /// How many table rows fit on a terminal of `size`.
