@@ -97,6 +97,10 @@ impl AckPlan {
 }
 
 impl PlanView for AckPlan {
+    fn planned(&self) -> usize {
+        self.acknowledging().count()
+    }
+
     fn will_change(&self) -> bool {
         self.acknowledging().next().is_some()
     }

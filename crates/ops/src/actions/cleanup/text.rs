@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use launchdeck_core::cleanup::{CleanupWrite, EndedAt, LeftAlone, Verdict};
 use launchdeck_core::domain::{CallSource, InFlightCall};
 use launchdeck_core::redact::{mask_phone, sanitize_provider_text};
-use launchdeck_core::stuck::age;
+use launchdeck_core::stuck::{age, format_age};
 use serde_json::{Map, Value, json};
 
 use super::{CleanupPlan, PlannedRow};
@@ -120,7 +120,7 @@ pub(super) fn details(plan: &CleanupPlan) -> Vec<String> {
 
 fn row_line(plan: &CleanupPlan, row: &PlannedRow) -> String {
     let call = &row.call;
-    let minutes = age(call.since, plan.db_now).as_secs() / 60;
+    let age = format_age(age(call.since, plan.db_now));
     let what = match &row.verdict {
         Verdict::Write(w) => match why(w) {
             Some(why) => format!("{}: {}", w.new_status, sanitize_provider_text(why)),
@@ -146,7 +146,7 @@ fn row_line(plan: &CleanupPlan, row: &PlannedRow) -> String {
         }
     };
     format!(
-        "{} {}: {} {minutes} min → {what}",
+        "{} {}: {} for {age} → {what}",
         call.source.as_str(),
         row_name(call),
         sanitize_provider_text(&call.state)
