@@ -18,7 +18,7 @@ use super::connect::{ConnectError, open_store, runtime, scope};
 use super::exit::Exit;
 use super::output::Mark;
 use super::status_actions;
-use super::{Context, report_error};
+use super::{Context, logging, report_error};
 
 /// The options every action command takes.
 #[derive(Args, Debug, Clone, Copy, Default)]
@@ -55,6 +55,11 @@ pub fn run(request: ActionRequest, args: ConfirmArgs, ctx: &Context) -> Exit {
     if loaded.config.ui.read_only {
         return refuse_read_only(action, "[ui] read_only in the configuration");
     }
+    // Logs go to the file only, as for `check`; an unusable log file does not stop it.
+    let _log = logging::init_logging(&loaded, &ctx.global, &ctx.env)
+        .map_err(|problem| eprintln!("warning: {problem}; continuing without a log file"))
+        .ok();
+    tracing::info!(action = action.name(), "action started");
     let action_ctx = match action_context(&loaded) {
         Ok(action_ctx) => action_ctx,
         Err(e) => return report_error(e),
@@ -69,7 +74,9 @@ pub fn run(request: ActionRequest, args: ConfirmArgs, ctx: &Context) -> Exit {
         let providers = Gatherer::from_loaded(&loaded, store.clone(), GatherOptions::default());
         let env = ActionEnv::new(store, providers, action_ctx);
         let plan = actions::plan(&env, request).await?;
-        let outcome = if apply && plan.will_change() {
+        // A named target that is not there refuses the whole command (exit 2), so
+        // nothing may change, not even the targets that are there.
+        let outcome = if apply && plan.will_change() && !plan.view().target_unavailable() {
             Some(actions::apply(&env, &plan).await?)
         } else {
             None
@@ -123,8 +130,8 @@ fn report(
     let view = plan.view();
     if view.target_unavailable() {
         return report_error(format!(
-            "{}; check the id (`launchdeck check` lists broadcasts and campaigns, \
-             `launchdeck calls` the calls in flight)",
+            "{}; nothing was changed: check the id (`launchdeck check` lists broadcasts and \
+             campaigns, `launchdeck calls` the calls in flight)",
             view.summary()
         ));
     }

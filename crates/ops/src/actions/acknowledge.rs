@@ -105,6 +105,10 @@ impl PlanView for AckPlan {
         self.acknowledging().next().is_some()
     }
 
+    fn planned(&self) -> usize {
+        self.acknowledging().count()
+    }
+
     fn summary(&self) -> String {
         if self.items.is_empty() {
             return "no alert ids given: nothing to acknowledge".to_string();

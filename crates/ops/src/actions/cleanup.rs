@@ -100,6 +100,16 @@ impl PlanView for CleanupPlan {
         self.writes().next().is_some() || (self.hang_up && self.live_calls().next().is_some())
     }
 
+    /// Rows written, plus the live calls hung up when chosen.
+    fn planned(&self) -> usize {
+        let hang_ups = if self.hang_up {
+            self.live_calls().count()
+        } else {
+            0
+        };
+        self.writes().count() + hang_ups
+    }
+
     fn summary(&self) -> String {
         text::summary(self)
     }

@@ -97,6 +97,10 @@ impl PlanView for TokenPlan {
         self.refreshing().next().is_some()
     }
 
+    fn planned(&self) -> usize {
+        self.refreshing().count()
+    }
+
     fn summary(&self) -> String {
         let refresh = self.refreshing().count();
         let cannot = self.items.len() - refresh;

@@ -1,0 +1,794 @@
+//! `launchdeck cleanup` / `refresh-tokens` / `fix-outbound-agent` / `acknowledge` run
+//! as the real binary against a test PostgreSQL database (the platform fixture) and,
+//! where a provider is needed, the fakes of launchdeck-sim on loopback in this process.
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as BASE64;
+use chrono::{DateTime, Utc};
+use launchdeck_sim::fakes::{
+    CANARY_GOOGLE_ACCESS_TOKEN, FakeAgent, FakeNumber, GoogleFake, GoogleState, RetellFake,
+    RetellState, Route,
+};
+use launchdeck_store::seed::{SeedData, pg};
+use launchdeck_testkit::TestDb;
+use serde_json::{Value, json};
+use sqlx::AssertSqlSafe;
+use tempfile::TempDir;
+use uuid::Uuid;
+
+const USER: Uuid = Uuid::from_u128(0xa1);
+const ORG: Uuid = Uuid::from_u128(0xa0);
+const BROADCAST: Uuid = Uuid::from_u128(0x100);
+const CAMPAIGN: Uuid = Uuid::from_u128(0x200);
+
+const RETELL_KEY: &str = "key_cli0fix0retell0canary0value0aa11";
+const GOOGLE_CLIENT_ID: &str = "5678-cli-test.apps.googleusercontent.com";
+const GOOGLE_CLIENT_SECRET: &str = "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4";
+const GOOGLE_REFRESH_TOKEN: &str = "1//cli0canary0refresh0token0ee55";
+const REVOKED_REFRESH_TOKEN: &str = "1//cli0canary0revoked0refresh0ff66";
+const OLD_ACCESS_TOKEN: &str = "ya29.cli0canary0old0access0token0gg77";
+
+fn row(n: u128) -> Uuid {
+    Uuid::from_u128(0x1000 + n)
+}
+
+fn phone(n: u128) -> String {
+    format!("+1415555{:04}", n % 10_000)
+}
+
+fn ago(secs: i64) -> String {
+    (Utc::now() - chrono::Duration::seconds(secs)).to_rfc3339()
+}
+
+fn b64(text: &str) -> String {
+    BASE64.encode(text)
+}
+
+/// USER in ORG, a campaign and a broadcast.
+fn tenant() -> SeedData {
+    let mut data = SeedData::default();
+    data.table("auth.users").push(json!({"id": USER}));
+    data.table("organizations")
+        .push(json!({"id": ORG, "name": "Acme", "slug": "acme"}));
+    data.table("organization_users")
+        .push(json!({"organization_id": ORG, "user_id": USER, "role": "owner"}));
+    data.table("campaigns").push(json!({
+        "id": CAMPAIGN, "user_id": USER, "organization_id": ORG, "name": "Renewals",
+        "status": "active",
+    }));
+    data.table("voice_broadcasts").push(json!({
+        "id": BROADCAST, "user_id": USER, "name": "Spring promo", "status": "active",
+        "message_text": "Hello",
+    }));
+    data
+}
+
+/// A database, a home and data dir, and the environment the binary gets.
+struct Env {
+    db: TestDb,
+    home: TempDir,
+    vars: Vec<(String, String)>,
+}
+
+impl Env {
+    async fn new(data: &SeedData) -> Env {
+        let db = TestDb::create().await;
+        pg::load(db.pool(), data).await.expect("seed");
+        Env {
+            db,
+            home: tempfile::tempdir().expect("temp home"),
+            vars: Vec::new(),
+        }
+    }
+
+    fn set(&mut self, name: &str, value: &str) {
+        self.vars.push((name.to_string(), value.to_string()));
+    }
+
+    fn data_dir(&self) -> PathBuf {
+        self.home.path().join("data")
+    }
+
+    /// Runs the binary off the async runtime, so the fakes in this process keep serving.
+    async fn run(&self, args: &[&str]) -> Output {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_launchdeck"));
+        command
+            .args(args)
+            .env_clear()
+            .env("HOME", self.home.path())
+            .env("XDG_CONFIG_HOME", self.home.path().join("config"))
+            .env("LAUNCHDECK_DATA_DIR", self.data_dir())
+            .env("LAUNCHDECK_DATABASE_URL", self.db.url())
+            .env("LAUNCHDECK_LOGGING_LEVEL", "trace")
+            .env("LANG", "C.UTF-8")
+            .envs(self.vars.iter().map(|(k, v)| (k, v)));
+        tokio::task::spawn_blocking(move || command.output())
+            .await
+            .expect("join")
+            .expect("run launchdeck")
+    }
+
+    async fn statuses(&self, table: &str) -> Vec<(u128, String)> {
+        let rows: Vec<(Uuid, String)> = sqlx::query_as(AssertSqlSafe(format!(
+            "SELECT id, status FROM {table} ORDER BY id"
+        )))
+        .fetch_all(self.db.pool())
+        .await
+        .expect("read statuses");
+        rows.into_iter()
+            .map(|(id, status)| (id.as_u128() - 0x1000, status))
+            .collect()
+    }
+
+    /// (action, target_table, target_id, result) of every audit row, oldest first.
+    async fn audit_rows(&self) -> Vec<(String, String, Uuid, String)> {
+        if !self.has_launchdeck_schema().await {
+            return Vec::new();
+        }
+        sqlx::query_as(
+            "SELECT action, target_table, target_id, result FROM launchdeck.audit_log \
+             ORDER BY at, target_id",
+        )
+        .fetch_all(self.db.pool())
+        .await
+        .expect("read launchdeck.audit_log")
+    }
+
+    async fn has_launchdeck_schema(&self) -> bool {
+        sqlx::query_scalar(
+            "SELECT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = 'launchdeck')",
+        )
+        .fetch_one(self.db.pool())
+        .await
+        .expect("pg_namespace")
+    }
+
+    fn audit_file(&self) -> String {
+        std::fs::read_to_string(self.data_dir().join("audit.jsonl")).unwrap_or_default()
+    }
+
+    fn log_file(&self) -> String {
+        std::fs::read_to_string(self.data_dir().join("launchdeck.log")).unwrap_or_default()
+    }
+}
+
+fn code(out: &Output) -> Option<i32> {
+    out.status.code()
+}
+
+fn stdout(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+fn json_of(out: &Output) -> Value {
+    serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: stdout {} stderr {}", stdout(out), stderr(out)))
+}
+
+// ---------------------------------------------------------------------------
+// cleanup
+// ---------------------------------------------------------------------------
+
+/// Rows in flight, none known to a provider:
+/// - broadcast_queue 1: 10 min, 1/1 → failed · 2: 10 min, 0/2 → pending · 3: 1 min
+/// - dialing_queues 11: 10 min → pending · 12: 1 min
+/// - call_logs 21: ringing 10 min → no_answer · 22: queued 1 min
+fn stuck_calls() -> SeedData {
+    let mut data = tenant();
+    for (n, secs, attempts, max) in [(1, 600, 1, 1), (2, 600, 0, 2), (3, 60, 0, 1)] {
+        data.table("broadcast_queue").push(json!({
+            "id": row(n), "broadcast_id": BROADCAST, "phone_number": phone(n),
+            "status": "calling", "attempts": attempts, "max_attempts": max,
+            "created_at": ago(secs + 60), "updated_at": ago(secs),
+        }));
+    }
+    for (n, secs) in [(11, 600), (12, 60)] {
+        let lead = row(100 + n);
+        data.table("leads").push(json!({
+            "id": lead, "user_id": USER, "organization_id": ORG, "phone_number": phone(n),
+        }));
+        data.table("dialing_queues").push(json!({
+            "id": row(n), "campaign_id": CAMPAIGN, "lead_id": lead, "phone_number": phone(n),
+            "status": "calling", "attempts": 0, "max_attempts": 3, "updated_at": ago(secs),
+        }));
+    }
+    for (n, status, secs) in [(21, "ringing", 600), (22, "queued", 60)] {
+        data.table("call_logs").push(json!({
+            "id": row(n), "user_id": USER, "organization_id": ORG, "campaign_id": CAMPAIGN,
+            "phone_number": phone(n), "caller_id": "+14155550123", "status": status,
+            "created_at": ago(secs),
+        }));
+    }
+    data
+}
+
+fn pairs(list: &[(u128, &str)]) -> Vec<(u128, String)> {
+    list.iter().map(|(n, s)| (*n, s.to_string())).collect()
+}
+
+/// Every row as seeded: nothing changed.
+async fn assert_untouched(env: &Env) {
+    assert_eq!(
+        env.statuses("broadcast_queue").await,
+        pairs(&[(1, "calling"), (2, "calling"), (3, "calling")])
+    );
+    assert_eq!(
+        env.statuses("dialing_queues").await,
+        pairs(&[(11, "calling"), (12, "calling")])
+    );
+    assert_eq!(
+        env.statuses("call_logs").await,
+        pairs(&[(21, "ringing"), (22, "queued")])
+    );
+    assert!(env.audit_rows().await.is_empty());
+    assert!(env.audit_file().is_empty());
+}
+
+const CLEANUP_SUMMARY: &str =
+    "clean up 4 stuck calls: 2 broadcast_queue, 1 call_logs, 1 dialing_queues";
+
+#[tokio::test]
+async fn cleanup_without_yes_prints_the_counts_per_source_and_changes_nothing() {
+    let env = Env::new(&stuck_calls()).await;
+    let out = env.run(&["cleanup"]).await;
+    assert_eq!(code(&out), Some(3), "stderr: {}", stderr(&out));
+    let text = stdout(&out);
+    assert!(text.contains(&format!("Plan: {CLEANUP_SUMMARY}")), "{text}");
+    for line in [
+        "broadcast_queue: 1 → failed, 1 → pending",
+        "call_logs: 1 → no_answer",
+        "dialing_queues: 1 → pending",
+    ] {
+        assert!(text.contains(line), "{line:?} in {text}");
+    }
+    assert!(!text.contains("+1415555"), "numbers are masked: {text}");
+    assert!(stderr(&out).contains("add --yes"), "{}", stderr(&out));
+    assert_untouched(&env).await;
+    assert!(!env.has_launchdeck_schema().await, "a plan creates nothing");
+}
+
+#[tokio::test]
+async fn cleanup_dry_run_exits_0_and_changes_nothing() {
+    let env = Env::new(&stuck_calls()).await;
+    let out = env.run(&["cleanup", "--dry-run", "--yes"]).await;
+    assert_eq!(code(&out), Some(0), "stderr: {}", stderr(&out));
+    assert!(stdout(&out).contains(CLEANUP_SUMMARY), "{}", stdout(&out));
+    assert!(stderr(&out).contains("Dry run"), "{}", stderr(&out));
+    assert_untouched(&env).await;
+}
+
+#[tokio::test]
+async fn cleanup_yes_changes_exactly_the_stuck_rows_and_audits_each() {
+    let env = Env::new(&stuck_calls()).await;
+    let out = env.run(&["cleanup", "--yes"]).await;
+    assert_eq!(code(&out), Some(0), "stderr: {}", stderr(&out));
+    assert_eq!(
+        env.statuses("broadcast_queue").await,
+        pairs(&[(1, "failed"), (2, "pending"), (3, "calling")])
+    );
+    assert_eq!(
+        env.statuses("dialing_queues").await,
+        pairs(&[(11, "pending"), (12, "calling")])
+    );
+    assert_eq!(
+        env.statuses("call_logs").await,
+        pairs(&[(21, "no_answer"), (22, "queued")])
+    );
+    let audited: Vec<(String, String, u128, String)> = env
+        .audit_rows()
+        .await
+        .into_iter()
+        .map(|(action, table, id, result)| (action, table, id.as_u128() - 0x1000, result))
+        .collect();
+    let mut audited = audited;
+    audited.sort_by_key(|r| r.2);
+    let expected: Vec<(String, String, u128, String)> = [
+        ("broadcast_queue", 1),
+        ("broadcast_queue", 2),
+        ("dialing_queues", 11),
+        ("call_logs", 21),
+    ]
+    .into_iter()
+    .map(|(table, n)| ("cleanup".into(), table.into(), n, "changed".into()))
+    .collect();
+    assert_eq!(audited, expected);
+    assert_eq!(env.audit_file().lines().count(), 4);
+    let text = stdout(&out);
+    assert!(text.contains("changed 4, skipped 0, failed 0"), "{text}");
+    assert!(!text.contains("+1415555"), "numbers are masked: {text}");
+
+    // Run again: nothing is stuck any more.
+    let out = env.run(&["cleanup", "--yes"]).await;
+    assert_eq!(code(&out), Some(0), "stderr: {}", stderr(&out));
+    assert!(
+        stdout(&out).starts_with("Nothing to do"),
+        "{}",
+        stdout(&out)
+    );
+    assert_eq!(env.audit_rows().await.len(), 4);
+}
+
+#[tokio::test]
+async fn cleanup_json_carries_schema_version_1_and_the_counts() {
+    let env = Env::new(&stuck_calls()).await;
+    let out = env.run(&["cleanup", "--json"]).await;
+    assert_eq!(code(&out), Some(3), "stderr: {}", stderr(&out));
+    let plan = json_of(&out);
+    assert_eq!(plan["schema_version"], 1);
+    assert_eq!(plan["action"], "cleanup");
+    assert_eq!(plan["summary"], CLEANUP_SUMMARY);
+    assert_eq!(plan["will_change"], true);
+    assert_eq!(plan["planned"], 4);
+    assert_eq!(plan["applied"], false);
+    assert_eq!(plan["rows"], json!([]));
+    assert!(
+        plan["details"]
+            .as_array()
+            .is_some_and(|d| d.contains(&json!("dialing_queues: 1 → pending"))),
+        "{plan}"
+    );
+    assert_untouched(&env).await;
+
+    let out = env.run(&["cleanup", "--yes", "--json"]).await;
+    assert_eq!(code(&out), Some(0), "stderr: {}", stderr(&out));
+    let result = json_of(&out);
+    assert_eq!(result["schema_version"], 1);
+    assert_eq!(result["applied"], true);
+    assert_eq!(
+        (&result["changed"], &result["skipped"], &result["failed"]),
+        (&json!(4), &json!(0), &json!(0))
+    );
+    assert_eq!(result["audit_errors"], json!([]));
+    let rows = result["rows"].as_array().expect("rows");
+    assert_eq!(rows.len(), 4);
+    let first = rows
+        .iter()
+        .find(|r| r["id"] == json!(row(1)))
+        .expect("row 1");
+    assert_eq!(first["source"], "broadcast_queue");
+    assert_eq!(first["name"], "••••0001 Spring promo");
+    assert_eq!(
+        (&first["from"], &first["to"]),
+        (&json!("calling"), &json!("failed"))
+    );
+    assert_eq!(first["result"], "changed");
+}
+
+#[tokio::test]
+async fn cleanup_in_read_only_mode_exits_2_and_changes_nothing() {
+    let env = Env::new(&stuck_calls()).await;
+    let out = env.run(&["--read-only", "cleanup", "--yes"]).await;
+    assert_eq!(code(&out), Some(2));
+    assert!(stderr(&out).contains("read-only"), "{}", stderr(&out));
+    assert_untouched(&env).await;
+    assert!(!env.has_launchdeck_schema().await);
+}
+
+// ---------------------------------------------------------------------------
+// acknowledge
+// ---------------------------------------------------------------------------
+
+const ALERT: Uuid = Uuid::from_u128(0x901);
+const OTHER_ALERT: Uuid = Uuid::from_u128(0x902);
+
+fn alerts() -> SeedData {
+    let mut data = tenant();
+    for (id, title) in [(ALERT, "Stuck calls"), (OTHER_ALERT, "Low balance")] {
+        data.table("system_alerts").push(json!({
+            "id": id, "user_id": USER, "alert_type": "stuck_calls", "severity": "critical",
+            "title": title, "message": "3 calls stuck",
+        }));
+    }
+    data
+}
+
+async fn alert_state(env: &Env, id: Uuid) -> (Option<bool>, Option<DateTime<Utc>>) {
+    sqlx::query_as("SELECT acknowledged, acknowledged_at FROM system_alerts WHERE id = $1")
+        .bind(id)
+        .fetch_one(env.db.pool())
+        .await
+        .expect("read system_alerts")
+}
+
+#[tokio::test]
+async fn acknowledge_yes_sets_acknowledged_and_a_second_run_says_already() {
+    let env = Env::new(&alerts()).await;
+    let id = ALERT.to_string();
+    let other = OTHER_ALERT.to_string();
+    let out = env.run(&["acknowledge", &id, &other, "--json"]).await;
+    assert_eq!(code(&out), Some(3), "stderr: {}", stderr(&out));
+    let plan = json_of(&out);
+    assert_eq!(plan["schema_version"], 1);
+    assert_eq!(plan["summary"], "acknowledge 2 alerts");
+    assert_eq!(
+        (&plan["planned"], &plan["applied"]),
+        (&json!(2), &json!(false))
+    );
+    assert_eq!(alert_state(&env, ALERT).await, (Some(false), None));
+
+    let started = Utc::now();
+    let out = env.run(&["acknowledge", &id, "--yes"]).await;
+    assert_eq!(code(&out), Some(0), "stderr: {}", stderr(&out));
+    let (acknowledged, at) = alert_state(&env, ALERT).await;
+    assert_eq!(acknowledged, Some(true));
+    let at = at.expect("acknowledged_at set");
+    assert!(
+        (at - started).num_seconds().abs() <= 60,
+        "{at} vs {started}"
+    );
+    assert_eq!(
+        alert_state(&env, OTHER_ALERT).await,
+        (Some(false), None),
+        "only the alert named"
+    );
+    assert_eq!(
+        env.audit_rows().await,
+        vec![(
+            "acknowledge".into(),
+            "system_alerts".into(),
+            ALERT,
+            "changed".into()
+        )]
+    );
+
+    let out = env.run(&["acknowledge", &id, "--yes"]).await;
+    assert_eq!(code(&out), Some(0), "stderr: {}", stderr(&out));
+    assert!(
+        stdout(&out).contains("already acknowledged"),
+        "{}",
+        stdout(&out)
+    );
+    assert_eq!(
+        alert_state(&env, ALERT).await.1,
+        Some(at),
+        "not stamped again"
+    );
+    assert_eq!(env.audit_rows().await.len(), 1);
+}
+
+#[tokio::test]
+async fn acknowledge_an_unknown_id_exits_2() {
+    let env = Env::new(&alerts()).await;
+    let unknown = Uuid::from_u128(0x999).to_string();
+    let out = env.run(&["acknowledge", &unknown, "--yes"]).await;
+    assert_eq!(code(&out), Some(2));
+    assert!(
+        stderr(&out).contains(&format!("no alert with id {unknown}")),
+        "{}",
+        stderr(&out)
+    );
+
+    // With a known id beside it: refused whole, the known alert left alone.
+    let known = ALERT.to_string();
+    let out = env
+        .run(&["acknowledge", &known, &unknown, "--yes", "--json"])
+        .await;
+    assert_eq!(code(&out), Some(2), "stdout: {}", stdout(&out));
+    assert_eq!(json_of(&out)["applied"], false);
+    assert!(
+        stderr(&out).contains("nothing was changed"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(alert_state(&env, ALERT).await, (Some(false), None));
+    assert!(env.audit_rows().await.is_empty());
+
+    let out = env.run(&["acknowledge", "not-a-uuid"]).await;
+    assert_eq!(code(&out), Some(2), "clap refuses a malformed id");
+}
+
+// ---------------------------------------------------------------------------
+// refresh-tokens
+// ---------------------------------------------------------------------------
+
+const DUE: Uuid = Uuid::from_u128(0x701);
+const REVOKED: Uuid = Uuid::from_u128(0x702);
+const CAL_USER: Uuid = Uuid::from_u128(0xa2);
+
+/// One Google integration expiring within the margin, refreshed with `refresh_token`.
+fn calendar(id: Uuid, refresh_token: &str, expires_in_secs: i64) -> SeedData {
+    let mut data = tenant();
+    data.table("auth.users").push(json!({"id": CAL_USER}));
+    data.table("organization_users")
+        .push(json!({"organization_id": ORG, "user_id": CAL_USER, "role": "member"}));
+    data.table("calendar_integrations").push(json!({
+        "id": id, "user_id": CAL_USER, "provider": "google",
+        "provider_account_email": "calendar@example.com", "calendar_id": "primary",
+        "access_token_encrypted": b64(OLD_ACCESS_TOKEN),
+        "refresh_token_encrypted": b64(refresh_token),
+        "token_expires_at": (Utc::now() + chrono::Duration::seconds(expires_in_secs)).to_rfc3339(),
+    }));
+    data
+}
+
+async fn google() -> GoogleFake {
+    let state = GoogleState::new(GOOGLE_CLIENT_ID, GOOGLE_CLIENT_SECRET, GOOGLE_REFRESH_TOKEN);
+    state.add_refresh_token(REVOKED_REFRESH_TOKEN, GOOGLE_CLIENT_ID);
+    state.revoke_refresh_token(REVOKED_REFRESH_TOKEN);
+    GoogleFake::start(state).await.expect("google fake")
+}
+
+fn use_google(env: &mut Env, google: &GoogleFake) {
+    env.set("LAUNCHDECK_GOOGLE_TOKEN_URL", &google.token_url());
+    env.set(
+        "LAUNCHDECK_GOOGLE_CALENDAR_BASE_URL",
+        &google.calendar_base_url(),
+    );
+    env.set("GOOGLE_CLIENT_ID", GOOGLE_CLIENT_ID);
+    env.set("GOOGLE_CLIENT_SECRET", GOOGLE_CLIENT_SECRET);
+}
+
+async fn stored_token(env: &Env, id: Uuid) -> (String, Option<DateTime<Utc>>, Value) {
+    let (token, expires, errors): (String, Option<DateTime<Utc>>, Value) = sqlx::query_as(
+        "SELECT access_token_encrypted, token_expires_at, sync_errors \
+         FROM calendar_integrations WHERE id = $1",
+    )
+    .bind(id)
+    .fetch_one(env.db.pool())
+    .await
+    .expect("read calendar_integrations");
+    let plain = BASE64.decode(token.trim()).expect("stored as base64");
+    (String::from_utf8(plain).expect("UTF-8"), expires, errors)
+}
+
+/// Every token and secret of these tests, plain and base64 (by its whole 3-byte
+/// groups, so a longer value starting with a canary is caught too).
+fn secrets() -> Vec<String> {
+    let plain: Vec<String> = [
+        RETELL_KEY,
+        GOOGLE_CLIENT_SECRET,
+        GOOGLE_REFRESH_TOKEN,
+        REVOKED_REFRESH_TOKEN,
+        OLD_ACCESS_TOKEN,
+    ]
+    .into_iter()
+    .chain(launchdeck_sim::fakes::CANARIES)
+    .map(String::from)
+    .collect();
+    let stored: Vec<String> = plain.iter().map(|s| b64(&s[..s.len() / 3 * 3])).collect();
+    plain.into_iter().chain(stored).collect()
+}
+
+fn assert_no_secret(text: &str, what: &str) {
+    for secret in secrets() {
+        assert!(
+            !text.contains(&secret),
+            "{what} holds a secret ({}…): {text}",
+            &secret[..6]
+        );
+    }
+}
+
+fn assert_no_secret_printed(env: &Env, out: &Output) {
+    assert_no_secret(&stdout(out), "stdout");
+    assert_no_secret(&stderr(out), "stderr");
+    assert_no_secret(&env.audit_file(), "audit.jsonl");
+    assert_no_secret(&env.log_file(), "launchdeck.log");
+}
+
+#[tokio::test]
+async fn refresh_tokens_yes_stores_the_new_token_and_expiry() {
+    let google = google().await;
+    let mut env = Env::new(&calendar(DUE, GOOGLE_REFRESH_TOKEN, 120)).await;
+    use_google(&mut env, &google);
+
+    let out = env.run(&["refresh-tokens"]).await;
+    assert_eq!(code(&out), Some(3), "stderr: {}", stderr(&out));
+    assert!(
+        stdout(&out).contains("refresh 1 Google calendar token"),
+        "{}",
+        stdout(&out)
+    );
+    assert_eq!(
+        google.faults().count(&Route::post("/token")),
+        0,
+        "a plan asks nothing"
+    );
+    assert_no_secret_printed(&env, &out);
+
+    let started = Utc::now();
+    let out = env.run(&["refresh-tokens", "--yes", "--json"]).await;
+    assert_eq!(code(&out), Some(0), "stderr: {}", stderr(&out));
+    let result = json_of(&out);
+    assert_eq!(result["action"], "refresh-tokens");
+    assert_eq!(result["changed"], 1);
+    assert_eq!(google.faults().count(&Route::post("/token")), 1);
+
+    let (token, expires, errors) = stored_token(&env, DUE).await;
+    assert!(
+        token.starts_with(CANARY_GOOGLE_ACCESS_TOKEN),
+        "{}",
+        &token[..6]
+    );
+    let expected = started + chrono::Duration::seconds(3599);
+    let expires = expires.expect("token_expires_at");
+    assert!(
+        (expires - expected).num_seconds().abs() <= 30,
+        "{expires} vs {expected}"
+    );
+    assert_eq!(errors, json!([]));
+    assert_eq!(
+        env.audit_rows().await,
+        vec![(
+            "refresh-tokens".into(),
+            "calendar_integrations".into(),
+            DUE,
+            "changed".into()
+        )]
+    );
+    assert_no_secret_printed(&env, &out);
+}
+
+#[tokio::test]
+async fn refresh_tokens_invalid_grant_exits_1_and_records_reconnect_needed() {
+    let google = google().await;
+    let mut env = Env::new(&calendar(REVOKED, REVOKED_REFRESH_TOKEN, -60)).await;
+    use_google(&mut env, &google);
+
+    let out = env.run(&["refresh-tokens", "--yes"]).await;
+    assert_eq!(code(&out), Some(1), "stderr: {}", stderr(&out));
+    assert!(stdout(&out).contains("invalid_grant"), "{}", stdout(&out));
+    assert_eq!(
+        google.faults().count(&Route::post("/token")),
+        1,
+        "never retried"
+    );
+    let (token, _, errors) = stored_token(&env, REVOKED).await;
+    assert_eq!(token, OLD_ACCESS_TOKEN, "no token erased");
+    let errors = errors.as_array().expect("sync_errors is an array").clone();
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert_eq!(errors[0]["source"], "launchdeck");
+    assert_eq!(errors[0]["error"], "invalid_grant");
+    assert!(errors[0]["at"].is_string(), "{errors:?}");
+    assert_eq!(env.audit_rows().await.len(), 1);
+    assert!(env.audit_rows().await[0].3.starts_with("failed"));
+    assert!(
+        env.log_file().contains("invalid_grant"),
+        "the log is written"
+    );
+    assert_no_secret_printed(&env, &out);
+
+    // Not asked again without --all.
+    let out = env.run(&["refresh-tokens", "--yes"]).await;
+    assert_eq!(code(&out), Some(0), "stderr: {}", stderr(&out));
+    assert_eq!(google.faults().count(&Route::post("/token")), 1);
+    assert_no_secret_printed(&env, &out);
+}
+
+// ---------------------------------------------------------------------------
+// fix-outbound-agent
+// ---------------------------------------------------------------------------
+
+const NUMBER: &str = "+14155550102";
+const UNKNOWN_NUMBER: &str = "+14155550199";
+const AGENT_IN: &str = "agent_inbound0001";
+const NUMBER_ROW: Uuid = Uuid::from_u128(0x801);
+
+fn numbers() -> SeedData {
+    let mut data = tenant();
+    data.table("phone_numbers").push(json!({
+        "id": NUMBER_ROW, "user_id": USER, "organization_id": ORG, "number": NUMBER,
+        "area_code": "415", "retell_phone_id": NUMBER, "provider": "retell_native",
+        "purpose": "retell_agent",
+    }));
+    data
+}
+
+async fn retell() -> RetellFake {
+    let state = RetellState::new(RETELL_KEY);
+    state.add_agent(FakeAgent::new(AGENT_IN).name("Inbound"));
+    state.add_number(FakeNumber::new(NUMBER).inbound_agents(&[AGENT_IN]));
+    RetellFake::start(state).await.expect("retell fake")
+}
+
+fn use_retell(env: &mut Env, retell: &RetellFake) {
+    env.set("LAUNCHDECK_RETELL_BASE_URL", &retell.base_url());
+    env.set("RETELL_AI_API_KEY", RETELL_KEY);
+}
+
+fn patches(retell: &RetellFake) -> Vec<(String, Value)> {
+    retell
+        .faults()
+        .requests()
+        .into_iter()
+        .filter(|r| r.method == "PATCH")
+        .map(|r| (r.path, serde_json::from_str(&r.body).expect("a JSON body")))
+        .collect()
+}
+
+#[tokio::test]
+async fn fix_outbound_agent_yes_sends_exactly_one_patch() {
+    let retell = retell().await;
+    let mut env = Env::new(&numbers()).await;
+    use_retell(&mut env, &retell);
+
+    let out = env.run(&["fix-outbound-agent", "--number", NUMBER]).await;
+    assert_eq!(code(&out), Some(3), "stderr: {}", stderr(&out));
+    assert!(
+        stdout(&out).contains(
+            "set outbound agents of +14155550102 to agent_inbound0001 (its inbound agent)"
+        ),
+        "{}",
+        stdout(&out)
+    );
+    assert!(patches(&retell).is_empty(), "a plan changes nothing");
+
+    let out = env
+        .run(&["fix-outbound-agent", "--number", NUMBER, "--yes"])
+        .await;
+    assert_eq!(code(&out), Some(0), "stderr: {}", stderr(&out));
+    let sent = patches(&retell);
+    assert_eq!(sent.len(), 1, "{sent:?}");
+    assert!(sent[0].0.contains("update-phone-number"), "{}", sent[0].0);
+    assert_eq!(
+        sent[0].1,
+        json!({"outbound_agents": [{"agent_id": AGENT_IN, "weight": 1}]})
+    );
+    assert_eq!(
+        env.audit_rows().await,
+        vec![(
+            "fix-outbound-agent".into(),
+            "phone_numbers".into(),
+            NUMBER_ROW,
+            "changed".into()
+        )]
+    );
+    assert_no_secret_printed(&env, &out);
+
+    let out = env
+        .run(&["fix-outbound-agent", "--number", NUMBER, "--yes"])
+        .await;
+    assert_eq!(code(&out), Some(0), "stderr: {}", stderr(&out));
+    assert!(
+        stdout(&out).contains("already has outbound agent"),
+        "{}",
+        stdout(&out)
+    );
+    assert_eq!(patches(&retell).len(), 1, "nothing more sent");
+}
+
+#[tokio::test]
+async fn fix_outbound_agent_for_a_number_not_at_retell_exits_2() {
+    let retell = retell().await;
+    let mut env = Env::new(&numbers()).await;
+    use_retell(&mut env, &retell);
+    let out = env
+        .run(&["fix-outbound-agent", "--number", UNKNOWN_NUMBER, "--yes"])
+        .await;
+    assert_eq!(code(&out), Some(2), "stdout: {}", stdout(&out));
+    assert!(
+        stderr(&out).contains("Retell has no number +14155550199"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(patches(&retell).is_empty());
+    assert!(env.audit_rows().await.is_empty());
+}
+
+#[tokio::test]
+async fn fix_outbound_agent_without_a_retell_key_exits_2_naming_it() {
+    let retell = retell().await;
+    let mut env = Env::new(&numbers()).await;
+    env.set("LAUNCHDECK_RETELL_BASE_URL", &retell.base_url());
+    let out = env
+        .run(&["fix-outbound-agent", "--number", NUMBER, "--yes"])
+        .await;
+    assert_eq!(code(&out), Some(2), "stdout: {}", stdout(&out));
+    assert!(
+        stderr(&out).contains("RETELL_AI_API_KEY"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(
+        retell.faults().requests().is_empty(),
+        "Retell was not asked"
+    );
+    assert!(env.audit_rows().await.is_empty());
+}
