@@ -97,10 +97,6 @@ impl AckPlan {
 }
 
 impl PlanView for AckPlan {
-    fn planned(&self) -> usize {
-        self.acknowledging().count()
-    }
-
     fn will_change(&self) -> bool {
         self.acknowledging().next().is_some()
     }

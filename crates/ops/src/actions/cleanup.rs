@@ -87,15 +87,6 @@ impl CleanupPlan {
 }
 
 impl PlanView for CleanupPlan {
-    fn planned(&self) -> usize {
-        let hang_ups = if self.hang_up {
-            self.live_calls().count()
-        } else {
-            0
-        };
-        self.writes().count() + hang_ups
-    }
-
     fn will_change(&self) -> bool {
         self.writes().next().is_some() || (self.hang_up && self.live_calls().next().is_some())
     }

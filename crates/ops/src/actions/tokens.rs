@@ -89,10 +89,6 @@ impl TokenPlan {
 }
 
 impl PlanView for TokenPlan {
-    fn planned(&self) -> usize {
-        self.refreshing().count()
-    }
-
     fn will_change(&self) -> bool {
         self.refreshing().next().is_some()
     }
