@@ -144,15 +144,15 @@ fn stop_check(snap: &Snapshot, stop: &StopControl, targets: &[Target]) -> Check 
             format!("{what} (does not apply to what is being checked)"),
         )
     };
+    // launchdeck has no `stop --lift` yet (the emergency stop comes next), so every stop
+    // is lifted in the platform, whoever created it.
     let fix = if stop.created_by_launchdeck {
-        format!(
-            "when it is safe, lift it with `launchdeck stop --lift {}`",
-            stop.id
-        )
+        "launchdeck created it; when it is safe, deactivate it in the platform \
+         (contact_stop_controls.active = false)"
     } else {
         "when it is safe, deactivate it in the platform (contact_stop_controls.active = false)"
-            .to_string()
-    };
+    }
+    .to_string();
     Check::new(
         AREA,
         format!("safety.contact_stop:{}", stop.id),
@@ -450,11 +450,11 @@ mod tests {
             &snap,
             &format!("safety.contact_stop:{}", Uuid::from_u128(0x5)),
         );
+        let fix = check.fix.unwrap_or_default();
+        assert!(fix.starts_with("launchdeck created it"), "{fix}");
         assert!(
-            check
-                .fix
-                .unwrap_or_default()
-                .contains("launchdeck stop --lift")
+            !fix.contains("launchdeck stop"),
+            "no command that does not exist: {fix}"
         );
         assert!(check.reason.contains("blocked by design"));
     }
