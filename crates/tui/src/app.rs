@@ -1008,7 +1008,7 @@ fn start_action(app: &mut App, request: ActionRequest, subject: String) -> Vec<E
 
 /// `c`: the rows marked on the Calls screen, or every stuck call.
 fn start_cleanup(app: &mut App) -> Vec<Effect> {
-    if let Some((tone, why)) = actions_unavailable(app, OperatorAction::Cleanup) {
+    if let Some((tone, why)) = actions_unavailable(app, OperatorAction::Cleanup.name()) {
         show_toast(app, tone, why);
         return Vec::new();
     }
@@ -1031,7 +1031,7 @@ fn start_cleanup(app: &mut App) -> Vec<Effect> {
 
 /// `t`: the calendar tokens that expire within the refresh margin.
 fn start_token_refresh(app: &mut App) -> Vec<Effect> {
-    if let Some((tone, why)) = actions_unavailable(app, OperatorAction::RefreshTokens) {
+    if let Some((tone, why)) = actions_unavailable(app, OperatorAction::RefreshTokens.name()) {
         show_toast(app, tone, why);
         return Vec::new();
     }
@@ -1041,6 +1041,10 @@ fn start_token_refresh(app: &mut App) -> Vec<Effect> {
 
 /// `F` on the Readiness screen: the fix the selected check offers.
 fn start_fix(app: &mut App) -> Vec<Effect> {
+    if let Some((tone, why)) = actions_unavailable(app, "running a check's fix") {
+        show_toast(app, tone, why);
+        return Vec::new();
+    }
     let readiness = app
         .keymap
         .first_key(KeyAction::ScreenReadiness)
@@ -1074,16 +1078,12 @@ fn start_fix(app: &mut App) -> Vec<Effect> {
         }
         FixAction::CleanupStuckCalls => ActionRequest::Cleanup(CleanupRequest::default()),
     };
-    if let Some((tone, why)) = actions_unavailable(app, request.action()) {
-        show_toast(app, tone, why);
-        return Vec::new();
-    }
     start_action(app, request, subject)
 }
 
 /// `a` on the Overview: the selected unacknowledged alert.
 fn start_acknowledge(app: &mut App) -> Vec<Effect> {
-    if let Some((tone, why)) = actions_unavailable(app, OperatorAction::Acknowledge) {
+    if let Some((tone, why)) = actions_unavailable(app, OperatorAction::Acknowledge.name()) {
         show_toast(app, tone, why);
         return Vec::new();
     }
@@ -1107,8 +1107,7 @@ fn start_acknowledge(app: &mut App) -> Vec<Effect> {
 }
 
 /// Why no action key can run now (read-only mode, no audit file), as a toast.
-fn actions_unavailable(app: &App, action: OperatorAction) -> Option<(ToastTone, String)> {
-    let name = action.name();
+fn actions_unavailable(app: &App, name: &str) -> Option<(ToastTone, String)> {
     if app.options.read_only {
         return Some((
             ToastTone::Warning,
@@ -1126,7 +1125,7 @@ fn overview_subject(
     app: &App,
     action: OperatorAction,
 ) -> Result<crate::model::ProgressItem, (ToastTone, String)> {
-    if let Some(why) = actions_unavailable(app, action) {
+    if let Some(why) = actions_unavailable(app, action.name()) {
         return Err(why);
     }
     let name = action.name();
