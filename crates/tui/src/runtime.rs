@@ -160,7 +160,8 @@ where
                 None => std::future::pending().await,
             }
         };
-        let spinning = app.readiness.running() || app.modal.as_ref().is_some_and(|m| m.busy());
+        let spinning =
+            app.readiness.results.running() || app.modal.as_ref().is_some_and(|m| m.busy());
         let effects = tokio::select! {
             event = events.next() => match event {
                 Some(Ok(event)) => match burst(app, event, &mut events, &mut resize_at).await? {

@@ -143,7 +143,10 @@ fn twilio_rows_ask_twilio_and_telnyx_or_id_less_rows_ask_nobody() {
 
     // Row 102 has no provider call id: nothing to fetch, no record line.
     let effects = press(&mut app, "\u{1b}k\n");
-    assert_eq!(app.detail.as_ref().map(|d| d.id), Some(common::id(102)));
+    assert_eq!(
+        app.logs.detail.as_ref().map(|d| d.id),
+        Some(common::id(102))
+    );
     assert_eq!(effects, []);
     assert!(!screen_text(&app).contains("record"));
 
@@ -284,20 +287,20 @@ fn a_long_detail_scrolls_with_the_moving_keys() {
     assert!(text.contains("j/k scroll"), "the hint bar says so: {text}");
 
     press(&mut app, "jjjjjjjjjj");
-    assert_eq!(app.detail_scroll, limit, "stops at the last line");
+    assert_eq!(app.logs.detail_scroll, limit, "stops at the last line");
     assert_eq!(
-        app.logs_nav.selected, 0,
+        app.logs.nav.selected, 0,
         "the list does not move under the pane"
     );
     assert!(!screen_text(&app).contains("more below"));
     press(&mut app, "k");
-    assert_eq!(app.detail_scroll, limit - 1);
+    assert_eq!(app.logs.detail_scroll, limit - 1);
     press(&mut app, "g");
-    assert_eq!(app.detail_scroll, 0);
+    assert_eq!(app.logs.detail_scroll, 0);
 
     // Closing resets the scroll.
     press(&mut app, "G\u{1b}\n");
-    assert_eq!(app.detail_scroll, 0);
+    assert_eq!(app.logs.detail_scroll, 0);
 }
 
 #[test]
@@ -314,7 +317,7 @@ fn answers_for_rows_nobody_reopens_are_forgotten_after_30_s() {
     assert!(app.records.get(&(row(SECOND), call_id(SECOND))).is_some());
     assert_eq!(app.records.len(), 1);
     assert_eq!(
-        app.detail.as_ref().map(|d| d.source),
+        app.logs.detail.as_ref().map(|d| d.source),
         Some(CallSource::CallLogs)
     );
 }

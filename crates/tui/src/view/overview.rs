@@ -127,7 +127,7 @@ fn render_readiness(frame: &mut Frame, area: Rect, app: &App) {
 
 fn area_cell(app: &App, area: Area) -> Line<'static> {
     let (s, t) = (&app.symbols, &app.theme);
-    let readiness = &app.readiness;
+    let readiness = &app.readiness.results;
     let result = readiness.area(area);
     let symbol = if readiness.checking(area) {
         Span::styled(spinner(app), t.warn)
@@ -283,11 +283,12 @@ fn render_progress(frame: &mut Frame, area: Rect, app: &App) {
     }
     let page = usize::from(inner.height / ITEM_LINES).max(1);
     let start = app
-        .overview_nav
+        .overview
+        .nav
         .offset
         .min(progress.items.len().saturating_sub(page));
     for (i, item) in progress.items.iter().enumerate().skip(start).take(page) {
-        let selected = i == app.overview_nav.selected && app.overview_focus == OverviewFocus::Items;
+        let selected = i == app.overview.nav.selected && app.overview.focus == OverviewFocus::Items;
         lines.extend(item_lines(app, item, selected, inner.width));
     }
     frame.render_widget(Paragraph::new(lines), inner);
@@ -363,14 +364,14 @@ fn render_alerts(frame: &mut Frame, area: Rect, app: &App) {
             let all = a.alerts.len();
             let (start, shown) = if all > MAX_ALERT_LINES + 1 {
                 (
-                    app.alerts_nav.offset.min(all - MAX_ALERT_LINES),
+                    app.overview.alerts_nav.offset.min(all - MAX_ALERT_LINES),
                     MAX_ALERT_LINES,
                 )
             } else {
                 (0, all)
             };
-            let cursor =
-                (app.overview_focus == OverviewFocus::Alerts).then_some(app.alerts_nav.selected);
+            let cursor = (app.overview.focus == OverviewFocus::Alerts)
+                .then_some(app.overview.alerts_nav.selected);
             let window = a.alerts.iter().enumerate().skip(start).take(shown);
             lines.extend(window.map(|(i, al)| alert_line(app, al, cursor == Some(i))));
             if all > shown {
