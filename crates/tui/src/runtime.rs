@@ -151,6 +151,7 @@ where
         if dirty && resize_at.is_none() {
             update(app, Msg::Clock(Clock::now()));
             draw(app)?;
+            report_drawn(app);
             dirty = false;
         }
         let settle_at = resize_at;
@@ -188,6 +189,15 @@ where
                 return Ok(());
             }
         }
+    }
+}
+
+/// Tells `update` what the frame drew that scrolling needs (the open Logs detail's
+/// line count); a message only when it changed.
+pub fn report_drawn(app: &mut App) {
+    let lines = view::logs::detail_line_count(app);
+    if lines != app.logs.detail_lines {
+        update(app, Msg::DetailDrawn { lines });
     }
 }
 

@@ -147,7 +147,7 @@ fn page_keys_move_by_the_visible_rows_and_keep_the_selection_on_screen() {
     );
     update(&mut app, Msg::Data(PollData::Live(live)));
     press(&mut app, "3");
-    let page = launchdeck_tui::view::calls::page_rows(app.size);
+    let page = launchdeck_tui::layout::calls_page_rows(app.size);
     assert_eq!(
         page, 19,
         "24 rows: header, tabs, hints, summary, column names"
@@ -376,7 +376,7 @@ fn resize_keeps_the_selection_visible() {
             height: 24,
         },
     );
-    let page = launchdeck_tui::view::calls::page_rows(app.size);
+    let page = launchdeck_tui::layout::calls_page_rows(app.size);
     assert!(app.calls.nav.selected < app.calls.nav.offset + page);
     assert!(app.calls.nav.selected >= app.calls.nav.offset);
 }
@@ -577,7 +577,7 @@ fn moving_on_readiness_skips_area_headers() {
         "the first area header stays in view"
     );
     update(&mut app, special(KeyCode::PageDown));
-    let page = launchdeck_tui::view::readiness::page_rows(app.size);
+    let page = launchdeck_tui::layout::readiness_page_rows(app.size);
     assert!(selected_row(&app).is_some_and(|r| r.is_check()));
     assert!(app.readiness.nav.selected >= page);
     assert!(app.readiness.nav.selected < app.readiness.nav.offset + page);

@@ -5,11 +5,13 @@ use launchdeck_core::domain::{CallLogEntry, LogFilter};
 use tui_input::Input;
 use tui_input::backend::crossterm::EventHandler;
 
+#[cfg(doc)]
+use super::Msg;
 use super::{App, Effect, ListNav, Screen};
 use crate::keys::KeyAction;
+use crate::layout;
 use crate::model::RowKey;
 use crate::records::{self, RecordKey};
-use crate::view;
 
 /// The Logs filter: the input line and whether it has the keyboard.
 #[derive(Debug, Clone, Default)]
@@ -43,6 +45,9 @@ pub struct LogsScreen {
     pub detail_scroll: u16,
     /// The provider record the open detail asked for (asked once per opening).
     pub detail_record: Option<RecordKey>,
+    /// The open detail's line count as the last frame drew it ([`Msg::DetailDrawn`]);
+    /// 0 until then. Scrolling is limited by it, so `update` never lays out the text.
+    pub detail_lines: usize,
 }
 
 /// Keys while the filter line has the keyboard: `enter` keeps the filter, `esc` clears
@@ -97,6 +102,7 @@ pub(super) fn close_detail(app: &mut App) {
     app.logs.detail = None;
     app.logs.detail_scroll = 0;
     app.logs.detail_record = None;
+    app.logs.detail_lines = 0;
 }
 
 /// Keeps the open detail pane showing the newest version of its call.
@@ -141,8 +147,10 @@ pub(super) fn fetch_record(app: &mut App) -> Vec<Effect> {
 
 /// Moving keys scroll the open detail when it is longer than the pane.
 pub(super) fn scroll_detail(app: &mut App, action: KeyAction) {
-    let limit = view::logs::detail_scroll_limit(app);
-    let page = view::logs::detail_visible_rows(app).max(1);
+    let body = layout::frame_areas(app.size).body;
+    let lines = app.logs.detail_lines;
+    let limit = layout::pane_scroll_limit(body, lines);
+    let page = layout::pane_visible_rows(body, lines).max(1);
     let scroll = app.logs.detail_scroll.min(limit);
     app.logs.detail_scroll = match action {
         KeyAction::MoveDown => scroll.saturating_add(1),

@@ -71,6 +71,10 @@ pub enum Msg {
         at: Instant,
         result: Result<ProviderCallRecord, CallRecordError>,
     },
+    /// A frame was drawn: the open Logs detail's line count (0 when none is open).
+    DetailDrawn {
+        lines: usize,
+    },
     /// The plan asked for by [`Effect::PlanAction`], or why it could not be read.
     ActionPlanned {
         id: u64,
@@ -160,6 +164,10 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
             let health = app.health_mut(source);
             health.failing_since.get_or_insert(at);
             health.last_error = Some(error);
+            Vec::new()
+        }
+        Msg::DetailDrawn { lines } => {
+            app.logs.detail_lines = lines;
             Vec::new()
         }
         Msg::ActionPlanned { id, result } => action::on_action_planned(app, id, result),

@@ -10,11 +10,11 @@ use super::{CallsScreen, LogsScreen, OverviewScreen, ReadinessScreen};
 use super::{Clock, Health, OverviewFocus, Screen, Source};
 use crate::actions::{ActionModal, Toast};
 use crate::keys::Keymap;
+use crate::layout::{self, OverviewShape};
 use crate::model::{Data, RowKey};
 use crate::options::TuiOptions;
 use crate::readiness::RowId;
 use crate::records::CallRecords;
-use crate::view;
 use crate::view::theme::{Symbols, Theme};
 
 /// A copy of the data at the moment `f` was pressed.
@@ -159,23 +159,33 @@ impl App {
         alerts.alerts.get(self.overview.alerts_nav.selected)
     }
 
+    /// What the Overview's bands depend on besides the terminal size.
+    pub fn overview_shape(&self) -> OverviewShape {
+        OverviewShape {
+            live_failing: self.health(Source::Live).last_error.is_some(),
+            alerts: self.shown().alerts.as_ref().map_or(0, |a| a.alerts.len()),
+            alerts_failing: self.health(Source::Alerts).last_error.is_some(),
+            ascii: self.options.ascii,
+        }
+    }
+
     pub(super) fn overview_page(&self) -> usize {
-        view::overview::items_per_page(self)
+        layout::overview_items_per_page(self.size, self.overview_shape())
     }
 
     pub(super) fn alerts_page(&self) -> usize {
-        view::overview::ALERT_PAGE
+        layout::ALERT_PAGE
     }
 
     pub(super) fn calls_page(&self) -> usize {
-        view::calls::page_rows(self.size)
+        layout::calls_page_rows(self.size)
     }
 
     pub(super) fn logs_page(&self) -> usize {
-        view::logs::page_rows(self.size)
+        layout::logs_page_rows(self.size)
     }
 
     pub(super) fn readiness_page(&self) -> usize {
-        view::readiness::page_rows(self.size)
+        layout::readiness_page_rows(self.size)
     }
 }

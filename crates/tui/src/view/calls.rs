@@ -8,17 +8,9 @@ use ratatui::widgets::{Cell, Paragraph, Row, Table};
 
 use launchdeck_core::stuck::{Stuckness, age};
 
-use super::{format, frame_areas, source_problem};
+use super::{format, source_problem};
 use crate::app::{App, Source};
 use crate::model::{CallRow, LiveData};
-
-/// Lines above the table rows: the summary line and the column header.
-const CHROME_ROWS: u16 = 2;
-
-/// How many table rows fit on a terminal of `size`.
-pub fn page_rows(size: Rect) -> usize {
-    usize::from(frame_areas(size).body.height.saturating_sub(CHROME_ROWS))
-}
 
 pub fn render(frame: &mut Frame, area: Rect, app: &App) {
     let [summary_area, table_area] =

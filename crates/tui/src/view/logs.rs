@@ -14,15 +14,8 @@ use super::{format, frame_areas, pane, source_problem};
 use crate::app::{App, Source};
 use crate::records::{self, RecordState};
 
-/// Lines above the table rows: the summary/filter line and the column header.
-const CHROME_ROWS: u16 = 2;
 /// From this width on, the source and broadcast/campaign columns are shown too.
 const WIDE: u16 = 120;
-
-/// How many table rows fit on a terminal of `size`.
-pub fn page_rows(size: Rect) -> usize {
-    usize::from(frame_areas(size).body.height.saturating_sub(CHROME_ROWS))
-}
 
 pub fn render(frame: &mut Frame, area: Rect, app: &App) {
     let [summary_area, table_area] =
@@ -179,8 +172,9 @@ fn all_detail_lines(app: &App, e: &CallLogEntry, width: usize) -> Vec<Line<'stat
     lines
 }
 
-/// The open detail's line count on this terminal (0 when no detail is open).
-fn open_detail_lines(app: &App) -> usize {
+/// The open detail's line count on this terminal (0 when no detail is open): what the
+/// runtime reports to `update` after a frame, for scrolling.
+pub fn detail_line_count(app: &App) -> usize {
     let body = frame_areas(app.size).body;
     app.logs.detail.as_ref().map_or(0, |e| {
         all_detail_lines(app, e, pane::value_width(body)).len()
@@ -189,12 +183,7 @@ fn open_detail_lines(app: &App) -> usize {
 
 /// How many lines the open detail can be scrolled down by.
 pub fn detail_scroll_limit(app: &App) -> u16 {
-    pane::scroll_limit(frame_areas(app.size).body, open_detail_lines(app))
-}
-
-/// How many lines of the open detail the pane shows at once.
-pub fn detail_visible_rows(app: &App) -> u16 {
-    pane::visible_rows(frame_areas(app.size).body, open_detail_lines(app))
+    pane::scroll_limit(frame_areas(app.size).body, detail_line_count(app))
 }
 
 fn detail_lines(app: &App, e: &CallLogEntry, width: usize) -> Vec<Line<'static>> {

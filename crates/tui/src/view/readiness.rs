@@ -13,25 +13,14 @@ use ratatui::widgets::Paragraph;
 
 use launchdeck_core::readiness::{Area, Check, FixAction, Status, Summary};
 
-use super::{format, frame_areas, pane};
+use super::{format, pane};
 use crate::app::App;
 use crate::keys::KeyAction;
 use crate::readiness::{RowRef, SPINNER_FRAME, Verdict};
 
-/// Lines above the rows: the summary line and the column names.
-const CHROME_ROWS: u16 = 2;
-/// From this width on, the fix hint has its own column; below, the selected check's
-/// fix is shown on a line under the table.
-const WIDE: u16 = 120;
+use crate::layout::READINESS_WIDE as WIDE;
 /// `12m03s ago`, with room for `100d04h ago`
 const AGE_WIDTH: usize = 11;
-
-/// How many table rows fit on a terminal of `size`.
-pub fn page_rows(size: Rect) -> usize {
-    let body = frame_areas(size).body;
-    let footer = u16::from(body.width < WIDE);
-    usize::from(body.height.saturating_sub(CHROME_ROWS + footer))
-}
 
 pub fn render(frame: &mut Frame, area: Rect, app: &App) {
     let wide = area.width >= WIDE;
