@@ -14,6 +14,7 @@
 pub mod actions;
 pub mod app;
 pub mod keys;
+pub mod layout;
 pub mod model;
 pub mod options;
 pub mod poll;

@@ -151,6 +151,7 @@ where
         if dirty && resize_at.is_none() {
             update(app, Msg::Clock(Clock::now()));
             draw(app)?;
+            report_drawn(app);
             dirty = false;
         }
         let settle_at = resize_at;
@@ -160,7 +161,8 @@ where
                 None => std::future::pending().await,
             }
         };
-        let spinning = app.readiness.running() || app.modal.as_ref().is_some_and(|m| m.busy());
+        let spinning =
+            app.readiness.results.running() || app.modal.as_ref().is_some_and(|m| m.busy());
         let effects = tokio::select! {
             event = events.next() => match event {
                 Some(Ok(event)) => match burst(app, event, &mut events, &mut resize_at).await? {
@@ -187,6 +189,15 @@ where
                 return Ok(());
             }
         }
+    }
+}
+
+/// Tells `update` what the frame drew that scrolling needs (the open Logs detail's
+/// line count); a message only when it changed.
+pub fn report_drawn(app: &mut App) {
+    let lines = view::logs::detail_line_count(app);
+    if lines != app.logs.detail_lines {
+        update(app, Msg::DetailDrawn { lines });
     }
 }
 

@@ -231,7 +231,7 @@ async fn enter_on_a_logs_row_shows_retells_record_of_the_call() {
     );
     assert!(result.is_ok(), "{result:?}");
     assert!(app.should_quit);
-    let open = app.detail.as_ref().expect("reopened");
+    let open = app.logs.detail.as_ref().expect("reopened");
     let key = ((open.source, open.id), world.call_id.clone());
     assert!(
         matches!(app.records.get(&key), Some(RecordState::Fetched(Ok(_)))),

@@ -12,7 +12,7 @@ use launchdeck_core::domain::{CallLogEntry, CallProvider, CallSource, ProviderCa
 use launchdeck_ops::CallRecordError;
 use launchdeck_tui::model::{LogsData, RowKey};
 use launchdeck_tui::records::{REUSE_FOR, RecordState};
-use launchdeck_tui::{App, Clock, Effect, Msg, PollData, update, view};
+use launchdeck_tui::{App, Clock, Effect, Msg, PollData, layout, runtime, update, view};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 
@@ -143,7 +143,10 @@ fn twilio_rows_ask_twilio_and_telnyx_or_id_less_rows_ask_nobody() {
 
     // Row 102 has no provider call id: nothing to fetch, no record line.
     let effects = press(&mut app, "\u{1b}k\n");
-    assert_eq!(app.detail.as_ref().map(|d| d.id), Some(common::id(102)));
+    assert_eq!(
+        app.logs.detail.as_ref().map(|d| d.id),
+        Some(common::id(102))
+    );
     assert_eq!(effects, []);
     assert!(!screen_text(&app).contains("record"));
 
@@ -282,22 +285,50 @@ fn a_long_detail_scrolls_with_the_moving_keys() {
     let text = screen_text(&app);
     assert!(text.contains("more below, j/k scroll"), "{text}");
     assert!(text.contains("j/k scroll"), "the hint bar says so: {text}");
+    runtime::report_drawn(&mut app);
 
     press(&mut app, "jjjjjjjjjj");
-    assert_eq!(app.detail_scroll, limit, "stops at the last line");
+    assert_eq!(app.logs.detail_scroll, limit, "stops at the last line");
     assert_eq!(
-        app.logs_nav.selected, 0,
+        app.logs.nav.selected, 0,
         "the list does not move under the pane"
     );
     assert!(!screen_text(&app).contains("more below"));
     press(&mut app, "k");
-    assert_eq!(app.detail_scroll, limit - 1);
+    assert_eq!(app.logs.detail_scroll, limit - 1);
     press(&mut app, "g");
-    assert_eq!(app.detail_scroll, 0);
+    assert_eq!(app.logs.detail_scroll, 0);
 
     // Closing resets the scroll.
     press(&mut app, "G\u{1b}\n");
-    assert_eq!(app.detail_scroll, 0);
+    assert_eq!(app.logs.detail_scroll, 0);
+}
+
+#[test]
+fn the_detail_scrolls_by_the_line_count_the_frame_reported() {
+    let mut app = app();
+    press(&mut app, "4\n");
+    press(&mut app, "G");
+    assert_eq!(
+        app.logs.detail_scroll, 0,
+        "nothing drawn yet: nothing to scroll"
+    );
+
+    update(&mut app, Msg::DetailDrawn { lines: 100 });
+    press(&mut app, "G");
+    let body = layout::frame_areas(app.size).body;
+    let limit = layout::pane_scroll_limit(body, 100);
+    assert!(limit > 0);
+    assert_eq!(
+        app.logs.detail_scroll, limit,
+        "update takes the reported count"
+    );
+
+    press(&mut app, "\u{1b}\n");
+    assert_eq!(
+        app.logs.detail_lines, 0,
+        "a new opening waits for its own frame"
+    );
 }
 
 #[test]
@@ -314,7 +345,7 @@ fn answers_for_rows_nobody_reopens_are_forgotten_after_30_s() {
     assert!(app.records.get(&(row(SECOND), call_id(SECOND))).is_some());
     assert_eq!(app.records.len(), 1);
     assert_eq!(
-        app.detail.as_ref().map(|d| d.source),
+        app.logs.detail.as_ref().map(|d| d.source),
         Some(CallSource::CallLogs)
     );
 }

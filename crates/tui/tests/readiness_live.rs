@@ -109,9 +109,9 @@ impl Seen {
             .join("\n");
         Seen {
             screen: app.screen,
-            areas_in: app.readiness.areas.keys().copied().collect(),
-            retell_pending: app.readiness.checking(Area::Retell),
-            detail_open: app.check_detail.is_some(),
+            areas_in: app.readiness.results.areas.keys().copied().collect(),
+            retell_pending: app.readiness.results.checking(Area::Retell),
+            detail_open: app.readiness.check_detail.is_some(),
             calls_loaded: app.data.live.is_some(),
             text,
         }

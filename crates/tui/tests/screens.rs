@@ -109,7 +109,7 @@ fn log_detail() {
 fn log_detail_with_record(width: u16, height: u16) -> App {
     let mut app = app_at(width, height);
     keys(&mut app, "4\n");
-    let entry = app.detail.clone().expect("detail open");
+    let entry = app.logs.detail.clone().expect("detail open");
     let at = |secs: i64| entry.created_at + chrono::Duration::seconds(secs);
     let record = ProviderCallRecord {
         provider: CallProvider::Retell,
@@ -140,7 +140,7 @@ fn log_detail_with_the_providers_record() {
     // A finished broadcast_queue row: Twilio's record of its CallSid, with the price.
     let mut app = app_at(80, 24);
     keys(&mut app, "4jjjj\n");
-    let entry = app.detail.clone().expect("detail open");
+    let entry = app.logs.detail.clone().expect("detail open");
     let call_id = entry.provider_call_id.clone().unwrap_or_default();
     let record = ProviderCallRecord {
         provider: CallProvider::Twilio,
@@ -310,7 +310,7 @@ fn readiness_detail_pane() {
         keys(&mut app, "2");
         keys(&mut app, TO_RETELL_FAILURE);
         keys(&mut app, "\n");
-        let open = app.check_detail.as_ref().map(|c| c.id.clone());
+        let open = app.readiness.check_detail.as_ref().map(|c| c.id.clone());
         let want = format!(
             "retell.number_outbound_agent:{}",
             common::readiness::NUMBER_WITHOUT_OUTBOUND

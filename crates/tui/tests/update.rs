@@ -109,7 +109,7 @@ fn q_and_ctrl_c_quit_r_polls_now() {
 
     let mut app = common::full_app(80, 24, common::options());
     press(&mut app, "4/");
-    assert!(app.filter.editing);
+    assert!(app.logs.filter.editing);
     let ctrl_c = Msg::Key(KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL));
     assert_eq!(update(&mut app, ctrl_c), [Effect::Quit]);
 }
@@ -119,20 +119,20 @@ fn moving_on_calls_walks_the_sorted_rows() {
     let mut app = app();
     press(&mut app, "3");
     press(&mut app, "jj");
-    assert_eq!(app.calls_nav.selected, 2);
+    assert_eq!(app.calls.nav.selected, 2);
     press(&mut app, "G");
-    assert_eq!(app.calls_nav.selected, 8);
+    assert_eq!(app.calls.nav.selected, 8);
     press(&mut app, "g");
-    assert_eq!(app.calls_nav.selected, 0);
+    assert_eq!(app.calls.nav.selected, 0);
     update(&mut app, special(KeyCode::PageDown));
     assert_eq!(
-        app.calls_nav.selected, 8,
+        app.calls.nav.selected, 8,
         "a page is longer than the 9 rows"
     );
     update(&mut app, special(KeyCode::Up));
-    assert_eq!(app.calls_nav.selected, 7);
+    assert_eq!(app.calls.nav.selected, 7);
     press(&mut app, "kkkkkkkkkkkk");
-    assert_eq!(app.calls_nav.selected, 0, "stops at the top");
+    assert_eq!(app.calls.nav.selected, 0, "stops at the top");
 }
 
 #[test]
@@ -147,18 +147,18 @@ fn page_keys_move_by_the_visible_rows_and_keep_the_selection_on_screen() {
     );
     update(&mut app, Msg::Data(PollData::Live(live)));
     press(&mut app, "3");
-    let page = launchdeck_tui::view::calls::page_rows(app.size);
+    let page = launchdeck_tui::layout::calls_page_rows(app.size);
     assert_eq!(
         page, 19,
         "24 rows: header, tabs, hints, summary, column names"
     );
     update(&mut app, special(KeyCode::PageDown));
-    assert_eq!(app.calls_nav.selected, page);
-    assert!(app.calls_nav.offset <= app.calls_nav.selected);
-    assert!(app.calls_nav.selected < app.calls_nav.offset + page);
+    assert_eq!(app.calls.nav.selected, page);
+    assert!(app.calls.nav.offset <= app.calls.nav.selected);
+    assert!(app.calls.nav.selected < app.calls.nav.offset + page);
     press(&mut app, "G");
-    assert_eq!(app.calls_nav.selected, 499);
-    assert_eq!(app.calls_nav.offset, 500 - page);
+    assert_eq!(app.calls.nav.selected, 499);
+    assert_eq!(app.calls.nav.offset, 500 - page);
 }
 
 #[test]
@@ -166,15 +166,15 @@ fn the_selection_follows_its_row_when_new_data_reorders() {
     let base = Instant::now();
     let mut app = common::full_app(80, 24, common::options());
     press(&mut app, "3jjjj"); // the 5th row: id 2 (live, 130 s)
-    let selected = app.calls_nav.anchor.expect("a row is selected");
+    let selected = app.calls.nav.anchor.expect("a row is selected");
     assert_eq!(selected.1, common::id(2));
     // One stuck row fewer: id 3 finished; id 2 moves up one place.
     let mut snapshot = common::snapshot();
     snapshot.calls.retain(|c| c.id != common::id(3));
     let live = LiveData::new(base, &common::db_info(), snapshot, &app.options.thresholds);
     update(&mut app, Msg::Data(PollData::Live(live)));
-    assert_eq!(app.calls_nav.selected, 3);
-    assert_eq!(app.calls_nav.anchor.map(|a| a.1), Some(common::id(2)));
+    assert_eq!(app.calls.nav.selected, 3);
+    assert_eq!(app.calls.nav.anchor.map(|a| a.1), Some(common::id(2)));
 }
 
 #[test]
@@ -182,16 +182,19 @@ fn space_marks_rows_and_marks_of_finished_calls_are_dropped() {
     let base = Instant::now();
     let mut app = common::full_app(80, 24, common::options());
     press(&mut app, " ");
-    assert!(app.marks.is_empty(), "space only marks on the Calls screen");
+    assert!(
+        app.calls.marks.is_empty(),
+        "space only marks on the Calls screen"
+    );
     press(&mut app, "3 j ");
-    assert_eq!(app.marks.len(), 2);
+    assert_eq!(app.calls.marks.len(), 2);
     press(&mut app, " ");
-    assert_eq!(app.marks.len(), 1, "space again unmarks");
+    assert_eq!(app.calls.marks.len(), 1, "space again unmarks");
     press(&mut app, "k");
-    let first = app.calls_nav.anchor.expect("selected");
-    assert!(app.marks.contains(&first));
+    let first = app.calls.nav.anchor.expect("selected");
+    assert!(app.calls.marks.contains(&first));
     press(&mut app, "j ");
-    assert_eq!(app.marks.len(), 2);
+    assert_eq!(app.calls.marks.len(), 2);
 
     // The first marked call (id 6, the oldest flagged row) finishes: its mark goes, the
     // other stays.
@@ -200,8 +203,8 @@ fn space_marks_rows_and_marks_of_finished_calls_are_dropped() {
     snapshot.calls.retain(|c| c.id != common::id(6));
     let live = LiveData::new(base, &common::db_info(), snapshot, &app.options.thresholds);
     update(&mut app, Msg::Data(PollData::Live(live)));
-    assert_eq!(app.marks.len(), 1);
-    assert!(!app.marks.contains(&first));
+    assert_eq!(app.calls.marks.len(), 1);
+    assert!(!app.calls.marks.contains(&first));
 }
 
 #[test]
@@ -226,9 +229,12 @@ fn freeze_keeps_the_display_while_data_keeps_coming() {
 fn filter_narrows_locally_at_once_and_asks_the_store() {
     let mut app = app();
     press(&mut app, "/");
-    assert!(!app.filter.editing, "/ filters only on the Logs screen");
+    assert!(
+        !app.logs.filter.editing,
+        "/ filters only on the Logs screen"
+    );
     press(&mut app, "4/");
-    assert!(app.filter.editing);
+    assert!(app.logs.filter.editing);
     let effects = press(&mut app, "busy");
     let want = LogFilter {
         text: Some("busy".to_string()),
@@ -241,8 +247,8 @@ fn filter_narrows_locally_at_once_and_asks_the_store() {
 
     // enter keeps the filter and gives the keys back; esc then clears it
     update(&mut app, special(KeyCode::Enter));
-    assert!(!app.filter.editing);
-    assert_eq!(app.filter.text(), "busy");
+    assert!(!app.logs.filter.editing);
+    assert_eq!(app.logs.filter.text(), "busy");
     let effects = update(&mut app, special(KeyCode::Esc));
     assert_eq!(effects, [Effect::SetLogFilter(LogFilter::default())]);
     assert_eq!(app.shown_logs().len(), 10);
@@ -255,11 +261,11 @@ fn filter_matches_the_last_digits_of_a_number_and_typing_q_does_not_quit() {
     press(&mut app, "0204"); // +16025550204 is log 104
     assert_eq!(app.shown_logs().len(), 1);
     update(&mut app, special(KeyCode::Esc));
-    assert!(!app.filter.editing);
-    assert_eq!(app.filter.text(), "");
+    assert!(!app.logs.filter.editing);
+    assert_eq!(app.logs.filter.text(), "");
     press(&mut app, "/q");
     assert!(!app.should_quit);
-    assert_eq!(app.filter.text(), "q");
+    assert_eq!(app.logs.filter.text(), "q");
 }
 
 #[test]
@@ -267,15 +273,15 @@ fn enter_opens_the_selected_calls_detail_and_esc_closes_it() {
     let mut app = app();
     press(&mut app, "4jj");
     update(&mut app, special(KeyCode::Enter));
-    let detail = app.detail.as_ref().expect("detail open");
+    let detail = app.logs.detail.as_ref().expect("detail open");
     assert_eq!(detail.id, common::id(102));
     press(&mut app, "jj");
     assert_eq!(
-        app.logs_nav.selected, 2,
+        app.logs.nav.selected, 2,
         "the list does not move under the pane"
     );
     update(&mut app, special(KeyCode::Esc));
-    assert!(app.detail.is_none());
+    assert!(app.logs.detail.is_none());
 }
 
 #[test]
@@ -290,7 +296,7 @@ fn the_detail_pane_shows_the_newest_version_of_its_call() {
         &mut app,
         Msg::Data(PollData::Logs(LogsData::new(base, entries))),
     );
-    let notes = app.detail.as_ref().and_then(|d| d.notes.clone());
+    let notes = app.logs.detail.as_ref().and_then(|d| d.notes.clone());
     assert_eq!(notes.as_deref(), Some("rebooked for Friday"));
 }
 
@@ -362,7 +368,7 @@ fn resize_keeps_the_selection_visible() {
     for _ in 0..40 {
         press(&mut app, "j");
     }
-    assert_eq!(app.calls_nav.offset, 0);
+    assert_eq!(app.calls.nav.offset, 0);
     update(
         &mut app,
         Msg::Resize {
@@ -370,9 +376,9 @@ fn resize_keeps_the_selection_visible() {
             height: 24,
         },
     );
-    let page = launchdeck_tui::view::calls::page_rows(app.size);
-    assert!(app.calls_nav.selected < app.calls_nav.offset + page);
-    assert!(app.calls_nav.selected >= app.calls_nav.offset);
+    let page = launchdeck_tui::layout::calls_page_rows(app.size);
+    assert!(app.calls.nav.selected < app.calls.nav.offset + page);
+    assert!(app.calls.nav.selected >= app.calls.nav.offset);
 }
 
 fn area_result(area: Area, at: Instant) -> Msg {
@@ -385,8 +391,9 @@ fn area_result(area: Area, at: Instant) -> Msg {
 
 fn selected_row(app: &App) -> Option<RowId> {
     app.readiness
+        .results
         .row_ids()
-        .get(app.readiness_nav.selected)
+        .get(app.readiness.nav.selected)
         .cloned()
 }
 
@@ -394,40 +401,47 @@ fn selected_row(app: &App) -> Option<RowId> {
 fn readiness_areas_arrive_one_by_one_and_merge() {
     let base = Instant::now();
     let mut app = common::empty_app(base, 80, 24, common::options());
-    assert_eq!(app.readiness.verdict(), Verdict::Checking);
+    assert_eq!(app.readiness.results.verdict(), Verdict::Checking);
     update(&mut app, Msg::ReadinessStarted { at: base });
-    assert!(app.readiness.running());
-    assert!(Area::ALL.iter().all(|a| app.readiness.checking(*a)));
+    assert!(app.readiness.results.running());
+    assert!(Area::ALL.iter().all(|a| app.readiness.results.checking(*a)));
     assert_eq!(
-        app.readiness.provider(Provider::Retell),
+        app.readiness.results.provider(Provider::Retell),
         ProviderState::Checking
     );
 
     update(&mut app, area_result(Area::Environment, base));
     update(&mut app, area_result(Area::Database, base));
-    assert!(!app.readiness.checking(Area::Database));
-    assert!(app.readiness.checking(Area::Retell));
-    assert_eq!(app.readiness.verdict(), Verdict::Checking, "no blocker yet");
+    assert!(!app.readiness.results.checking(Area::Database));
+    assert!(app.readiness.results.checking(Area::Retell));
+    assert_eq!(
+        app.readiness.results.verdict(),
+        Verdict::Checking,
+        "no blocker yet"
+    );
     // The selection lands on the first check, never on an area header.
     assert!(selected_row(&app).is_some_and(|r| r.is_check()));
 
     update(&mut app, area_result(Area::Retell, base));
     assert_eq!(
-        app.readiness.verdict(),
+        app.readiness.results.verdict(),
         Verdict::NotReady { blocking: 1 },
         "known before every area is in"
     );
     assert_eq!(
-        app.readiness.provider(Provider::Retell),
+        app.readiness.results.provider(Provider::Retell),
         ProviderState::Is(Status::Fail)
     );
     for area in Area::ALL.into_iter().skip(3) {
         update(&mut app, area_result(area, base));
     }
     update(&mut app, Msg::ReadinessFinished { at: base });
-    assert!(!app.readiness.running());
-    assert_eq!(app.readiness.verdict(), Verdict::NotReady { blocking: 2 });
-    let summary = app.readiness.summary();
+    assert!(!app.readiness.results.running());
+    assert_eq!(
+        app.readiness.results.verdict(),
+        Verdict::NotReady { blocking: 2 }
+    );
+    let summary = app.readiness.results.summary();
     assert_eq!(
         (summary.pass, summary.warn, summary.fail, summary.unknown),
         (32, 7, 2, 2)
@@ -441,13 +455,17 @@ fn a_new_run_keeps_the_previous_results_until_their_area_comes_in_again() {
     let base = app.clock.now - common::SINCE_ARRIVAL;
     let later = base + Duration::from_secs(30);
     update(&mut app, Msg::ReadinessStarted { at: later });
-    assert!(app.readiness.checking(Area::Retell));
+    assert!(app.readiness.results.checking(Area::Retell));
     let kept = app
         .readiness
+        .results
         .area(Area::Retell)
         .expect("previous Retell results");
     assert_eq!(kept.received, base);
-    assert_eq!(app.readiness.verdict(), Verdict::NotReady { blocking: 2 });
+    assert_eq!(
+        app.readiness.results.verdict(),
+        Verdict::NotReady { blocking: 2 }
+    );
 
     // Retell comes back fixed: its new result replaces the old one, the others stay.
     let fixed: Vec<_> = common::readiness::checks_of(Area::Retell)
@@ -462,21 +480,27 @@ fn a_new_run_keeps_the_previous_results_until_their_area_comes_in_again() {
         Msg::ReadinessArea(AreaResult::new(Area::Retell, fixed, later)),
     );
     assert_eq!(
-        app.readiness.area(Area::Retell).map(|r| r.received),
+        app.readiness.results.area(Area::Retell).map(|r| r.received),
         Some(later)
     );
     assert_eq!(
-        app.readiness.area(Area::Campaigns).map(|r| r.received),
+        app.readiness
+            .results
+            .area(Area::Campaigns)
+            .map(|r| r.received),
         Some(base)
     );
-    assert!(app.readiness.checking(Area::Campaigns));
-    assert_eq!(app.readiness.verdict(), Verdict::NotReady { blocking: 1 });
+    assert!(app.readiness.results.checking(Area::Campaigns));
+    assert_eq!(
+        app.readiness.results.verdict(),
+        Verdict::NotReady { blocking: 1 }
+    );
 }
 
 #[test]
 fn r_reruns_readiness_unless_a_run_is_in_flight() {
     let mut app = app();
-    assert!(!app.readiness.running());
+    assert!(!app.readiness.results.running());
     assert_eq!(press(&mut app, "R"), [Effect::RerunReadiness]);
     let now = app.clock.now;
     update(&mut app, Msg::ReadinessStarted { at: now });
@@ -532,31 +556,31 @@ fn screen_text(app: &App) -> String {
 fn moving_on_readiness_skips_area_headers() {
     let mut app = app();
     press(&mut app, "2");
-    let rows = app.readiness.row_ids();
+    let rows = app.readiness.results.row_ids();
     let first = selected_row(&app).expect("a check is selected");
     assert_eq!(rows.iter().position(|r| *r == first), Some(1));
     assert!(first.is_check());
     // the last Environment check, then over the Database header
     press(&mut app, "jjjjj");
-    assert_eq!(app.readiness_nav.selected, 6);
+    assert_eq!(app.readiness.nav.selected, 6);
     press(&mut app, "j");
-    assert_eq!(app.readiness_nav.selected, 8, "the header at 7 is skipped");
+    assert_eq!(app.readiness.nav.selected, 8, "the header at 7 is skipped");
     press(&mut app, "k");
-    assert_eq!(app.readiness_nav.selected, 6, "and skipped going up");
+    assert_eq!(app.readiness.nav.selected, 6, "and skipped going up");
     press(&mut app, "G");
-    assert_eq!(app.readiness_nav.selected, rows.len() - 1);
+    assert_eq!(app.readiness.nav.selected, rows.len() - 1);
     assert!(selected_row(&app).is_some_and(|r| r.is_check()));
     press(&mut app, "g");
-    assert_eq!(app.readiness_nav.selected, 1);
+    assert_eq!(app.readiness.nav.selected, 1);
     assert_eq!(
-        app.readiness_nav.offset, 0,
+        app.readiness.nav.offset, 0,
         "the first area header stays in view"
     );
     update(&mut app, special(KeyCode::PageDown));
-    let page = launchdeck_tui::view::readiness::page_rows(app.size);
+    let page = launchdeck_tui::layout::readiness_page_rows(app.size);
     assert!(selected_row(&app).is_some_and(|r| r.is_check()));
-    assert!(app.readiness_nav.selected >= page);
-    assert!(app.readiness_nav.selected < app.readiness_nav.offset + page);
+    assert!(app.readiness.nav.selected >= page);
+    assert!(app.readiness.nav.selected < app.readiness.nav.offset + page);
 }
 
 #[test]
@@ -567,12 +591,12 @@ fn enter_opens_the_selected_check_and_the_pane_follows_new_results() {
     press(&mut app, "2");
     press(&mut app, "jjjjjjjjjj");
     update(&mut app, special(KeyCode::Enter));
-    let open = app.check_detail.clone().expect("detail open");
+    let open = app.readiness.check_detail.clone().expect("detail open");
     assert_eq!(open.area, Area::Retell);
     assert_eq!(open.status, Status::Fail);
     press(&mut app, "jj");
     assert_eq!(
-        app.readiness_nav.selected, 13,
+        app.readiness.nav.selected, 13,
         "the list does not move under the pane"
     );
 
@@ -589,7 +613,7 @@ fn enter_opens_the_selected_check_and_the_pane_follows_new_results() {
         &mut app,
         Msg::ReadinessArea(AreaResult::new(Area::Retell, fixed, base)),
     );
-    let shown = app.check_detail.as_ref().expect("still open");
+    let shown = app.readiness.check_detail.as_ref().expect("still open");
     assert_eq!(
         (shown.id.as_str(), shown.status),
         (open.id.as_str(), Status::Pass)
@@ -597,8 +621,11 @@ fn enter_opens_the_selected_check_and_the_pane_follows_new_results() {
     // the selection followed its check to its new place (passes sort last)
     assert_eq!(selected_row(&app), Some(RowId::Check(open.id.clone())));
     update(&mut app, special(KeyCode::Esc));
-    assert!(app.check_detail.is_none());
+    assert!(app.readiness.check_detail.is_none());
     press(&mut app, "3");
     update(&mut app, special(KeyCode::Enter));
-    assert!(app.check_detail.is_none(), "enter on Calls opens nothing");
+    assert!(
+        app.readiness.check_detail.is_none(),
+        "enter on Calls opens nothing"
+    );
 }

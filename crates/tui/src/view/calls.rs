@@ -8,17 +8,9 @@ use ratatui::widgets::{Cell, Paragraph, Row, Table};
 
 use launchdeck_core::stuck::{Stuckness, age};
 
-use super::{format, frame_areas, source_problem};
+use super::{format, source_problem};
 use crate::app::{App, Source};
 use crate::model::{CallRow, LiveData};
-
-/// Lines above the table rows: the summary line and the column header.
-const CHROME_ROWS: u16 = 2;
-
-/// How many table rows fit on a terminal of `size`.
-pub fn page_rows(size: Rect) -> usize {
-    usize::from(frame_areas(size).body.height.saturating_sub(CHROME_ROWS))
-}
 
 pub fn render(frame: &mut Frame, area: Rect, app: &App) {
     let [summary_area, table_area] =
@@ -68,10 +60,10 @@ fn summary_line(app: &App, live: Option<&LiveData>) -> Line<'static> {
             t.warn,
         ));
     }
-    if !app.marks.is_empty() {
+    if !app.calls.marks.is_empty() {
         spans.push(Span::raw(s.separator));
         spans.push(Span::styled(
-            format!("{} {} marked", s.mark, app.marks.len()),
+            format!("{} {} marked", s.mark, app.calls.marks.len()),
             t.marked,
         ));
     }
@@ -122,13 +114,13 @@ fn header_row(app: &App) -> Row<'static> {
 fn render_table(frame: &mut Frame, area: Rect, app: &App, live: &LiveData) {
     let page = usize::from(area.height.saturating_sub(1));
     let len = live.rows.len();
-    let start = app.calls_nav.offset.min(len.saturating_sub(page));
+    let start = app.calls.nav.offset.min(len.saturating_sub(page));
     let end = (start + page).min(len);
     let db_now = live.db_time_at(app.shown_now());
     let provider_width = usize::from(provider_width(area));
     let rows = live.rows[start..end].iter().enumerate().map(|(i, row)| {
         let built = call_row(app, row, db_now, provider_width);
-        if start + i == app.calls_nav.selected {
+        if start + i == app.calls.nav.selected {
             built.style(app.theme.selected)
         } else {
             built
@@ -153,7 +145,7 @@ fn call_row(
         Stuckness::AskProvider => Span::styled(s.unknown, t.warn),
         Stuckness::Live => Span::raw(""),
     };
-    let mark = if app.marks.contains(&row.key()) {
+    let mark = if app.calls.marks.contains(&row.key()) {
         Span::styled(s.mark, t.marked)
     } else {
         Span::raw("")

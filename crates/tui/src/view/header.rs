@@ -172,7 +172,7 @@ fn provider_dots(app: &App, fit: Fit) -> Vec<Span<'static>> {
         if i > 0 {
             spans.push(Span::raw(" "));
         }
-        let (symbol, style) = dot(app, app.readiness.provider(provider));
+        let (symbol, style) = dot(app, app.readiness.results.provider(provider));
         spans.push(Span::styled(symbol, style));
         let name = if fit.short_names {
             provider.short_name()

@@ -58,17 +58,17 @@ pub fn hints(app: &App) -> Vec<(String, String)> {
             .map(|(key, what)| (key.to_string(), what.to_string()))
             .collect();
     }
-    if app.filter.editing {
+    if app.logs.filter.editing {
         return vec![
             ("enter".to_string(), "keep filter".to_string()),
             ("esc".to_string(), "clear filter".to_string()),
         ];
     }
-    if app.detail.is_some() || app.check_detail.is_some() {
+    if app.logs.detail.is_some() || app.readiness.check_detail.is_some() {
         add(KeyAction::Back, "close detail");
         add(KeyAction::Help, "help");
         add(KeyAction::Quit, "quit");
-        let scrolls = app.detail.is_some() && super::logs::detail_scroll_limit(app) > 0;
+        let scrolls = app.logs.detail.is_some() && super::logs::detail_scroll_limit(app) > 0;
         if let Some(keys) = up_down(app).filter(|_| scrolls) {
             out.insert(out.len().min(1), (keys, "scroll".to_string()));
         }
@@ -103,7 +103,7 @@ pub fn hints(app: &App) -> Vec<(String, String)> {
         }
         Screen::Calls => {
             add(KeyAction::Mark, "mark");
-            let cleanup = if app.marks.is_empty() {
+            let cleanup = if app.calls.marks.is_empty() {
                 "clean up stuck"
             } else {
                 "clean up marked"
@@ -114,7 +114,7 @@ pub fn hints(app: &App) -> Vec<(String, String)> {
         Screen::Logs => {
             add(KeyAction::Filter, "filter");
             add(KeyAction::Detail, "detail");
-            if !app.filter.text().is_empty() {
+            if !app.logs.filter.text().is_empty() {
                 add(KeyAction::Back, "clear filter");
             }
             add(KeyAction::RevealNumbers, reveal_label(app));

@@ -14,15 +14,8 @@ use super::{format, frame_areas, pane, source_problem};
 use crate::app::{App, Source};
 use crate::records::{self, RecordState};
 
-/// Lines above the table rows: the summary/filter line and the column header.
-const CHROME_ROWS: u16 = 2;
 /// From this width on, the source and broadcast/campaign columns are shown too.
 const WIDE: u16 = 120;
-
-/// How many table rows fit on a terminal of `size`.
-pub fn page_rows(size: Rect) -> usize {
-    usize::from(frame_areas(size).body.height.saturating_sub(CHROME_ROWS))
-}
 
 pub fn render(frame: &mut Frame, area: Rect, app: &App) {
     let [summary_area, table_area] =
@@ -30,7 +23,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
     let logs = app.shown().logs.as_deref();
     let entries = app.shown_logs();
     match source_problem(app, Source::Logs, logs.map(|l| l.received)) {
-        Some(problem) if !app.filter.editing => frame.render_widget(problem, summary_area),
+        Some(problem) if !app.logs.filter.editing => frame.render_widget(problem, summary_area),
         _ => render_summary(frame, summary_area, app, entries.len()),
     }
     if logs.is_none() {
@@ -39,7 +32,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
             table_area,
         );
     } else if entries.is_empty() {
-        let text = if app.filter.text().is_empty() {
+        let text = if app.logs.filter.text().is_empty() {
             "  no calls in the log yet"
         } else {
             "  no call matches the filter"
@@ -48,7 +41,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
     } else {
         render_table(frame, table_area, app, &entries);
     }
-    if let Some(entry) = &app.detail {
+    if let Some(entry) = &app.logs.detail {
         render_detail(frame, area, app, entry);
     }
 }
@@ -63,14 +56,14 @@ fn render_summary(frame: &mut Frame, area: Rect, app: &App, shown: usize) {
             format::count(shown as i64)
         )),
     ];
-    let text = app.filter.text();
-    if app.filter.editing || !text.is_empty() {
+    let text = app.logs.filter.text();
+    if app.logs.filter.editing || !text.is_empty() {
         spans.push(Span::raw(app.symbols.separator));
         spans.push(Span::styled("filter: ", t.key));
         let prefix_width: usize = spans.iter().map(Span::width).sum();
         spans.push(Span::raw(text.to_string()));
-        if app.filter.editing {
-            let column = prefix_width + app.filter.input.visual_cursor();
+        if app.logs.filter.editing {
+            let column = prefix_width + app.logs.filter.input.visual_cursor();
             let x = area
                 .x
                 .saturating_add(u16::try_from(column).unwrap_or(u16::MAX));
@@ -118,11 +111,11 @@ fn header_row(app: &App, wide: bool) -> Row<'static> {
 fn render_table(frame: &mut Frame, area: Rect, app: &App, entries: &[&CallLogEntry]) {
     let wide = area.width >= WIDE;
     let page = usize::from(area.height.saturating_sub(1));
-    let start = app.logs_nav.offset.min(entries.len().saturating_sub(page));
+    let start = app.logs.nav.offset.min(entries.len().saturating_sub(page));
     let end = (start + page).min(entries.len());
     let rows = entries[start..end].iter().enumerate().map(|(i, entry)| {
         let row = log_row(app, entry, wide);
-        if start + i == app.logs_nav.selected {
+        if start + i == app.logs.nav.selected {
             row.style(app.theme.selected)
         } else {
             row
@@ -170,7 +163,7 @@ fn log_row(app: &App, e: &CallLogEntry, wide: bool) -> Row<'static> {
 fn render_detail(frame: &mut Frame, body: Rect, app: &App, e: &CallLogEntry) {
     let lines = all_detail_lines(app, e, pane::value_width(body));
     let title = format!(" Call {} {} ", e.source.as_str(), e.id);
-    pane::render_scrolled(frame, body, app, title, lines, app.detail_scroll);
+    pane::render_scrolled(frame, body, app, title, lines, app.logs.detail_scroll);
 }
 
 fn all_detail_lines(app: &App, e: &CallLogEntry, width: usize) -> Vec<Line<'static>> {
@@ -179,22 +172,18 @@ fn all_detail_lines(app: &App, e: &CallLogEntry, width: usize) -> Vec<Line<'stat
     lines
 }
 
-/// The open detail's line count on this terminal (0 when no detail is open).
-fn open_detail_lines(app: &App) -> usize {
+/// The open detail's line count on this terminal (0 when no detail is open): what the
+/// runtime reports to `update` after a frame, for scrolling.
+pub fn detail_line_count(app: &App) -> usize {
     let body = frame_areas(app.size).body;
-    app.detail.as_ref().map_or(0, |e| {
+    app.logs.detail.as_ref().map_or(0, |e| {
         all_detail_lines(app, e, pane::value_width(body)).len()
     })
 }
 
 /// How many lines the open detail can be scrolled down by.
 pub fn detail_scroll_limit(app: &App) -> u16 {
-    pane::scroll_limit(frame_areas(app.size).body, open_detail_lines(app))
-}
-
-/// How many lines of the open detail the pane shows at once.
-pub fn detail_visible_rows(app: &App) -> u16 {
-    pane::visible_rows(frame_areas(app.size).body, open_detail_lines(app))
+    pane::scroll_limit(frame_areas(app.size).body, detail_line_count(app))
 }
 
 fn detail_lines(app: &App, e: &CallLogEntry, width: usize) -> Vec<Line<'static>> {

@@ -13,7 +13,7 @@ pub mod readiness;
 pub mod theme;
 
 use ratatui::Frame;
-use ratatui::layout::{Alignment, Constraint, Layout, Rect};
+use ratatui::layout::{Alignment, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Wrap};
 
@@ -23,30 +23,7 @@ use crate::app::{App, Screen, Source};
 pub const MIN_WIDTH: u16 = 80;
 pub const MIN_HEIGHT: u16 = 24;
 
-/// The four bands of every screen.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct FrameAreas {
-    pub header: Rect,
-    pub tabs: Rect,
-    pub body: Rect,
-    pub hints: Rect,
-}
-
-pub fn frame_areas(area: Rect) -> FrameAreas {
-    let [header, tabs, body, hints] = Layout::vertical([
-        Constraint::Length(1),
-        Constraint::Length(1),
-        Constraint::Fill(1),
-        Constraint::Length(1),
-    ])
-    .areas(area);
-    FrameAreas {
-        header,
-        tabs,
-        body,
-        hints,
-    }
-}
+pub use crate::layout::{FrameAreas, frame_areas};
 
 pub fn is_too_small(area: Rect) -> bool {
     area.width < MIN_WIDTH || area.height < MIN_HEIGHT

@@ -2,7 +2,7 @@
 //! each broadcast and campaign, unacknowledged alerts.
 
 use ratatui::Frame;
-use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph};
 
@@ -10,77 +10,18 @@ use launchdeck_core::domain::{Alert, CallSource};
 use launchdeck_core::readiness::Area;
 
 use super::readiness::{checking_word, count_spans, spinner, status_symbol, verdict_span};
-use super::{format, frame_areas, source_problem};
+use super::{format, source_problem};
 use crate::app::{App, OverviewFocus, Source};
+use crate::layout::{ITEM_LINES, MAX_ALERT_LINES, grid_columns, overview_areas};
 use crate::model::{LiveData, ProgressItem, SourceCounts};
 
-/// Alerts listed before "... and N more".
-const MAX_ALERT_LINES: usize = 5;
-/// Alerts listed at once; the list scrolls with the cursor.
-pub const ALERT_PAGE: usize = MAX_ALERT_LINES;
-/// Lines per broadcast/campaign.
-const ITEM_LINES: u16 = 2;
 /// From this width on, figures are labelled in full words.
 const WIDE: u16 = 120;
-/// The narrowest cell of the readiness grid, and the most cells on one line.
-const MIN_CELL: usize = 26;
-const MIN_CELL_ASCII: usize = 38;
-const MAX_CELLS: usize = 5;
 
-/// The bands of the Overview body.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct OverviewAreas {
-    /// The readiness summary: a title with the verdict and a grid of areas.
-    pub readiness: Rect,
-    pub live: Rect,
-    pub progress: Rect,
-    pub alerts: Rect,
-}
+pub use crate::layout::OverviewAreas;
 
 pub fn layout(body: Rect, app: &App) -> OverviewAreas {
-    let live_lines = 2 + u16::from(app.health(Source::Live).last_error.is_some());
-    let readiness_lines = 1 + grid_rows(body.width, app);
-    let [readiness, live, progress, alerts] = Layout::vertical([
-        Constraint::Length(readiness_lines),
-        Constraint::Length(1 + live_lines),
-        Constraint::Fill(1),
-        Constraint::Length(1 + alert_lines(app)),
-    ])
-    .areas(body);
-    OverviewAreas {
-        readiness,
-        live,
-        progress,
-        alerts,
-    }
-}
-
-/// Cells per line of the readiness grid.
-fn grid_columns(width: u16, app: &App) -> usize {
-    let min_cell = if app.options.ascii {
-        MIN_CELL_ASCII
-    } else {
-        MIN_CELL
-    };
-    (usize::from(width) / min_cell).clamp(1, MAX_CELLS)
-}
-
-fn grid_rows(width: u16, app: &App) -> u16 {
-    let rows = Area::ALL.len().div_ceil(grid_columns(width, app));
-    u16::try_from(rows).unwrap_or(u16::MAX)
-}
-
-fn alert_lines(app: &App) -> u16 {
-    let count = app.shown().alerts.as_ref().map_or(0, |a| a.alerts.len());
-    let listed = count.clamp(1, MAX_ALERT_LINES + 1) as u16;
-    listed + u16::from(app.health(Source::Alerts).last_error.is_some())
-}
-
-/// How many broadcasts/campaigns fit in the progress band.
-pub fn items_per_page(app: &App) -> usize {
-    let body = frame_areas(app.size).body;
-    let progress = layout(body, app).progress;
-    usize::from(progress.height.saturating_sub(1) / ITEM_LINES).max(1)
+    overview_areas(body, app.overview_shape())
 }
 
 pub fn render(frame: &mut Frame, body: Rect, app: &App) {
@@ -111,7 +52,7 @@ fn render_readiness(frame: &mut Frame, area: Rect, app: &App) {
         .title(title);
     let inner = block.inner(area);
     frame.render_widget(block, area);
-    let columns = grid_columns(inner.width, app);
+    let columns = grid_columns(inner.width, app.options.ascii);
     let cell_width = inner.width / u16::try_from(columns).unwrap_or(1);
     for (i, readiness_area) in Area::ALL.into_iter().enumerate() {
         let (row, column) = (i / columns, i % columns);
@@ -127,7 +68,7 @@ fn render_readiness(frame: &mut Frame, area: Rect, app: &App) {
 
 fn area_cell(app: &App, area: Area) -> Line<'static> {
     let (s, t) = (&app.symbols, &app.theme);
-    let readiness = &app.readiness;
+    let readiness = &app.readiness.results;
     let result = readiness.area(area);
     let symbol = if readiness.checking(area) {
         Span::styled(spinner(app), t.warn)
@@ -283,11 +224,12 @@ fn render_progress(frame: &mut Frame, area: Rect, app: &App) {
     }
     let page = usize::from(inner.height / ITEM_LINES).max(1);
     let start = app
-        .overview_nav
+        .overview
+        .nav
         .offset
         .min(progress.items.len().saturating_sub(page));
     for (i, item) in progress.items.iter().enumerate().skip(start).take(page) {
-        let selected = i == app.overview_nav.selected && app.overview_focus == OverviewFocus::Items;
+        let selected = i == app.overview.nav.selected && app.overview.focus == OverviewFocus::Items;
         lines.extend(item_lines(app, item, selected, inner.width));
     }
     frame.render_widget(Paragraph::new(lines), inner);
@@ -363,14 +305,14 @@ fn render_alerts(frame: &mut Frame, area: Rect, app: &App) {
             let all = a.alerts.len();
             let (start, shown) = if all > MAX_ALERT_LINES + 1 {
                 (
-                    app.alerts_nav.offset.min(all - MAX_ALERT_LINES),
+                    app.overview.alerts_nav.offset.min(all - MAX_ALERT_LINES),
                     MAX_ALERT_LINES,
                 )
             } else {
                 (0, all)
             };
-            let cursor =
-                (app.overview_focus == OverviewFocus::Alerts).then_some(app.alerts_nav.selected);
+            let cursor = (app.overview.focus == OverviewFocus::Alerts)
+                .then_some(app.overview.alerts_nav.selected);
             let window = a.alerts.iter().enumerate().skip(start).take(shown);
             lines.extend(window.map(|(i, al)| alert_line(app, al, cursor == Some(i))));
             if all > shown {

@@ -8,17 +8,15 @@ use ratatui::widgets::{Block, Borders, Clear, Paragraph};
 
 use crate::app::App;
 use crate::keys::KeyAction;
+pub use crate::layout::pane_scroll_limit as scroll_limit;
+use crate::layout::{self, pane_area};
 
 /// ` name       ` before each value.
 pub const LABEL_WIDTH: usize = 12;
 
 /// The room for a value in a pane drawn over `body`.
 pub fn value_width(body: Rect) -> usize {
-    usize::from(pane_width(body).saturating_sub(2)).saturating_sub(LABEL_WIDTH)
-}
-
-fn pane_width(body: Rect) -> u16 {
-    body.width.saturating_sub(4).min(100)
+    layout::pane_value_width(body, LABEL_WIDTH)
 }
 
 /// Draws `lines` in a bordered box titled `title`, centred over `body`; lines that do
@@ -65,31 +63,6 @@ pub fn render_scrolled(
     frame.render_widget(Clear, area);
     let paragraph = Paragraph::new(lines).block(block).scroll((scroll, 0));
     frame.render_widget(paragraph, area);
-}
-
-/// The box for `line_count` lines over `body`: as tall as they need, at most the body
-/// less a line above and below.
-fn pane_area(body: Rect, line_count: usize) -> Rect {
-    let width = pane_width(body);
-    let wanted = u16::try_from(line_count + 2).unwrap_or(u16::MAX);
-    let height = wanted.min(body.height.saturating_sub(2));
-    Rect::new(
-        body.x + (body.width - width) / 2,
-        body.y + (body.height - height) / 2,
-        width,
-        height,
-    )
-}
-
-/// How many of `line_count` lines the box over `body` shows at once.
-pub fn visible_rows(body: Rect, line_count: usize) -> u16 {
-    pane_area(body, line_count).height.saturating_sub(2)
-}
-
-/// How far `line_count` lines can be scrolled in the box over `body` (0 when they fit).
-pub fn scroll_limit(body: Rect, line_count: usize) -> u16 {
-    let lines = u16::try_from(line_count).unwrap_or(u16::MAX);
-    lines.saturating_sub(visible_rows(body, line_count))
 }
 
 /// One field; a long value wraps at word boundaries under itself.

@@ -13,25 +13,14 @@ use ratatui::widgets::Paragraph;
 
 use launchdeck_core::readiness::{Area, Check, FixAction, Status, Summary};
 
-use super::{format, frame_areas, pane};
+use super::{format, pane};
 use crate::app::App;
 use crate::keys::KeyAction;
 use crate::readiness::{RowRef, SPINNER_FRAME, Verdict};
 
-/// Lines above the rows: the summary line and the column names.
-const CHROME_ROWS: u16 = 2;
-/// From this width on, the fix hint has its own column; below, the selected check's
-/// fix is shown on a line under the table.
-const WIDE: u16 = 120;
+use crate::layout::READINESS_WIDE as WIDE;
 /// `12m03s ago`, with room for `100d04h ago`
 const AGE_WIDTH: usize = 11;
-
-/// How many table rows fit on a terminal of `size`.
-pub fn page_rows(size: Rect) -> usize {
-    let body = frame_areas(size).body;
-    let footer = u16::from(body.width < WIDE);
-    usize::from(body.height.saturating_sub(CHROME_ROWS + footer))
-}
 
 pub fn render(frame: &mut Frame, area: Rect, app: &App) {
     let wide = area.width >= WIDE;
@@ -50,7 +39,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
     if !wide {
         frame.render_widget(fix_line(app, area.width), footer_area);
     }
-    if let Some(check) = &app.check_detail {
+    if let Some(check) = &app.readiness.check_detail {
         render_detail(frame, area, app, check);
     }
 }
@@ -69,7 +58,7 @@ pub fn status_symbol(app: &App, status: Status) -> (&'static str, Style) {
 /// The spinner frame for now: it turns only while a run is in flight.
 pub fn spinner(app: &App) -> &'static str {
     let frames = app.symbols.spinner;
-    let Some(run) = &app.readiness.run else {
+    let Some(run) = &app.readiness.results.run else {
         return frames[0];
     };
     let elapsed = app.clock.now.saturating_duration_since(run.started);
@@ -108,7 +97,7 @@ pub fn count_spans(app: &App, summary: Summary) -> Vec<Span<'static>> {
 /// `READY`, `NOT READY: 2 blocking` or `checking…`, styled.
 pub fn verdict_span(app: &App) -> Span<'static> {
     let t = &app.theme;
-    match app.readiness.verdict() {
+    match app.readiness.results.verdict() {
         Verdict::Ready => Span::styled("READY", t.ok.patch(t.title)),
         Verdict::NotReady { blocking } => {
             Span::styled(format!("NOT READY: {blocking} blocking"), t.fail)
@@ -119,7 +108,7 @@ pub fn verdict_span(app: &App) -> Span<'static> {
 
 fn summary_line(app: &App) -> Line<'static> {
     let s = &app.symbols;
-    let readiness = &app.readiness;
+    let readiness = &app.readiness.results;
     let mut spans = vec![Span::raw(" ")];
     // Without a verdict yet, the run's progress below says it all.
     if readiness.verdict() != Verdict::Checking {
@@ -210,10 +199,11 @@ fn column_names(app: &App, c: &Columns) -> Line<'static> {
 }
 
 fn render_rows(frame: &mut Frame, area: Rect, app: &App, c: &Columns) {
-    let rows = app.readiness.rows();
+    let rows = app.readiness.results.rows();
     let page = usize::from(area.height);
     let start = app
-        .readiness_nav
+        .readiness
+        .nav
         .offset
         .min(rows.len().saturating_sub(page));
     let lines: Vec<Line> = rows
@@ -224,7 +214,7 @@ fn render_rows(frame: &mut Frame, area: Rect, app: &App, c: &Columns) {
         .map(|(i, row)| match row {
             RowRef::Area(area) => area_line(app, *area),
             RowRef::Check(check, received) => {
-                let selected = i == app.readiness_nav.selected;
+                let selected = i == app.readiness.nav.selected;
                 check_line(app, check, *received, selected, c)
             }
         })
@@ -234,7 +224,7 @@ fn render_rows(frame: &mut Frame, area: Rect, app: &App, c: &Columns) {
 
 /// `Retell  5✓ 1! 2✗  ⠋ checking…`
 fn area_line(app: &App, area: Area) -> Line<'static> {
-    let (readiness, t) = (&app.readiness, &app.theme);
+    let (readiness, t) = (&app.readiness.results, &app.theme);
     let mut spans = vec![Span::styled(format!(" {}", area.display_name()), t.title)];
     match readiness.area(area) {
         Some(result) if result.checks().is_empty() => {
@@ -314,7 +304,7 @@ fn shown(app: &App, text: &str) -> String {
 }
 
 fn selected_check(app: &App) -> Option<&Check> {
-    match app.readiness.rows().get(app.readiness_nav.selected) {
+    match app.readiness.results.rows().get(app.readiness.nav.selected) {
         Some(RowRef::Check(check, _)) => Some(check),
         _ => None,
     }
@@ -334,7 +324,7 @@ fn detail_lines(app: &App, check: &Check, width: usize) -> Vec<Line<'static>> {
         "no".to_string()
     };
     let mut checked_at = format::date_time(check.checked_at, app.options.timezone);
-    if let Some(result) = app.readiness.area(check.area) {
+    if let Some(result) = app.readiness.results.area(check.area) {
         checked_at.push_str(&format!(" ({})", ago(app, result.received)));
     }
     let mut fields = vec![
