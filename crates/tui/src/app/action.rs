@@ -69,6 +69,9 @@ pub(super) fn start_cleanup(app: &mut App) -> Vec<Effect> {
         0 => (None, "the stuck calls".to_string()),
         n => (Some(marked), format!("{n} marked calls")),
     };
+    // The plan asks the providers about the calls they know, paced at one request a
+    // second each: say so while the modal waits.
+    let subject = format!("{subject}; asking the providers (about 1 s a call)");
     let request = CleanupRequest {
         rows,
         older_than: None,
