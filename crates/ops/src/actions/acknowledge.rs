@@ -219,7 +219,7 @@ pub async fn apply(env: &ActionEnv, plan: &AckPlan) -> Result<ActionOutcome, Act
     let mut records = Vec::with_capacity(due.len());
     for (item, result) in due.iter().zip(results) {
         let (result, after) = ended(result);
-        records.push(support::record(
+        records.push(audit::record(
             &env.ctx,
             ACTION,
             support::target(TABLE, item.id, &item.name()),

@@ -43,9 +43,31 @@ pub fn os_actor() -> String {
     format!("{}@{host}", user.trim())
 }
 
-/// The record of a status change: before = the row as previewed, after = the row as it
-/// is after the transaction (`None` when it could not be read). Status rows carry no
-/// lead numbers; actions on rows that do mask them before building `before`/`after`.
+/// One audit record of `action` on `target`: `before` as previewed, `after` as the row
+/// is now (`None` when it could not be read). Callers put no secret and no unmasked lead
+/// number in either.
+pub fn record(
+    ctx: &ActionContext,
+    action: &str,
+    target: AuditTarget,
+    before: serde_json::Value,
+    after: Option<serde_json::Value>,
+    result: AuditResult,
+) -> AuditRecord {
+    AuditRecord {
+        id: Uuid::new_v4(),
+        at: Utc::now(),
+        actor: ctx.actor.clone(),
+        action: action.to_string(),
+        target,
+        before: Some(before),
+        after,
+        result,
+        launchdeck_version: VERSION.to_string(),
+    }
+}
+
+/// The record of a status change (pause, resume). Status rows carry no lead numbers.
 pub fn status_record(
     ctx: &ActionContext,
     action: &str,
@@ -54,21 +76,19 @@ pub fn status_record(
     result: AuditResult,
 ) -> AuditRecord {
     let values = |row: &StatusRow| json!({"status": row.status, "updated_at": row.updated_at});
-    AuditRecord {
-        id: Uuid::new_v4(),
-        at: Utc::now(),
-        actor: ctx.actor.clone(),
-        action: action.to_string(),
-        target: AuditTarget {
-            table: previewed.target.table.as_str().to_string(),
-            id: previewed.target.id,
-            name: previewed.name.clone(),
-        },
-        before: Some(values(previewed)),
-        after: now.map(values),
+    let target = AuditTarget {
+        table: previewed.target.table.as_str().to_string(),
+        id: previewed.target.id,
+        name: previewed.name.clone(),
+    };
+    record(
+        ctx,
+        action,
+        target,
+        values(previewed),
+        now.map(values),
         result,
-        launchdeck_version: VERSION.to_string(),
-    }
+    )
 }
 
 /// Writes `records` to the database and to the file; each failure is returned as a

@@ -20,7 +20,7 @@ use launchdeck_store::StoreError;
 use serde_json::json;
 use uuid::Uuid;
 
-use super::audit::{self, VERSION};
+use super::audit;
 use super::{ActionEnv, ActionError, ActionOutcome, PlanView, RowOutcome};
 
 pub const ACTION: &str = "cleanup";
@@ -304,19 +304,11 @@ fn record(
     after: Option<serde_json::Value>,
     result: AuditResult,
 ) -> AuditRecord {
-    AuditRecord {
-        id: Uuid::new_v4(),
-        at: Utc::now(),
-        actor: env.ctx.actor.clone(),
-        action: ACTION.to_string(),
-        target: AuditTarget {
-            table: call.source.as_str().to_string(),
-            id: call.id,
-            name: text::row_name(call),
-        },
-        before: Some(text::previewed(call)),
-        after,
-        result,
-        launchdeck_version: VERSION.to_string(),
-    }
+    let target = AuditTarget {
+        table: call.source.as_str().to_string(),
+        id: call.id,
+        name: text::row_name(call),
+    };
+    let before = text::previewed(call);
+    audit::record(&env.ctx, ACTION, target, before, after, result)
 }

@@ -264,7 +264,7 @@ pub async fn apply(env: &ActionEnv, plan: &AgentPlan) -> Result<ActionOutcome, A
         Some(row) => ("phone_numbers", row.id),
         None => (RETELL_TABLE, Uuid::nil()),
     };
-    let record = support::record(
+    let record = audit::record(
         &env.ctx,
         ACTION,
         support::target(table, id, &plan.number),

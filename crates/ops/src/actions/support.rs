@@ -5,15 +5,12 @@ use std::fmt;
 use std::future::Future;
 use std::sync::Arc;
 
-use chrono::Utc;
-use launchdeck_core::actions::{AuditRecord, AuditResult, AuditTarget};
+use launchdeck_core::actions::AuditTarget;
 use launchdeck_providers::{Provider, ProviderError};
 use launchdeck_store::StoreError;
-use serde_json::Value;
 use uuid::Uuid;
 
-use super::audit::VERSION;
-use super::{ActionContext, ActionError};
+use super::ActionError;
 use crate::readiness::clients::Client;
 use crate::readiness::lane::Lane;
 
@@ -87,28 +84,5 @@ pub(super) fn target(table: &str, id: Uuid, name: &str) -> AuditTarget {
         table: table.to_string(),
         id,
         name: name.to_string(),
-    }
-}
-
-/// One audit record: `before` as previewed, `after` as the row is now (when known).
-/// Callers put no secret and no unmasked lead number in either.
-pub(super) fn record(
-    ctx: &ActionContext,
-    action: &str,
-    target: AuditTarget,
-    before: Value,
-    after: Option<Value>,
-    result: AuditResult,
-) -> AuditRecord {
-    AuditRecord {
-        id: Uuid::new_v4(),
-        at: Utc::now(),
-        actor: ctx.actor.clone(),
-        action: action.to_string(),
-        target,
-        before: Some(before),
-        after,
-        result,
-        launchdeck_version: VERSION.to_string(),
     }
 }

@@ -307,7 +307,7 @@ pub async fn apply(env: &ActionEnv, plan: &TokenPlan) -> Result<ActionOutcome, A
             Attempt::Done(result) => (result.clone(), None),
             Attempt::Write(write) => ended(write, written.next(), plan.db_now),
         };
-        records.push(support::record(
+        records.push(audit::record(
             &env.ctx,
             ACTION,
             support::target(TABLE, item.integration_id, &item.name),
