@@ -76,7 +76,8 @@ pub fn run(request: ActionRequest, args: ConfirmArgs, ctx: &Context) -> Exit {
         let plan = actions::plan(&env, request).await?;
         // A named target that is not there refuses the whole command (exit 2), so
         // nothing may change, not even the targets that are there.
-        let outcome = if apply && plan.will_change() && !plan.view().target_unavailable() {
+        let refused = plan.view().target_unavailable() || plan.view().refusal().is_some();
+        let outcome = if apply && plan.will_change() && !refused {
             Some(actions::apply(&env, &plan).await?)
         } else {
             None
@@ -135,14 +136,20 @@ fn report(
             view.summary()
         ));
     }
+    if let Some(why) = view.refusal() {
+        if !args.json {
+            print_plan(plan);
+        }
+        return report_error(why);
+    }
     match outcome {
         None if view.will_change() && !args.yes && !args.dry_run => {
             if !args.json {
                 print_plan(plan);
             }
             eprintln!(
-                "Nothing changed yet: add --yes to {} (or --dry-run to only preview).",
-                plan.action().name()
+                "Nothing changed yet: {} (or --dry-run to only preview).",
+                view.how_to_confirm()
             );
             Exit::NeedsConfirmation
         }

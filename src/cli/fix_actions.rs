@@ -1,14 +1,17 @@
-//! The fix commands: `cleanup`, `refresh-tokens`, `fix-outbound-agent`, `acknowledge`.
+//! The fix commands: `cleanup`, `refresh-tokens`, `fix-outbound-agent`, `acknowledge`,
+//! `stop`.
 //! Each builds its request and runs it through [`super::actions::run`].
 
 use std::time::Duration;
 
-use clap::Args;
+use clap::{ArgGroup, Args};
 use launchdeck_core::config::parse_duration;
+use launchdeck_core::stop::StopScope;
 use launchdeck_ops::actions::ActionRequest;
 use launchdeck_ops::actions::acknowledge::AckRequest;
 use launchdeck_ops::actions::cleanup::CleanupRequest;
 use launchdeck_ops::actions::outbound_agent::AgentRequest;
+use launchdeck_ops::actions::stop::{LiftRequest, StopRequest};
 use launchdeck_ops::actions::tokens::TokenRequest;
 use uuid::Uuid;
 
@@ -92,4 +95,69 @@ pub fn acknowledge(args: AckArgs, ctx: &Context) -> Exit {
         alert_ids: args.alert_ids,
     };
     actions::run(ActionRequest::Acknowledge(request), args.confirm, ctx)
+}
+
+#[derive(Args)]
+#[command(group(
+    ArgGroup::new("what").required(true).args(["broadcast", "campaign", "all", "lift"])
+))]
+pub struct StopArgs {
+    /// Stop this voice broadcast (voice_broadcasts.id): it is paused
+    #[arg(long, value_name = "ID")]
+    pub broadcast: Option<Uuid>,
+    /// Stop this campaign (campaigns.id): paused, and an active campaign stop row in
+    /// contact_stop_controls (the platform's dispatch blocker)
+    #[arg(long, value_name = "ID")]
+    pub campaign: Option<Uuid>,
+    /// Stop everything: a global stop row (the tenant's row under --org / --user)
+    #[arg(long)]
+    pub all: bool,
+    /// Also hang up the stopped calls still in flight (Twilio / Retell); without it they
+    /// finish (never put back to pending)
+    #[arg(long, conflicts_with = "lift")]
+    pub hang_up: bool,
+    /// The broadcast's or campaign's exact name, or `STOP ALL`; without it the plan is
+    /// printed and nothing changes (exit 3)
+    #[arg(long, value_name = "NAME", conflicts_with = "lift")]
+    pub confirm: Option<String>,
+    /// Lift a stop launchdeck wrote (contact_stop_controls.id): active → inactive;
+    /// resumes nothing
+    #[arg(long, value_name = "STOP_ID")]
+    pub lift: Option<Uuid>,
+    /// With --lift: apply it; without, the plan is printed (exit 3)
+    #[arg(long, requires = "lift")]
+    pub yes: bool,
+    /// Print the plan and exit 0 without changing anything
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Machine-readable output (schema_version 1, documented in the README)
+    #[arg(long)]
+    pub json: bool,
+}
+
+pub fn stop(args: StopArgs, ctx: &Context) -> Exit {
+    if let Some(stop_id) = args.lift {
+        let confirm = ConfirmArgs {
+            yes: args.yes,
+            dry_run: args.dry_run,
+            json: args.json,
+        };
+        return actions::run(ActionRequest::LiftStop(LiftRequest { stop_id }), confirm, ctx);
+    }
+    let scope = match (args.broadcast, args.campaign) {
+        (Some(id), _) => StopScope::Broadcast(id),
+        (None, Some(id)) => StopScope::Campaign(id),
+        (None, None) => StopScope::All,
+    };
+    let confirm = ConfirmArgs {
+        yes: args.confirm.is_some(),
+        dry_run: args.dry_run,
+        json: args.json,
+    };
+    let request = StopRequest {
+        scope,
+        hang_up: args.hang_up,
+        confirmation: args.confirm,
+    };
+    actions::run(ActionRequest::Stop(request), confirm, ctx)
 }

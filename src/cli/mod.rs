@@ -139,6 +139,9 @@ pub enum Command {
     FixOutboundAgent(fix_actions::AgentArgs),
     /// Acknowledge alerts (system_alerts); prints the plan, applies it with --yes
     Acknowledge(fix_actions::AckArgs),
+    /// Emergency stop of a broadcast, a campaign or everything (typed confirmation:
+    /// --confirm NAME); or lift a stop launchdeck wrote (--lift STOP_ID --yes)
+    Stop(fix_actions::StopArgs),
     /// The action audit trail, newest first
     Audit(audit::AuditArgs),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell)
@@ -221,6 +224,7 @@ fn dispatch(command: Option<Command>, ctx: &Context) -> Exit {
         Command::RefreshTokens(args) => fix_actions::refresh_tokens(args, ctx),
         Command::FixOutboundAgent(args) => fix_actions::fix_outbound_agent(args, ctx),
         Command::Acknowledge(args) => fix_actions::acknowledge(args, ctx),
+        Command::Stop(args) => fix_actions::stop(args, ctx),
         Command::Audit(args) => audit::run(args, ctx),
         Command::Completions(args) => completions::run(args),
     }

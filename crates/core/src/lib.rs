@@ -9,4 +9,5 @@ pub mod fixes;
 pub mod rates;
 pub mod readiness;
 pub mod redact;
+pub mod stop;
 pub mod stuck;

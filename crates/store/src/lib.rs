@@ -17,6 +17,7 @@ use launchdeck_core::domain::{
 use launchdeck_core::fixes::{
     AckResult, AlertState, CalendarTokenState, CalendarTokenWrite, NumberRow, TokenWriteResult,
 };
+use launchdeck_core::stop::{LiftResult, StopRowState, StopWrite, StopWriteResult};
 use launchdeck_core::readiness::{
     BroadcastStats, BudgetSetting, ContactRelease, ProviderSafetyHealth, ReconciliationHealth,
 };
@@ -262,6 +263,30 @@ pub trait Store: Send + Sync {
     /// the alerts still unacknowledged. One result per id, in order.
     async fn acknowledge_alerts(&self, ids: &[Uuid]) -> StoreResult<Vec<AckResult>> {
         let _ = ids;
+        Err(read_only_store())
+    }
+
+    // The emergency stop (launchdeck_core::stop).
+
+    /// Writes a stop in ONE transaction: the pause, only while the row still has the
+    /// previewed status, and the stop row, only when no active row of the same scope
+    /// exists (two consoles stopping the same thing at once write one row).
+    async fn apply_stop(&self, write: &StopWrite) -> StoreResult<StopWriteResult> {
+        let _ = write;
+        Err(read_only_store())
+    }
+
+    /// One contact_stop_controls row (active or not), with whether it applies within
+    /// `scope`; `None` when no such row exists. Reads only.
+    async fn stop_row(&self, id: Uuid, scope: &Scope) -> StoreResult<Option<StopRowState>> {
+        let _ = (id, scope);
+        Err(unsupported("stop rows by id"))
+    }
+
+    /// Deactivates a stop row launchdeck wrote (`active = false`, `updated_at`), only
+    /// while it is still active; any other row is left as it is.
+    async fn lift_stop(&self, id: Uuid) -> StoreResult<LiftResult> {
+        let _ = id;
         Err(read_only_store())
     }
 

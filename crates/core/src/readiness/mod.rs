@@ -141,6 +141,8 @@ pub enum FixAction {
     },
     RefreshCalendarTokens,
     CleanupStuckCalls,
+    /// Lift a stop row launchdeck wrote.
+    LiftStop { stop_id: uuid::Uuid },
 }
 
 /// One readiness check's result.

@@ -13,9 +13,7 @@ use launchdeck_core::cleanup::{
     self, CleanupWrite, CleanupWriteResult, LeftAlone, ProviderAnswer, Verdict,
 };
 use launchdeck_core::domain::{CallProvider, CallSource, InFlightCall};
-use launchdeck_core::redact::sanitize_provider_text;
 use launchdeck_core::stuck::StuckThresholds;
-use launchdeck_providers::EndCallOutcome;
 use launchdeck_store::StoreError;
 use serde_json::json;
 use uuid::Uuid;
@@ -266,21 +264,7 @@ async fn hang_up(env: &ActionEnv, row: &PlannedRow) -> (AuditResult, AuditRecord
         let result = AuditResult::Skipped("the call was not live in the plan".into());
         return (result.clone(), record(env, &row.call, None, result));
     };
-    let (result, after) = match env.providers.end_call(provider, call_id).await {
-        Ok(EndCallOutcome::Ended) => (
-            AuditResult::Changed,
-            Some(json!({"provider": provider.name(), "hung_up": true})),
-        ),
-        Ok(EndCallOutcome::AlreadyEnded { status }) => (
-            AuditResult::Skipped(format!(
-                "{} says the call had already ended ({})",
-                provider.name(),
-                sanitize_provider_text(&status)
-            )),
-            Some(json!({"provider": provider.name(), "hung_up": false})),
-        ),
-        Err(e) => (AuditResult::Failed(e.to_string()), None),
-    };
+    let (result, after) = super::support::end_call(env, provider, call_id).await;
     let record = record(env, &row.call, after, result.clone());
     (result, record)
 }

@@ -23,6 +23,7 @@ pub mod outbound_agent;
 pub mod pause;
 pub mod resume;
 mod status;
+pub mod stop;
 mod support;
 pub mod tokens;
 
@@ -111,6 +112,20 @@ pub trait PlanView {
     fn target_unavailable(&self) -> bool {
         false
     }
+    /// The plan may not be applied as asked (e.g. a typed confirmation that does not
+    /// match): why. Headless: exit 2, nothing applied.
+    fn refusal(&self) -> Option<String> {
+        None
+    }
+    /// What the operator adds to a headless command to apply the plan.
+    fn how_to_confirm(&self) -> String {
+        "add --yes to apply it".to_string()
+    }
+    /// The text the console's modal asks the operator to type before it applies the
+    /// plan (instead of `y`), e.g. the name of what an emergency stop stops.
+    fn typed_confirmation(&self) -> Option<String> {
+        None
+    }
 }
 
 /// Why an action could not run at all (nothing was changed).
@@ -136,6 +151,9 @@ pub enum ActionError {
     /// A provider could not answer the question the plan needs (nothing was changed).
     #[error("{0}")]
     Provider(String),
+    /// The plan may not be applied as asked; the text says why (nothing was changed).
+    #[error("{0}")]
+    Refused(String),
 }
 
 /// How one row of an action ended.

@@ -7,6 +7,7 @@ use launchdeck_core::actions::StatusTarget;
 use super::acknowledge::{self, AckPlan, AckRequest};
 use super::cleanup::{self, CleanupPlan, CleanupRequest};
 use super::outbound_agent::{self, AgentPlan, AgentRequest};
+use super::stop::{self, LiftPlan, LiftRequest, StopPlan, StopRequest};
 use super::tokens::{self, TokenPlan, TokenRequest};
 use super::{ActionEnv, ActionError, ActionOutcome, PlanView, StatusPlan, pause, resume};
 
@@ -20,6 +21,8 @@ pub enum OperatorAction {
     RefreshTokens,
     FixOutboundAgent,
     Acknowledge,
+    Stop,
+    LiftStop,
 }
 
 impl OperatorAction {
@@ -32,6 +35,8 @@ impl OperatorAction {
             OperatorAction::RefreshTokens => tokens::ACTION,
             OperatorAction::FixOutboundAgent => outbound_agent::ACTION,
             OperatorAction::Acknowledge => acknowledge::ACTION,
+            OperatorAction::Stop => stop::ACTION,
+            OperatorAction::LiftStop => stop::LIFT_ACTION,
         }
     }
 
@@ -44,6 +49,8 @@ impl OperatorAction {
             OperatorAction::RefreshTokens => "Refresh calendar tokens",
             OperatorAction::FixOutboundAgent => "Fix outbound agent",
             OperatorAction::Acknowledge => "Acknowledge alert",
+            OperatorAction::Stop => "Emergency stop",
+            OperatorAction::LiftStop => "Lift a stop",
         }
     }
 
@@ -56,6 +63,8 @@ impl OperatorAction {
             OperatorAction::RefreshTokens => "refreshing tokens",
             OperatorAction::FixOutboundAgent => "setting the outbound agent",
             OperatorAction::Acknowledge => "acknowledging",
+            OperatorAction::Stop => "stopping",
+            OperatorAction::LiftStop => "lifting the stop",
         }
     }
 
@@ -68,6 +77,8 @@ impl OperatorAction {
             OperatorAction::RefreshTokens => "refreshed",
             OperatorAction::FixOutboundAgent => "fixed",
             OperatorAction::Acknowledge => "acknowledged",
+            OperatorAction::Stop => "stopped",
+            OperatorAction::LiftStop => "lifted",
         }
     }
 }
@@ -81,6 +92,8 @@ pub enum ActionRequest {
     RefreshTokens(TokenRequest),
     FixOutboundAgent(AgentRequest),
     Acknowledge(AckRequest),
+    Stop(StopRequest),
+    LiftStop(LiftRequest),
 }
 
 impl ActionRequest {
@@ -92,6 +105,8 @@ impl ActionRequest {
             ActionRequest::RefreshTokens(_) => OperatorAction::RefreshTokens,
             ActionRequest::FixOutboundAgent(_) => OperatorAction::FixOutboundAgent,
             ActionRequest::Acknowledge(_) => OperatorAction::Acknowledge,
+            ActionRequest::Stop(_) => OperatorAction::Stop,
+            ActionRequest::LiftStop(_) => OperatorAction::LiftStop,
         }
     }
 }
@@ -105,6 +120,8 @@ pub enum ActionPlan {
     RefreshTokens(TokenPlan),
     FixOutboundAgent(AgentPlan),
     Acknowledge(AckPlan),
+    Stop(StopPlan),
+    LiftStop(LiftPlan),
 }
 
 impl ActionPlan {
@@ -116,6 +133,8 @@ impl ActionPlan {
             ActionPlan::RefreshTokens(_) => OperatorAction::RefreshTokens,
             ActionPlan::FixOutboundAgent(_) => OperatorAction::FixOutboundAgent,
             ActionPlan::Acknowledge(_) => OperatorAction::Acknowledge,
+            ActionPlan::Stop(_) => OperatorAction::Stop,
+            ActionPlan::LiftStop(_) => OperatorAction::LiftStop,
         }
     }
 
@@ -127,6 +146,8 @@ impl ActionPlan {
             ActionPlan::RefreshTokens(plan) => plan,
             ActionPlan::FixOutboundAgent(plan) => plan,
             ActionPlan::Acknowledge(plan) => plan,
+            ActionPlan::Stop(plan) => plan,
+            ActionPlan::LiftStop(plan) => plan,
         }
     }
 
@@ -165,6 +186,10 @@ pub async fn plan(env: &ActionEnv, request: ActionRequest) -> Result<ActionPlan,
         ActionRequest::Acknowledge(request) => {
             ActionPlan::Acknowledge(acknowledge::plan(env, request).await?)
         }
+        ActionRequest::Stop(request) => ActionPlan::Stop(stop::plan(env, request).await?),
+        ActionRequest::LiftStop(request) => {
+            ActionPlan::LiftStop(stop::plan_lift(env, request).await?)
+        }
     })
 }
 
@@ -179,5 +204,7 @@ pub async fn apply(env: &ActionEnv, plan: &ActionPlan) -> Result<ActionOutcome, 
         ActionPlan::RefreshTokens(plan) => tokens::apply(env, plan).await,
         ActionPlan::FixOutboundAgent(plan) => outbound_agent::apply(env, plan).await,
         ActionPlan::Acknowledge(plan) => acknowledge::apply(env, plan).await,
+        ActionPlan::Stop(plan) => stop::apply(env, plan).await,
+        ActionPlan::LiftStop(plan) => stop::apply_lift(env, plan).await,
     }
 }

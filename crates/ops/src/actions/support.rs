@@ -5,7 +5,11 @@ use std::fmt;
 use std::future::Future;
 use std::sync::Arc;
 
-use launchdeck_core::actions::AuditTarget;
+use launchdeck_core::actions::{AuditResult, AuditTarget};
+use launchdeck_core::domain::CallProvider;
+use launchdeck_core::redact::sanitize_provider_text;
+use launchdeck_providers::EndCallOutcome;
+use serde_json::json;
 use launchdeck_providers::{Provider, ProviderError};
 use launchdeck_store::StoreError;
 use uuid::Uuid;
@@ -84,5 +88,29 @@ pub(super) fn target(table: &str, id: Uuid, name: &str) -> AuditTarget {
         table: table.to_string(),
         id,
         name: name.to_string(),
+    }
+}
+
+/// Ends one live call at its provider (Twilio hang-up, Retell stop-call) in the
+/// provider's paced lane: how it went, and the audit's `after`.
+pub(super) async fn end_call(
+    env: &super::ActionEnv,
+    provider: &CallProvider,
+    call_id: &str,
+) -> (AuditResult, Option<serde_json::Value>) {
+    match env.providers.end_call(provider, call_id).await {
+        Ok(EndCallOutcome::Ended) => (
+            AuditResult::Changed,
+            Some(json!({"provider": provider.name(), "hung_up": true})),
+        ),
+        Ok(EndCallOutcome::AlreadyEnded { status }) => (
+            AuditResult::Skipped(format!(
+                "{} says the call had already ended ({})",
+                provider.name(),
+                sanitize_provider_text(&status)
+            )),
+            Some(json!({"provider": provider.name(), "hung_up": false})),
+        ),
+        Err(e) => (AuditResult::Failed(e.to_string()), None),
     }
 }

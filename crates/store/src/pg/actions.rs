@@ -44,7 +44,7 @@ fn status_row_sql(table: StatusTable, scope: &Scope) -> String {
 }
 
 /// Tables are fixed names from [`StatusTable`]; values are bound.
-fn update_status_sql(table: StatusTable) -> String {
+pub(super) fn update_status_sql(table: StatusTable) -> String {
     format!(
         "UPDATE {} SET status = $1 WHERE id = $2 AND status = $3",
         table.as_str()
@@ -86,7 +86,7 @@ impl PgStore {
         Ok(row)
     }
 
-    async fn read_status_row(
+    pub(super) async fn read_status_row(
         &self,
         conn: &mut PgConnection,
         target: StatusTarget,

@@ -14,6 +14,7 @@ mod logs;
 mod readiness;
 mod rows;
 mod scope;
+mod stop;
 mod tables;
 
 use std::future::Future;
@@ -463,6 +464,25 @@ impl Store for PgStore {
         ids: &[uuid::Uuid],
     ) -> StoreResult<Vec<launchdeck_core::fixes::AckResult>> {
         self.run(self.write_acknowledgements(ids)).await
+    }
+
+    async fn apply_stop(
+        &self,
+        write: &launchdeck_core::stop::StopWrite,
+    ) -> StoreResult<launchdeck_core::stop::StopWriteResult> {
+        self.run(self.write_stop(write)).await
+    }
+
+    async fn stop_row(
+        &self,
+        id: uuid::Uuid,
+        scope: &Scope,
+    ) -> StoreResult<Option<launchdeck_core::stop::StopRowState>> {
+        self.run(self.query_stop_row(id, scope)).await
+    }
+
+    async fn lift_stop(&self, id: uuid::Uuid) -> StoreResult<launchdeck_core::stop::LiftResult> {
+        self.run(self.write_lift(id)).await
     }
 
     async fn phone_number_row(

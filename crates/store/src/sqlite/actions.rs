@@ -33,7 +33,7 @@ fn status_row_sql(table: StatusTable, scope: &Scope) -> String {
 }
 
 /// Tables are fixed names from [`StatusTable`]; values are bound.
-fn update_status_sql(table: StatusTable) -> String {
+pub(super) fn update_status_sql(table: StatusTable) -> String {
     format!(
         "UPDATE {} SET status = $1 WHERE id = $2 AND status = $3",
         table.as_str()
@@ -180,7 +180,7 @@ async fn set_aside_legacy_audit_table(conn: &mut SqliteConnection) -> Result<(),
     Ok(())
 }
 
-async fn read_status_row(
+pub(super) async fn read_status_row(
     conn: &mut SqliteConnection,
     target: StatusTarget,
     scope: &Scope,

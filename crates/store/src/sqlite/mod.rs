@@ -14,6 +14,7 @@ mod live;
 mod logs;
 mod readiness;
 mod scope;
+mod stop;
 mod tables;
 pub mod values;
 
@@ -468,5 +469,24 @@ impl Store for SqliteStore {
         scope: &Scope,
     ) -> StoreResult<Option<launchdeck_core::fixes::NumberRow>> {
         self.run(self.query_phone_number_row(e164, scope)).await
+    }
+
+    async fn apply_stop(
+        &self,
+        write: &launchdeck_core::stop::StopWrite,
+    ) -> StoreResult<launchdeck_core::stop::StopWriteResult> {
+        self.run(self.write_stop(write)).await
+    }
+
+    async fn stop_row(
+        &self,
+        id: Uuid,
+        scope: &Scope,
+    ) -> StoreResult<Option<launchdeck_core::stop::StopRowState>> {
+        self.run(self.query_stop_row(id, scope)).await
+    }
+
+    async fn lift_stop(&self, id: Uuid) -> StoreResult<launchdeck_core::stop::LiftResult> {
+        self.run(self.write_lift(id)).await
     }
 }

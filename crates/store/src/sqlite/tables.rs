@@ -228,7 +228,7 @@ fn campaign(row: &SqliteRow) -> Result<Campaign, QueryError> {
     })
 }
 
-fn stop_control(row: &SqliteRow) -> Result<StopControl, QueryError> {
+pub(super) fn stop_control(row: &SqliteRow) -> Result<StopControl, QueryError> {
     let c = Cols::new(row, "contact_stop_controls");
     Ok(StopControl {
         id: c.uuid("id")?,

@@ -6,6 +6,7 @@ use launchdeck_core::readiness::FixAction;
 use launchdeck_ops::actions::acknowledge::AckRequest;
 use launchdeck_ops::actions::cleanup::CleanupRequest;
 use launchdeck_ops::actions::outbound_agent::AgentRequest;
+use launchdeck_ops::actions::stop::LiftRequest;
 use launchdeck_ops::actions::tokens::TokenRequest;
 use launchdeck_ops::actions::{ActionOutcome, ActionPlan, ActionRequest, OperatorAction};
 
@@ -128,6 +129,7 @@ pub(super) fn start_fix(app: &mut App) -> Vec<Effect> {
             ActionRequest::RefreshTokens(TokenRequest { all: false })
         }
         FixAction::CleanupStuckCalls => ActionRequest::Cleanup(CleanupRequest::default()),
+        FixAction::LiftStop { stop_id } => ActionRequest::LiftStop(LiftRequest { stop_id }),
     };
     start_action(app, request, subject)
 }

@@ -374,5 +374,10 @@ fn fix_key(app: &App, action: &FixAction) -> String {
             key(KeyAction::Cleanup),
             key(KeyAction::RunFix)
         ),
+        FixAction::LiftStop { .. } => format!(
+            "{}: lift this stop (resumes nothing; resume with {})",
+            key(KeyAction::RunFix),
+            key(KeyAction::Resume)
+        ),
     }
 }

@@ -12,7 +12,7 @@ use crate::readiness::rules::{
     preview, short_id, worst,
 };
 use crate::readiness::snapshot::{DatabaseFacts, Observed, ReconciliationHealth, Snapshot};
-use crate::readiness::{Area, Check, Status};
+use crate::readiness::{Area, Check, FixAction, Status};
 
 const AREA: Area = Area::Safety;
 
@@ -144,16 +144,25 @@ fn stop_check(snap: &Snapshot, stop: &StopControl, targets: &[Target]) -> Check 
             format!("{what} (does not apply to what is being checked)"),
         )
     };
-    // launchdeck has no `stop --lift` yet (the emergency stop comes next), so every stop
-    // is lifted in the platform, whoever created it.
-    let fix = if stop.created_by_launchdeck {
-        "launchdeck created it; when it is safe, deactivate it in the platform \
-         (contact_stop_controls.active = false)"
+    // launchdeck lifts only the stops it wrote; the others are lifted where they were set.
+    let (fix, action) = if stop.created_by_launchdeck {
+        (
+            format!(
+                "launchdeck set it; when it is safe: F, or `launchdeck stop --lift {} --yes` \
+                 (lifting resumes nothing)",
+                stop.id
+            ),
+            Some(FixAction::LiftStop { stop_id: stop.id }),
+        )
     } else {
-        "when it is safe, deactivate it in the platform (contact_stop_controls.active = false)"
-    }
-    .to_string();
-    Check::new(
+        (
+            "when it is safe, deactivate it in the platform (contact_stop_controls.active = \
+             false): launchdeck lifts only the stops it set"
+                .to_string(),
+            None,
+        )
+    };
+    let check = Check::new(
         AREA,
         format!("safety.contact_stop:{}", stop.id),
         status,
@@ -162,7 +171,11 @@ fn stop_check(snap: &Snapshot, stop: &StopControl, targets: &[Target]) -> Check 
     )
     .blocking(blocks)
     .with_fix(fix)
-    .with_subject(format!("{} stop {}", stop.scope_type, short_id(&stop.id)))
+    .with_subject(format!("{} stop {}", stop.scope_type, short_id(&stop.id)));
+    match action {
+        Some(action) => check.with_action(action),
+        None => check,
+    }
 }
 
 /// Unknown when the function is missing (or not applicable); `None` when it exists.
@@ -450,13 +463,28 @@ mod tests {
             &snap,
             &format!("safety.contact_stop:{}", Uuid::from_u128(0x5)),
         );
-        let fix = check.fix.unwrap_or_default();
-        assert!(fix.starts_with("launchdeck created it"), "{fix}");
+        let fix = check.fix.clone().unwrap_or_default();
+        assert!(fix.starts_with("launchdeck set it"), "{fix}");
         assert!(
-            !fix.contains("launchdeck stop"),
-            "no command that does not exist: {fix}"
+            fix.contains(&format!("launchdeck stop --lift {} --yes", Uuid::from_u128(0x5))),
+            "{fix}"
+        );
+        assert_eq!(
+            check.action,
+            Some(FixAction::LiftStop {
+                stop_id: Uuid::from_u128(0x5)
+            })
         );
         assert!(check.reason.contains("blocked by design"));
+        let mut theirs = stop("global");
+        theirs.created_by_launchdeck = false;
+        fixture::db(&mut snap).stops = vec![theirs];
+        let check = find(
+            &snap,
+            &format!("safety.contact_stop:{}", Uuid::from_u128(0x5)),
+        );
+        assert_eq!(check.action, None);
+        assert!(!check.fix.unwrap_or_default().contains("--lift"));
     }
 
     #[test]
