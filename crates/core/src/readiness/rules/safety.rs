@@ -12,7 +12,7 @@ use crate::readiness::rules::{
     preview, short_id, worst,
 };
 use crate::readiness::snapshot::{DatabaseFacts, Observed, ReconciliationHealth, Snapshot};
-use crate::readiness::{Area, Check, FixAction, Status};
+use crate::readiness::{Area, Check, FixAction, Focus, Status};
 
 const AREA: Area = Area::Safety;
 
@@ -70,7 +70,12 @@ fn targets(snap: &Snapshot, db: &DatabaseFacts) -> Vec<Target> {
             "twilio"
         },
     });
-    let campaigns = campaigns_in_focus(snap, db).into_iter().map(|c| Target {
+    // A paused campaign counts too: it is what a stop holds, and resuming it launches it.
+    let campaigns = match snap.focus {
+        Focus::All => db.campaigns.iter().collect(),
+        _ => campaigns_in_focus(snap, db),
+    };
+    let campaigns = campaigns.into_iter().map(|c| Target {
         user_id: c.user_id,
         orgs: BTreeSet::from([c.organization_id]),
         campaign_id: Some(c.id),
