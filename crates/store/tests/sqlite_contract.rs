@@ -103,6 +103,9 @@ contract_test!(calendar_token_writes);
 contract_test!(invalid_grant_marker_appends);
 contract_test!(alerts_acknowledge_once);
 contract_test!(concurrent_acknowledgements_apply_once);
+contract_test!(stop_pauses_and_writes_one_row);
+contract_test!(concurrent_stops_write_one_row);
+contract_test!(lift_only_launchdecks_rows);
 contract_test!(phone_number_row_by_number);
 
 #[tokio::test]

@@ -8,6 +8,8 @@
 
 mod fixes;
 pub use fixes::*;
+mod stop;
+pub use stop::*;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Timelike, Utc};
