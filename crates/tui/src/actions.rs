@@ -37,6 +37,11 @@ pub struct ActionModal {
     pub stage: ModalStage,
     /// When the current stage began (turns the spinner).
     pub since: Instant,
+    /// What the operator types to confirm a plan that asks for it (an emergency stop:
+    /// the exact name), instead of `y`.
+    pub typed: TypedText,
+    /// `enter` was pressed with a text that does not match.
+    pub mismatch: bool,
 }
 
 impl ActionModal {
@@ -47,6 +52,30 @@ impl ActionModal {
 
     pub fn applying(&self) -> bool {
         matches!(self.stage, ModalStage::Applying(_))
+    }
+
+    /// The text a `Confirm` stage needs typed (`None`: `y` confirms).
+    pub fn expected_text(&self) -> Option<String> {
+        match &self.stage {
+            ModalStage::Confirm(plan) => plan.view().typed_confirmation(),
+            _ => None,
+        }
+    }
+}
+
+/// A typed confirmation's text field (tui-input), compared by its text and cursor.
+#[derive(Debug, Clone, Default)]
+pub struct TypedText(pub tui_input::Input);
+
+impl TypedText {
+    pub fn value(&self) -> &str {
+        self.0.value()
+    }
+}
+
+impl PartialEq for TypedText {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.value() == other.0.value() && self.0.cursor() == other.0.cursor()
     }
 }
 

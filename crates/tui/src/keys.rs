@@ -60,10 +60,14 @@ impl HelpGroup {
                 HelpGroup::Move
             }
             K::Mark | K::Filter | K::Detail => HelpGroup::Lists,
-            K::Pause | K::Resume | K::Cleanup | K::RefreshTokens | K::RunFix | K::Acknowledge => {
-                HelpGroup::Actions
-            }
-            K::TestBroadcast | K::EmergencyStop => return None,
+            K::Pause
+            | K::Resume
+            | K::Cleanup
+            | K::RefreshTokens
+            | K::RunFix
+            | K::Acknowledge
+            | K::EmergencyStop => HelpGroup::Actions,
+            K::TestBroadcast => return None,
         })
     }
 }

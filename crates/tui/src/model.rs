@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, Utc};
 use launchdeck_core::domain::{
     Alert, BroadcastProgress, CallLogEntry, CallSource, CampaignProgress, InFlightCall,
-    InFlightSnapshot, OpenClaim,
+    InFlightSnapshot, OpenClaim, StopControl,
 };
 use launchdeck_core::rates::{Figures, broadcast_figures, campaign_figures};
 use launchdeck_core::redact::sanitize_provider_text;
@@ -281,6 +281,8 @@ impl ProgressData {
 pub struct AlertsData {
     pub received: Instant,
     pub alerts: Vec<Alert>,
+    /// Active contact stops (an emergency stop shows in words on every screen).
+    pub stops: Vec<StopControl>,
 }
 
 impl AlertsData {
@@ -288,7 +290,21 @@ impl AlertsData {
         AlertsData {
             received,
             alerts: alerts.into_iter().map(sanitize_alert).collect(),
+            stops: Vec::new(),
         }
+    }
+
+    /// With the active stop rows (their reasons made terminal-safe).
+    pub fn with_stops(mut self, stops: Vec<StopControl>) -> AlertsData {
+        self.stops = stops
+            .into_iter()
+            .map(|mut stop| {
+                stop.reason = sanitize_provider_text(&stop.reason);
+                stop.scope_type = sanitize_provider_text(&stop.scope_type);
+                stop
+            })
+            .collect();
+        self
     }
 }
 

@@ -264,7 +264,11 @@ async fn fetch_progress(store: Arc<dyn Store>, scope: Scope) -> Result<PollData,
 
 async fn fetch_alerts(store: Arc<dyn Store>, scope: Scope) -> Result<PollData, StoreError> {
     let alerts = store.unacknowledged_alerts(&scope, ALERT_LIMIT).await?;
-    Ok(PollData::Alerts(AlertsData::new(Instant::now(), alerts)))
+    // One indexed read (the partial index on active rows): the header's stop badge.
+    let stops = store.active_stops(&scope).await?;
+    Ok(PollData::Alerts(
+        AlertsData::new(Instant::now(), alerts).with_stops(stops),
+    ))
 }
 
 /// Runs every readiness check at start, every `interval` after a run ends, and at once

@@ -166,6 +166,40 @@ impl ActionPlan {
     pub fn summary(&self) -> String {
         self.view().summary()
     }
+
+    /// The console's modal: what the operator typed to confirm, for the plans that ask
+    /// for a typed confirmation (`PlanView::typed_confirmation`); `apply` checks it.
+    pub fn set_typed_confirmation(&mut self, typed: &str) {
+        if let ActionPlan::Stop(plan) = self {
+            plan.confirmation = Some(typed.to_string());
+        }
+    }
+
+    /// The separate choice of hanging up the calls still live, when the plan offers it:
+    /// (chosen, how many calls).
+    pub fn hang_up_choice(&self) -> Option<(bool, usize)> {
+        let (chosen, live) = match self {
+            ActionPlan::Cleanup(plan) => (plan.hang_up, plan.live_calls().count()),
+            ActionPlan::Stop(plan) if plan.view_available() => {
+                (plan.hang_up, plan.live_calls.len())
+            }
+            _ => return None,
+        };
+        (live > 0).then_some((chosen, live))
+    }
+
+    /// Toggles the hang-up choice; false when the plan offers none.
+    pub fn toggle_hang_up(&mut self) -> bool {
+        if self.hang_up_choice().is_none() {
+            return false;
+        }
+        match self {
+            ActionPlan::Cleanup(plan) => plan.hang_up = !plan.hang_up,
+            ActionPlan::Stop(plan) => plan.hang_up = !plan.hang_up,
+            _ => return false,
+        }
+        true
+    }
 }
 
 /// Reads what `request` would change; writes nothing.

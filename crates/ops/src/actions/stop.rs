@@ -76,6 +76,11 @@ impl StopPlan {
         self.stop_row.as_ref().filter(|_| self.existing.is_none())
     }
 
+    /// There is something to stop (the id is known and in scope).
+    pub fn view_available(&self) -> bool {
+        self.unavailable.is_none()
+    }
+
     /// The typed confirmation matches.
     pub fn confirmed(&self) -> bool {
         self.confirmation
@@ -241,7 +246,7 @@ fn activated_by(row: &StopControl) -> String {
         "not set by launchdeck"
     };
     format!(
-        "{who}, since {}",
+        "{who}, active since {}",
         row.activated_at.format("%Y-%m-%d %H:%M:%S UTC")
     )
 }
@@ -574,7 +579,7 @@ impl PlanView for LiftPlan {
                 "reason: \"{}\"",
                 sanitize_provider_text(&row.control.reason)
             ),
-            format!("active since {}", activated_by(&row.control)),
+            activated_by(&row.control),
         ]
     }
 

@@ -1,17 +1,20 @@
 //! The operator actions' keys: starting an action (its subject, or the toast that says
 //! why it cannot run), the modal's keys, the plan and apply answers, and toasts.
 
-use crossterm::event::{KeyCode, KeyEvent};
+use crossterm::event::{Event, KeyCode, KeyEvent};
+use launchdeck_core::actions::StatusTable;
+use launchdeck_core::stop::StopScope;
+use tui_input::backend::crossterm::EventHandler;
 use launchdeck_core::readiness::FixAction;
 use launchdeck_ops::actions::acknowledge::AckRequest;
 use launchdeck_ops::actions::cleanup::CleanupRequest;
 use launchdeck_ops::actions::outbound_agent::AgentRequest;
-use launchdeck_ops::actions::stop::LiftRequest;
+use launchdeck_ops::actions::stop::{LiftRequest, StopRequest};
 use launchdeck_ops::actions::tokens::TokenRequest;
 use launchdeck_ops::actions::{ActionOutcome, ActionPlan, ActionRequest, OperatorAction};
 
 use super::{App, Effect, OverviewFocus, Screen, msg};
-use crate::actions::{self, ActionModal, ModalStage, Toast, ToastTone};
+use crate::actions::{self, ActionModal, ModalStage, Toast, ToastTone, TypedText};
 use crate::keys::KeyAction;
 use crate::model::{ProgressItem, RowKey};
 
@@ -36,6 +39,14 @@ pub(super) fn start_overview_action(app: &mut App, action: OperatorAction) -> Ve
     let target = actions::target_of(&item);
     let request = match action {
         OperatorAction::Resume => ActionRequest::Resume(target),
+        OperatorAction::Stop => ActionRequest::Stop(StopRequest {
+            scope: match target.table {
+                StatusTable::VoiceBroadcasts => StopScope::Broadcast(target.id),
+                StatusTable::Campaigns => StopScope::Campaign(target.id),
+            },
+            hang_up: false,
+            confirmation: None,
+        }),
         _ => ActionRequest::Pause(target),
     };
     start_action(app, request, actions::subject_of(&item))
@@ -51,6 +62,8 @@ fn start_action(app: &mut App, request: ActionRequest, subject: String) -> Vec<E
         subject,
         stage: ModalStage::Reading,
         since: app.clock.now,
+        typed: TypedText::default(),
+        mismatch: false,
     });
     vec![Effect::PlanAction { id, request }]
 }
@@ -226,6 +239,9 @@ pub(super) fn on_modal_key(app: &mut App, key: KeyEvent) -> Vec<Effect> {
         key.code == KeyCode::Char('y'),
         key.code == KeyCode::Char('n'),
     );
+    if let Some(expected) = modal.expected_text() {
+        return on_typed_confirmation_key(app, key, &expected);
+    }
     if key.code == KeyCode::Char('h') && toggle_hang_up(modal) {
         return Vec::new();
     }
@@ -243,19 +259,47 @@ pub(super) fn on_modal_key(app: &mut App, key: KeyEvent) -> Vec<Effect> {
     Vec::new()
 }
 
-/// `h` in a cleanup's modal: hang up the calls still live at the provider, or not
-/// (a separate, explicit choice). False when the plan has no live call to hang up.
+/// Keys while a plan waits for its typed confirmation (an emergency stop): text goes
+/// to the field; `enter` applies only when it matches exactly; `tab` toggles the
+/// hang-up; `esc` cancels.
+fn on_typed_confirmation_key(app: &mut App, key: KeyEvent, expected: &str) -> Vec<Effect> {
+    let Some(modal) = app.modal.as_mut() else {
+        return Vec::new();
+    };
+    match key.code {
+        KeyCode::Esc => app.modal = None,
+        KeyCode::Tab => {
+            toggle_hang_up(modal);
+        }
+        KeyCode::Enter if launchdeck_core::stop::confirms(expected, modal.typed.value()) => {
+            let ModalStage::Confirm(plan) = &modal.stage else {
+                return Vec::new();
+            };
+            let mut plan = plan.clone();
+            plan.set_typed_confirmation(modal.typed.value());
+            modal.stage = ModalStage::Applying(plan.clone());
+            modal.since = app.clock.now;
+            return vec![Effect::ApplyAction { id: modal.id, plan }];
+        }
+        KeyCode::Enter => modal.mismatch = true,
+        _ => {
+            modal.mismatch = false;
+            modal.typed.0.handle_event(&Event::Key(key));
+        }
+    }
+    Vec::new()
+}
+
+/// `h` in a cleanup's modal (`tab` in a stop's): hang up the calls still live at the
+/// provider, or not (a separate, explicit choice). False when the plan has none.
 fn toggle_hang_up(modal: &mut ActionModal) -> bool {
-    let (ModalStage::Confirm(ActionPlan::Cleanup(plan))
-    | ModalStage::Nothing(ActionPlan::Cleanup(plan))) = &mut modal.stage
-    else {
+    let (ModalStage::Confirm(plan) | ModalStage::Nothing(plan)) = &mut modal.stage else {
         return false;
     };
-    if plan.live_calls().next().is_none() {
+    if !plan.toggle_hang_up() {
         return false;
     }
-    plan.hang_up = !plan.hang_up;
-    let plan = ActionPlan::Cleanup(plan.clone());
+    let plan = plan.clone();
     modal.stage = if plan.will_change() {
         ModalStage::Confirm(plan)
     } else {
@@ -307,7 +351,10 @@ pub(super) fn on_action_done(
     // A provider-side fix shows in the readiness checks: run them again now.
     let fixes_readiness = matches!(
         plan.action(),
-        OperatorAction::FixOutboundAgent | OperatorAction::RefreshTokens
+        OperatorAction::FixOutboundAgent
+            | OperatorAction::RefreshTokens
+            | OperatorAction::Stop
+            | OperatorAction::LiftStop
     );
     if fixes_readiness && result.is_ok() {
         effects.extend(msg::rerun_readiness(app));

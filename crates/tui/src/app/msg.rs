@@ -287,8 +287,11 @@ fn on_action(app: &mut App, action: KeyAction) -> Vec<Effect> {
         KeyAction::RefreshTokens => return action::start_token_refresh(app),
         KeyAction::RunFix => return action::start_fix(app),
         KeyAction::Acknowledge => return action::start_acknowledge(app),
-        // Not offered yet: these have no key (`keys::HelpGroup::of`).
-        KeyAction::TestBroadcast | KeyAction::EmergencyStop => {}
+        KeyAction::EmergencyStop => {
+            return action::start_overview_action(app, OperatorAction::Stop);
+        }
+        // Not offered yet: it has no key (`keys::HelpGroup::of`).
+        KeyAction::TestBroadcast => {}
     }
     Vec::new()
 }

@@ -90,6 +90,7 @@ pub fn hints(app: &App) -> Vec<(String, String)> {
         Screen::Overview => {
             add(KeyAction::Pause, "pause");
             add(KeyAction::Resume, "resume");
+            add(KeyAction::EmergencyStop, "stop");
             add(KeyAction::Cleanup, "clean up");
             add(KeyAction::RerunReadiness, "re-check");
         }

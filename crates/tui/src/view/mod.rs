@@ -93,17 +93,51 @@ fn render_tabs(frame: &mut Frame, area: Rect, app: &App) {
     if app.numbers_revealed {
         wanted.push(("[NUMBERS REVEALED]", "[REVEALED]"));
     }
+    let stop = stop_badge(app);
+    let stop_width = stop.as_ref().map_or(0, |(full, _)| full.chars().count() + 1);
     let full_width: usize = wanted
         .iter()
         .map(|(full, _)| full.chars().count() + 1)
-        .sum();
+        .sum::<usize>()
+        + stop_width;
     let mut badges = Vec::new();
+    if let Some((full, short)) = &stop {
+        let text = if full_width < room { full } else { short };
+        badges.push(Span::styled(text.clone(), app.theme.fail));
+        badges.push(Span::raw(" "));
+    }
     for (full, short) in wanted {
         let text = if full_width < room { full } else { short };
         badges.push(Span::styled(text, app.theme.badge));
         badges.push(Span::raw(" "));
     }
     frame.render_widget(Line::from(badges).right_aligned(), area);
+}
+
+/// The active stop in words, on every screen (full, short): `[STOPPED: campaign
+/// "Renewals"]`, `[STOP ALL ACTIVE]`, `[3 STOPS ACTIVE]`.
+pub fn stop_badge(app: &App) -> Option<(String, String)> {
+    let stops = &app.shown().alerts.as_ref()?.stops;
+    let short = "[STOPPED]".to_string();
+    let full = match stops.as_slice() {
+        [] => return None,
+        [stop] if stop.scope_type == "global" => "[STOP ALL ACTIVE]".to_string(),
+        [stop] => match stop.campaign_id.and_then(|id| campaign_name(app, id)) {
+            Some(name) => format!("[STOPPED: campaign \"{name}\"]"),
+            None => format!("[STOPPED: {} stop]", stop.scope_type),
+        },
+        many => format!("[{} STOPS ACTIVE]", many.len()),
+    };
+    Some((full, short))
+}
+
+fn campaign_name(app: &App, id: uuid::Uuid) -> Option<String> {
+    let progress = app.shown().progress.as_ref()?;
+    progress
+        .items
+        .iter()
+        .find(|item| item.kind == crate::model::ParentKind::Campaign && item.id == id)
+        .map(|item| item.name.clone())
 }
 
 /// A line saying a source is failing and how old the data shown is, or `None` when it

@@ -54,6 +54,9 @@ fn content(app: &App, modal: &ActionModal, width: usize, detail_room: usize) -> 
             let mut lines = plan_lines(app, plan, width, detail_room);
             lines.push(Line::raw(""));
             lines.extend(change_lines(app, plan, width));
+            if let Some(expected) = plan.view().typed_confirmation() {
+                lines.extend(typed_lines(app, modal, &expected, width));
+            }
             lines
         }
         ModalStage::Nothing(plan) => {
@@ -186,36 +189,80 @@ fn spinner_line(app: &App, modal: &ActionModal, doing: &str) -> Line<'static> {
     ])
 }
 
-/// A cleanup's separate choice about the calls still live at the provider.
-fn hang_up_choice(plan: &ActionPlan) -> Option<String> {
-    let ActionPlan::Cleanup(cleanup) = plan else {
-        return None;
+/// The field the operator types the confirmation into, and what it must say.
+fn typed_lines(
+    app: &App,
+    modal: &ActionModal,
+    expected: &str,
+    width: usize,
+) -> Vec<Line<'static>> {
+    let what = match &modal.stage {
+        ModalStage::Confirm(ActionPlan::Stop(plan)) => plan.confirmation_prompt(),
+        _ => "the text".to_string(),
     };
-    let live = cleanup.live_calls().count();
-    if live == 0 {
-        return None;
+    let mut lines = vec![Line::raw("")];
+    let ask = format!("type {what}, \"{expected}\", then enter");
+    lines.extend(field(app, "confirm", &ask, width));
+    let typed = terminal_text(modal.typed.value(), &app.symbols).to_string();
+    let cursor = if app.symbols.ascii { "_" } else { "█" };
+    lines.push(Line::from(vec![
+        Span::raw("  "),
+        Span::styled(format!("{:<LABEL_WIDTH$}", ">"), app.theme.dim),
+        Span::raw(typed),
+        Span::styled(cursor, app.theme.key),
+    ]));
+    if modal.mismatch {
+        lines.push(Line::from(vec![
+            Span::raw("  "),
+            Span::styled(app.symbols.fail, app.theme.fail),
+            Span::raw(" does not match: nothing was stopped"),
+        ]));
     }
-    Some(if cleanup.hang_up {
-        format!("yes: the {live} calls still live will be hung up at the provider first (h: no)")
+    lines
+}
+
+/// The separate choice about the calls still live at the provider (cleanup: `h`; a
+/// typed confirmation takes letters, so there it is `tab`).
+fn hang_up_choice(plan: &ActionPlan) -> Option<String> {
+    let (chosen, live) = plan.hang_up_choice()?;
+    let key = hang_up_key(plan);
+    let (calls, when) = match plan {
+        ActionPlan::Stop(_) => ("calls in flight", "after the stop is written"),
+        _ => ("calls still live", "first"),
+    };
+    Some(if chosen {
+        format!("yes: the {live} {calls} will be hung up at the provider {when} ({key}: no)")
     } else {
-        format!("no: the {live} calls still live are left alone (h: hang them up)")
+        format!("no: the {live} {calls} are left to finish ({key}: hang them up)")
     })
+}
+
+fn hang_up_key(plan: &ActionPlan) -> &'static str {
+    if plan.view().typed_confirmation().is_some() {
+        "tab"
+    } else {
+        "h"
+    }
 }
 
 /// The keys the stage takes.
 pub fn keys(stage: &ModalStage) -> Vec<(&'static str, &'static str)> {
     let hang_up = match stage {
-        ModalStage::Confirm(plan) | ModalStage::Nothing(plan) => hang_up_choice(plan).is_some(),
-        _ => false,
+        ModalStage::Confirm(plan) | ModalStage::Nothing(plan) => {
+            hang_up_choice(plan).map(|_| hang_up_key(plan))
+        }
+        _ => None,
     };
+    let typed = matches!(stage, ModalStage::Confirm(plan) if plan.view().typed_confirmation().is_some());
     let mut keys = match stage {
         ModalStage::Reading => vec![("esc", "cancel")],
+        ModalStage::Confirm(_) if typed => vec![("enter", "confirm typed name"), ("esc", "cancel")],
         ModalStage::Confirm(_) => vec![("y", "confirm"), ("n/esc", "cancel")],
         ModalStage::Nothing(_) => vec![("esc/enter", "close")],
         ModalStage::Applying(_) => Vec::new(),
     };
-    if hang_up {
-        keys.push(("h", "hang up or not"));
+    if let Some(key) = hang_up {
+        keys.push((key, "hang up or not"));
     }
     keys
 }
