@@ -6,11 +6,15 @@
 mod common;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use launchdeck_core::actions::{StatusRow, StatusTable, StatusTarget};
 use launchdeck_core::cleanup::{LeftAlone, Verdict};
+use launchdeck_core::domain::Scope;
+use launchdeck_core::stop::{StopRowSpec, StopScope};
 use launchdeck_core::domain::CallProvider;
 use launchdeck_ops::actions::acknowledge::AckRequest;
 use launchdeck_ops::actions::cleanup::{CleanupPlan, CleanupRequest, PlannedRow};
 use launchdeck_ops::actions::outbound_agent::AgentRequest;
+use launchdeck_ops::actions::stop::{StopPlan, StopRequest};
 use launchdeck_ops::actions::tokens::TokenRequest;
 use launchdeck_ops::actions::{ActionPlan, ActionRequest};
 use launchdeck_tui::{App, Effect, ModalStage, Msg, TuiOptions, update};
@@ -20,6 +24,9 @@ fn press(app: &mut App, keys: &str) -> Vec<Effect> {
         .flat_map(|c| {
             let code = match c {
                 '\u{1b}' => KeyCode::Esc,
+                '\u{8}' => KeyCode::Backspace,
+                '\n' => KeyCode::Enter,
+                '\t' => KeyCode::Tab,
                 c => KeyCode::Char(c),
             };
             update(app, Msg::Key(KeyEvent::new(code, KeyModifiers::NONE)))
@@ -234,4 +241,81 @@ fn h_chooses_to_hang_up_the_live_calls() {
         panic!("{applied:?}");
     };
     assert!(matches!(plan, ActionPlan::Cleanup(p) if p.hang_up));
+}
+
+/// A stop plan for `request`'s target, as ops would preview it (one live call).
+fn stop_plan(request: &StopRequest) -> ActionPlan {
+    let (table, id) = match request.scope {
+        StopScope::Broadcast(id) => (StatusTable::VoiceBroadcasts, id),
+        StopScope::Campaign(id) => (StatusTable::Campaigns, id),
+        StopScope::All => panic!("the key stops the selection"),
+    };
+    let row = StatusRow {
+        target: StatusTarget { table, id },
+        name: "Renewals".into(),
+        status: "active".into(),
+        updated_at: None,
+        in_scope: true,
+    };
+    ActionPlan::Stop(StopPlan {
+        scope: request.scope,
+        row: Some(row),
+        unavailable: None,
+        expected: "Renewals".into(),
+        confirmation: None,
+        stop_row: StopRowSpec::for_scope(request.scope, &Scope::default(), "op@host"),
+        existing: None,
+        live_calls: common::in_flight_calls().into_iter().take(1).collect(),
+        hang_up: false,
+    })
+}
+
+#[test]
+fn x_stops_the_selection_only_with_its_exact_name_typed() {
+    let mut app = app();
+    let effects = press(&mut app, "X");
+    let [Effect::PlanAction { id, request }] = effects.as_slice() else {
+        panic!("{effects:?}");
+    };
+    let ActionRequest::Stop(stop) = request else {
+        panic!("a stop: {request:?}");
+    };
+    assert_eq!((stop.hang_up, stop.confirmation.as_deref()), (false, None));
+    let answer = Msg::ActionPlanned {
+        id: *id,
+        result: Ok(stop_plan(stop)),
+    };
+    update(&mut app, answer);
+    let typed = |app: &App| app.modal.as_ref().map(|m| m.typed.value().to_string());
+    // `y` is text here, not a confirmation; a wrong name is refused.
+    assert!(press(&mut app, "y").is_empty());
+    assert_eq!(typed(&app).as_deref(), Some("y"));
+    press(&mut app, "\u{8}");
+    assert!(press(&mut app, "Renewal\n").is_empty());
+    assert!(app.modal.as_ref().is_some_and(|m| m.mismatch));
+    // tab chooses the hang-up; the exact name applies.
+    assert!(press(&mut app, "\t").is_empty());
+    let applied = press(&mut app, "s\n");
+    let [Effect::ApplyAction { plan, .. }] = applied.as_slice() else {
+        panic!("{applied:?}");
+    };
+    let ActionPlan::Stop(plan) = plan else {
+        panic!("{plan:?}");
+    };
+    assert_eq!(plan.confirmation.as_deref(), Some("Renewals"));
+    assert!(plan.hang_up && plan.confirmed());
+}
+
+#[test]
+fn esc_cancels_a_stop_and_read_only_refuses_it() {
+    let mut app = app();
+    press(&mut app, "X");
+    assert!(app.modal.is_some());
+    press(&mut app, "\u{1b}");
+    assert!(app.modal.is_none());
+    let mut options = common::options();
+    options.read_only = true;
+    let mut app = app_with(options);
+    assert!(press(&mut app, "X").is_empty());
+    assert!(toast(&app).contains("read-only"), "{}", toast(&app));
 }

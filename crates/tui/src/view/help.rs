@@ -6,7 +6,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph};
 
 use crate::app::App;
-use crate::keys::{HelpGroup, offered};
+use crate::keys::{HelpGroup, KeyAction, offered};
 
 const WIDTH: u16 = 76;
 const HEIGHT: u16 = 22;
@@ -31,8 +31,9 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
     frame.render_widget(Clear, popup);
     frame.render_widget(block, popup);
     let [left, right] = Layout::horizontal([Constraint::Fill(1), Constraint::Fill(1)]).areas(inner);
-    let left_groups = [HelpGroup::General, HelpGroup::Screens];
-    let right_groups = [HelpGroup::Move, HelpGroup::Lists, HelpGroup::Actions];
+    // Balanced for 80x24: 20 lines a column at most.
+    let left_groups = [HelpGroup::General, HelpGroup::Screens, HelpGroup::Lists];
+    let right_groups = [HelpGroup::Move, HelpGroup::Actions];
     frame.render_widget(Paragraph::new(group_lines(app, &left_groups)), left);
     frame.render_widget(Paragraph::new(group_lines(app, &right_groups)), right);
 }
@@ -45,10 +46,11 @@ fn group_lines(app: &App, groups: &[HelpGroup]) -> Vec<Line<'static>> {
         }
         lines.push(Line::styled(format!(" {}", group.title()), app.theme.title));
         for def in offered().filter(|d| HelpGroup::of(d.action) == Some(*group)) {
-            lines.push(key_line(app, app.keymap.label(def.action), def.help));
-        }
-        if *group == HelpGroup::General {
-            lines.push(key_line(app, "ctrl-c".to_string(), "quit (always)"));
+            let help = match def.action {
+                KeyAction::Quit => format!("{} (ctrl-c always)", def.help),
+                _ => def.help.to_string(),
+            };
+            lines.push(key_line(app, app.keymap.label(def.action), &help));
         }
     }
     lines
