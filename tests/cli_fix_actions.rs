@@ -792,3 +792,96 @@ async fn fix_outbound_agent_without_a_retell_key_exits_2_naming_it() {
     );
     assert!(env.audit_rows().await.is_empty());
 }
+
+async fn campaign_status(env: &Env) -> String {
+    sqlx::query_scalar("SELECT status FROM campaigns WHERE id = $1")
+        .bind(CAMPAIGN)
+        .fetch_one(env.db.pool())
+        .await
+        .expect("campaign status")
+}
+
+async fn active_stops(env: &Env) -> Vec<(Uuid, String, Option<Uuid>)> {
+    sqlx::query_as(
+        "SELECT id, scope_type, campaign_id FROM contact_stop_controls WHERE active ORDER BY id",
+    )
+    .fetch_all(env.db.pool())
+    .await
+    .expect("stop rows")
+}
+
+#[tokio::test]
+async fn stop_needs_the_exact_name_then_pauses_and_writes_one_stop_row() {
+    let env = Env::new(&tenant()).await;
+    let campaign = CAMPAIGN.to_string();
+
+    // Without --confirm: the plan, exit 3, nothing written.
+    let out = env.run(&["stop", "--campaign", &campaign]).await;
+    assert_eq!(code(&out), Some(3), "{}", stderr(&out));
+    assert!(stdout(&out).contains("Plan: emergency stop campaign \"Renewals\""), "{}", stdout(&out));
+    assert!(stderr(&out).contains("--confirm \"Renewals\""), "{}", stderr(&out));
+    // A wrong name: refused, exit 2, nothing written.
+    let out = env
+        .run(&["stop", "--campaign", &campaign, "--confirm", "renewals"])
+        .await;
+    assert_eq!(code(&out), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("nothing was stopped"), "{}", stderr(&out));
+    assert!(active_stops(&env).await.is_empty());
+    assert_eq!(campaign_status(&env).await, "active");
+
+    let out = env
+        .run(&["stop", "--campaign", &campaign, "--confirm", "Renewals", "--json"])
+        .await;
+    assert_eq!(code(&out), Some(0), "{}", stderr(&out));
+    let report = json_of(&out);
+    assert_eq!(report["schema_version"], 1);
+    assert_eq!(report["action"], "stop");
+    assert_eq!(report["changed"], 2, "{report:#}");
+    let stops = active_stops(&env).await;
+    assert_eq!(stops.len(), 1);
+    assert_eq!((stops[0].1.as_str(), stops[0].2), ("campaign", Some(CAMPAIGN)));
+    assert_eq!(campaign_status(&env).await, "paused");
+
+    // Read-only refuses before connecting; lifting needs --yes, then resumes nothing.
+    let stop_id = stops[0].0.to_string();
+    let out = env
+        .run(&["--read-only", "stop", "--lift", &stop_id, "--yes"])
+        .await;
+    assert_eq!(code(&out), Some(2), "{}", stderr(&out));
+    let out = env.run(&["stop", "--lift", &stop_id]).await;
+    assert_eq!(code(&out), Some(3), "{}", stderr(&out));
+    let out = env.run(&["stop", "--lift", &stop_id, "--yes"]).await;
+    assert_eq!(code(&out), Some(0), "{}", stderr(&out));
+    assert!(active_stops(&env).await.is_empty());
+    assert_eq!(campaign_status(&env).await, "paused");
+    let out = env.run(&["audit", "--json"]).await;
+    let audit = stdout(&out);
+    assert_eq!(audit.matches("\"stop --lift\"").count(), 1, "{audit}");
+}
+
+#[tokio::test]
+async fn stop_all_is_confirmed_with_stop_all_and_a_platform_stop_is_not_lifted() {
+    let env = Env::new(&tenant()).await;
+    let out = env.run(&["stop", "--all", "--confirm", "stop all"]).await;
+    assert_eq!(code(&out), Some(2), "{}", stderr(&out));
+    let out = env.run(&["stop", "--all", "--confirm", "STOP ALL"]).await;
+    assert_eq!(code(&out), Some(0), "{}", stderr(&out));
+    let stops = active_stops(&env).await;
+    assert_eq!(stops.len(), 1);
+    assert_eq!(stops[0].1, "global");
+
+    sqlx::query("INSERT INTO contact_stop_controls (id, scope_type, reason) VALUES ($1, 'global', 'legal')")
+        .bind(row(77))
+        .execute(env.db.pool())
+        .await
+        .expect("platform stop");
+    let out = env
+        .run(&["stop", "--lift", &row(77).to_string(), "--yes"])
+        .await;
+    assert_eq!(code(&out), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("not created by launchdeck"), "{}", stderr(&out));
+    assert_eq!(active_stops(&env).await.len(), 2);
+    // --confirm and --lift do not go together; nor does a stop without a target.
+    let out = env.run(&["stop", "--confirm", "x"]).await;
+    assert_eq!(code(&out), Some(2), "{}", stderr(&out));
+}
