@@ -222,13 +222,18 @@ fn cursor_line(screen: &str) -> Option<&str> {
 
 /// Moves the cursor down until its line contains `needle`.
 fn move_cursor_to(app: &mut PtyApp, needle: &str) {
+    move_cursor_with(app, needle, "j");
+}
+
+/// Like [`move_cursor_to`], moving up with `key`.
+fn move_cursor_with(app: &mut PtyApp, needle: &str, key: &str) {
     for _ in 0..120 {
         let screen = app.screen_text();
         let before = cursor_line(&screen).map(str::to_string);
         if before.as_deref().is_some_and(|l| l.contains(needle)) {
             return;
         }
-        app.send("j");
+        app.send(key);
         app.wait_for("the cursor to move", |s| {
             cursor_line(s).map(str::to_string) != before
         });
@@ -306,6 +311,60 @@ fn every_fix_key_works_in_the_demo() {
         "refresh-tokens",
         "acknowledge",
     ] {
+        assert!(
+            audit.contains(&format!("\"action\":\"{action}\"")),
+            "{action} audited:\n{audit}"
+        );
+    }
+}
+
+#[test]
+fn emergency_stop_and_its_lift_from_the_keys_in_the_demo() {
+    let (home, mut app) = spawn_demo(&[]);
+    let (_, facts) = first_campaign::generate(Utc::now(), first_campaign::DEFAULT_SEED);
+    let name = facts.campaign.name.clone();
+    let name_start: String = name.chars().take(20).collect();
+    app.wait_for_text(&name_start);
+    move_cursor_to(&mut app, &name_start);
+
+    // X: the plan, then the campaign's exact name typed; a wrong one is refused.
+    app.send("X");
+    let modal = app.wait_for("the stop plan", |s| s.contains("confirm typed name"));
+    assert!(modal.contains("emergency stop campaign"), "{modal}");
+    assert!(modal.contains("left to finish"), "{modal}");
+    app.send("y\r");
+    app.wait_for_text("does not match");
+    app.send("\x7f");
+    app.send(&format!("{name}\r"));
+    app.wait_for_text("stopped campaign");
+    // The stop shows in words on every screen while it is active.
+    app.wait_for("the stop badge", |s| s.contains("STOPS ACTIVE") || s.contains("STOPPED"));
+    let item = app.wait_for("the campaign paused", |s| {
+        item_line(s, &name_start).is_some_and(|l| l.contains("paused"))
+    });
+    assert!(item.contains("STOP"), "{item}");
+
+    // F on its Safety check lifts it; the campaign stays paused.
+    // The Safety area is the last: from the bottom, up to the stop's check.
+    app.send("2");
+    app.send("G");
+    app.wait_for_text("active campaign stop");
+    move_cursor_with(&mut app, "active campaign stop", "k");
+    app.send("F");
+    let modal = app.wait_for("the lift plan", |s| s.contains("y confirm"));
+    assert!(modal.contains("lift the campaign stop"), "{modal}");
+    app.send("y");
+    app.wait_for_text("lifted");
+    app.wait_for("the check gone after the re-run", |s| {
+        !s.contains("active campaign stop")
+    });
+
+    app.send("q");
+    assert_eq!(app.wait_exit(), Some(0));
+    app.assert_terminal_restored();
+    let audit = std::fs::read_to_string(home.path().join("data").join("audit.jsonl"))
+        .expect("the demo's audit file");
+    for action in ["stop", "stop --lift"] {
         assert!(
             audit.contains(&format!("\"action\":\"{action}\"")),
             "{action} audited:\n{audit}"

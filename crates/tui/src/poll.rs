@@ -308,6 +308,12 @@ impl ReadinessPoller {
         true
     }
 
+    /// Asks for one more run: now, or right after the run in flight (which may have
+    /// read the database before an action changed it).
+    pub fn run_after_change(&self) {
+        self.wake.send_modify(|n| *n = n.wrapping_add(1));
+    }
+
     pub fn is_running(&self) -> bool {
         self.running.load(Ordering::SeqCst)
     }

@@ -112,6 +112,7 @@ impl Services {
             Effect::RerunReadiness => {
                 self.readiness.run_now();
             }
+            Effect::RecheckAfterChange => self.readiness.run_after_change(),
             Effect::FetchCallRecord {
                 row,
                 provider,

@@ -13,7 +13,7 @@ use launchdeck_ops::actions::stop::{LiftRequest, StopRequest};
 use launchdeck_ops::actions::tokens::TokenRequest;
 use launchdeck_ops::actions::{ActionOutcome, ActionPlan, ActionRequest, OperatorAction};
 
-use super::{App, Effect, OverviewFocus, Screen, msg};
+use super::{App, Effect, OverviewFocus, Screen};
 use crate::actions::{self, ActionModal, ModalStage, Toast, ToastTone, TypedText};
 use crate::keys::KeyAction;
 use crate::model::{ProgressItem, RowKey};
@@ -357,7 +357,7 @@ pub(super) fn on_action_done(
             | OperatorAction::LiftStop
     );
     if fixes_readiness && result.is_ok() {
-        effects.extend(msg::rerun_readiness(app));
+        effects.push(Effect::RecheckAfterChange);
     }
     effects
 }

@@ -98,6 +98,9 @@ pub enum Effect {
     SetLogFilter(LogFilter),
     /// Run every readiness check now (`R`; never while a run is in flight).
     RerunReadiness,
+    /// An action changed what the checks read: run them once more, after the run in
+    /// flight if there is one (its answers may predate the change).
+    RecheckAfterChange,
     /// Ask `provider` for its record of call `call_id` (the Logs row `row`) and answer
     /// with [`Msg::CallRecord`].
     FetchCallRecord {
