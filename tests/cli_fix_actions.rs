@@ -818,19 +818,38 @@ async fn stop_needs_the_exact_name_then_pauses_and_writes_one_stop_row() {
     // Without --confirm: the plan, exit 3, nothing written.
     let out = env.run(&["stop", "--campaign", &campaign]).await;
     assert_eq!(code(&out), Some(3), "{}", stderr(&out));
-    assert!(stdout(&out).contains("Plan: emergency stop campaign \"Renewals\""), "{}", stdout(&out));
-    assert!(stderr(&out).contains("--confirm \"Renewals\""), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("Plan: emergency stop campaign \"Renewals\""),
+        "{}",
+        stdout(&out)
+    );
+    assert!(
+        stderr(&out).contains("--confirm \"Renewals\""),
+        "{}",
+        stderr(&out)
+    );
     // A wrong name: refused, exit 2, nothing written.
     let out = env
         .run(&["stop", "--campaign", &campaign, "--confirm", "renewals"])
         .await;
     assert_eq!(code(&out), Some(2), "{}", stderr(&out));
-    assert!(stderr(&out).contains("nothing was stopped"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("nothing was stopped"),
+        "{}",
+        stderr(&out)
+    );
     assert!(active_stops(&env).await.is_empty());
     assert_eq!(campaign_status(&env).await, "active");
 
     let out = env
-        .run(&["stop", "--campaign", &campaign, "--confirm", "Renewals", "--json"])
+        .run(&[
+            "stop",
+            "--campaign",
+            &campaign,
+            "--confirm",
+            "Renewals",
+            "--json",
+        ])
         .await;
     assert_eq!(code(&out), Some(0), "{}", stderr(&out));
     let report = json_of(&out);
@@ -839,7 +858,10 @@ async fn stop_needs_the_exact_name_then_pauses_and_writes_one_stop_row() {
     assert_eq!(report["changed"], 2, "{report:#}");
     let stops = active_stops(&env).await;
     assert_eq!(stops.len(), 1);
-    assert_eq!((stops[0].1.as_str(), stops[0].2), ("campaign", Some(CAMPAIGN)));
+    assert_eq!(
+        (stops[0].1.as_str(), stops[0].2),
+        ("campaign", Some(CAMPAIGN))
+    );
     assert_eq!(campaign_status(&env).await, "paused");
 
     // Read-only refuses before connecting; lifting needs --yes, then resumes nothing.
@@ -870,16 +892,22 @@ async fn stop_all_is_confirmed_with_stop_all_and_a_platform_stop_is_not_lifted()
     assert_eq!(stops.len(), 1);
     assert_eq!(stops[0].1, "global");
 
-    sqlx::query("INSERT INTO contact_stop_controls (id, scope_type, reason) VALUES ($1, 'global', 'legal')")
-        .bind(row(77))
-        .execute(env.db.pool())
-        .await
-        .expect("platform stop");
+    sqlx::query(
+        "INSERT INTO contact_stop_controls (id, scope_type, reason) VALUES ($1, 'global', 'legal')",
+    )
+    .bind(row(77))
+    .execute(env.db.pool())
+    .await
+    .expect("platform stop");
     let out = env
         .run(&["stop", "--lift", &row(77).to_string(), "--yes"])
         .await;
     assert_eq!(code(&out), Some(2), "{}", stderr(&out));
-    assert!(stderr(&out).contains("not created by launchdeck"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("not created by launchdeck"),
+        "{}",
+        stderr(&out)
+    );
     assert_eq!(active_stops(&env).await.len(), 2);
     // --confirm and --lift do not go together; nor does a stop without a target.
     let out = env.run(&["stop", "--confirm", "x"]).await;

@@ -5,7 +5,7 @@
 mod common;
 
 use chrono::Utc;
-use common::pty::PtyApp;
+use common::pty::{PtyApp, cursor_line, move_cursor_to, move_cursor_with};
 use launchdeck_store::seed::first_campaign;
 
 /// The `N` of `✗ N stuck` in the Calls screen's title line.
@@ -215,35 +215,6 @@ fn stuck_counts_are_read_from_the_calls_title() {
     assert_eq!(stuck_count(" Calls in flight 3 │ ✓ none stuck"), None);
 }
 
-/// The line the cursor (`›`) is on.
-fn cursor_line(screen: &str) -> Option<&str> {
-    screen.lines().find(|l| l.starts_with('›'))
-}
-
-/// Moves the cursor down until its line contains `needle`.
-fn move_cursor_to(app: &mut PtyApp, needle: &str) {
-    move_cursor_with(app, needle, "j");
-}
-
-/// Like [`move_cursor_to`], moving up with `key`.
-fn move_cursor_with(app: &mut PtyApp, needle: &str, key: &str) {
-    for _ in 0..120 {
-        let screen = app.screen_text();
-        let before = cursor_line(&screen).map(str::to_string);
-        if before.as_deref().is_some_and(|l| l.contains(needle)) {
-            return;
-        }
-        app.send(key);
-        app.wait_for("the cursor to move", |s| {
-            cursor_line(s).map(str::to_string) != before
-        });
-    }
-    panic!(
-        "no line with {needle:?} under the cursor:\n{}",
-        app.screen_text()
-    );
-}
-
 #[test]
 fn every_fix_key_works_in_the_demo() {
     let (home, mut app) = spawn_demo(&[]);
@@ -338,7 +309,9 @@ fn emergency_stop_and_its_lift_from_the_keys_in_the_demo() {
     app.send(&format!("{name}\r"));
     app.wait_for_text("stopped campaign");
     // The stop shows in words on every screen while it is active.
-    app.wait_for("the stop badge", |s| s.contains("STOPS ACTIVE") || s.contains("STOPPED"));
+    app.wait_for("the stop badge", |s| {
+        s.contains("STOPS ACTIVE") || s.contains("STOPPED")
+    });
     let item = app.wait_for("the campaign paused", |s| {
         item_line(s, &name_start).is_some_and(|l| l.contains("paused"))
     });

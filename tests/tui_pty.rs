@@ -5,7 +5,7 @@
 mod common;
 
 use chrono::Utc;
-use common::pty::PtyApp;
+use common::pty::{PtyApp, move_cursor_to};
 use launchdeck_store::seed::{first_campaign, pg};
 use launchdeck_testkit::{TcpProxy, TestDb};
 
@@ -164,6 +164,80 @@ fn cleanup_and_acknowledge_from_the_keys_against_postgres() {
     assert_eq!(count(unacknowledged), alerts_before - 1);
     let audited = count("SELECT count(*) FROM launchdeck.audit_log WHERE action = 'acknowledge'");
     assert_eq!(audited, 1);
+
+    app.send("q");
+    assert_eq!(app.wait_exit(), Some(0));
+    app.assert_terminal_restored();
+    rt.block_on(db.drop_db());
+}
+
+#[test]
+fn emergency_stop_from_the_keys_against_postgres() {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let (db, facts) = rt.block_on(async {
+        let db = TestDb::create().await;
+        let (data, facts) = first_campaign::generate(Utc::now(), first_campaign::DEFAULT_SEED);
+        pg::load(db.pool(), &data).await.expect("seed");
+        (db, facts)
+    });
+    let scalar = |sql: String| -> String {
+        let value: Option<String> = rt
+            .block_on(sqlx::query_scalar(sqlx::AssertSqlSafe(sql.clone())).fetch_one(db.pool()))
+            .unwrap_or_else(|e| panic!("{sql}: {e}"));
+        value.unwrap_or_else(|| panic!("{sql}: NULL"))
+    };
+    let campaign = facts.campaign.id;
+    let in_flight = format!(
+        "SELECT count(*)::text FROM dialing_queues WHERE campaign_id = '{campaign}' \
+         AND status = 'calling'"
+    );
+    let calling_before = scalar(in_flight.clone());
+
+    let data_dir = tempfile::tempdir().unwrap();
+    let url = db.url().to_string();
+    let mut app = PtyApp::spawn(
+        &[],
+        &[
+            ("LAUNCHDECK_DATABASE_URL", url.as_str()),
+            ("LAUNCHDECK_DATA_DIR", data_dir.path().to_str().unwrap()),
+            ("HOME", data_dir.path().to_str().unwrap()),
+        ],
+        120,
+        40,
+    );
+    let name = facts.campaign.name.clone();
+    let name_start: String = name.chars().take(20).collect();
+    app.wait_for_text(&name_start);
+    move_cursor_to(&mut app, &name_start);
+    app.send("X");
+    app.wait_for("the stop plan", |s| s.contains("confirm typed name"));
+    app.send(&format!("{name}\r"));
+    app.wait_for_text("stopped campaign");
+    // The seed holds the second tenant's user stop: now two.
+    app.wait_for("the stop badge", |s| s.contains("[2 STOPS ACTIVE]"));
+
+    let status = scalar(format!(
+        "SELECT status FROM campaigns WHERE id = '{campaign}'"
+    ));
+    assert_eq!(status, "paused");
+    let stop_row = scalar(format!(
+        "SELECT scope_type || ' ' || channel || ' ' || (metadata ->> 'source') \
+         FROM contact_stop_controls WHERE active AND campaign_id = '{campaign}' \
+         AND (expires_at IS NULL OR expires_at > now())"
+    ));
+    assert_eq!(stop_row, "campaign all launchdeck");
+    assert_eq!(
+        scalar(in_flight),
+        calling_before,
+        "calls in flight untouched"
+    );
+    let audited =
+        scalar("SELECT count(*)::text FROM launchdeck.audit_log WHERE action = 'stop'".to_string());
+    assert_eq!(audited, "2");
 
     app.send("q");
     assert_eq!(app.wait_exit(), Some(0));

@@ -142,7 +142,11 @@ pub fn stop(args: StopArgs, ctx: &Context) -> Exit {
             dry_run: args.dry_run,
             json: args.json,
         };
-        return actions::run(ActionRequest::LiftStop(LiftRequest { stop_id }), confirm, ctx);
+        return actions::run(
+            ActionRequest::LiftStop(LiftRequest { stop_id }),
+            confirm,
+            ctx,
+        );
     }
     let scope = match (args.broadcast, args.campaign) {
         (Some(id), _) => StopScope::Broadcast(id),

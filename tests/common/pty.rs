@@ -118,6 +118,15 @@ impl PtyApp {
     /// The terminal is back to normal: the alternate screen was left after it was
     /// entered, and the pty is in cooked mode with echo again.
     pub fn assert_terminal_restored(&self) {
+        // The reader thread may still be copying the program's last bytes after its exit.
+        let left_last = |raw: &[u8]| {
+            let text = String::from_utf8_lossy(raw);
+            text.rfind("\u{1b}[?1049l") > text.rfind("\u{1b}[?1049h")
+        };
+        let start = Instant::now();
+        while !left_last(&self.raw_output()) && start.elapsed() < DEADLINE {
+            std::thread::park_timeout(Duration::from_millis(20));
+        }
         let raw = self.raw_output();
         let text = String::from_utf8_lossy(&raw);
         let entered = text
@@ -146,4 +155,33 @@ impl Drop for PtyApp {
     fn drop(&mut self) {
         let _ = self.child.kill();
     }
+}
+
+/// The line the cursor (`›`) is on.
+pub fn cursor_line(screen: &str) -> Option<&str> {
+    screen.lines().find(|l| l.starts_with('›'))
+}
+
+/// Moves the cursor down until its line contains `needle`.
+pub fn move_cursor_to(app: &mut PtyApp, needle: &str) {
+    move_cursor_with(app, needle, "j");
+}
+
+/// Like [`move_cursor_to`], moving up with `key`.
+pub fn move_cursor_with(app: &mut PtyApp, needle: &str, key: &str) {
+    for _ in 0..120 {
+        let screen = app.screen_text();
+        let before = cursor_line(&screen).map(str::to_string);
+        if before.as_deref().is_some_and(|l| l.contains(needle)) {
+            return;
+        }
+        app.send(key);
+        app.wait_for("the cursor to move", |s| {
+            cursor_line(s).map(str::to_string) != before
+        });
+    }
+    panic!(
+        "no line with {needle:?} under the cursor:\n{}",
+        app.screen_text()
+    );
 }

@@ -151,7 +151,9 @@ pub struct StopRowState {
 pub enum LiftResult {
     Lifted,
     /// It was no longer active (lifted meanwhile), or not launchdeck's.
-    Skipped { active: bool },
+    Skipped {
+        active: bool,
+    },
     NotFound,
 }
 
@@ -227,7 +229,11 @@ mod tests {
         assert_eq!(campaign.metadata["source"], "launchdeck");
         let global = StopRowSpec::for_scope(StopScope::All, &none, "a@h").unwrap();
         assert_eq!(
-            (global.scope_type.as_str(), global.organization_id, global.user_id),
+            (
+                global.scope_type.as_str(),
+                global.organization_id,
+                global.user_id
+            ),
             ("global", None, None)
         );
         let org = Uuid::new_v4();
@@ -237,7 +243,11 @@ mod tests {
         };
         let tenant = StopRowSpec::for_scope(StopScope::All, &scoped, "a@h").unwrap();
         assert_eq!(
-            (tenant.scope_type.as_str(), tenant.organization_id, tenant.user_id),
+            (
+                tenant.scope_type.as_str(),
+                tenant.organization_id,
+                tenant.user_id
+            ),
             ("organization", Some(org), None)
         );
         let user_only = Scope {
@@ -272,7 +282,15 @@ mod tests {
         let theirs = why_not_lift(&state(false, true, true)).unwrap();
         assert!(theirs.contains("not created by launchdeck"), "{theirs}");
         assert!(!theirs.contains('\x1b'), "{theirs}");
-        assert!(why_not_lift(&state(true, false, true)).unwrap().contains("already lifted"));
-        assert!(why_not_lift(&state(true, true, false)).unwrap().contains("scope"));
+        assert!(
+            why_not_lift(&state(true, false, true))
+                .unwrap()
+                .contains("already lifted")
+        );
+        assert!(
+            why_not_lift(&state(true, true, false))
+                .unwrap()
+                .contains("scope")
+        );
     }
 }

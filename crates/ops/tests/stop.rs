@@ -274,8 +274,15 @@ async fn a_campaign_stop_needs_the_exact_name_and_leaves_calls_in_flight() {
     // No name typed, or a wrong one: refused by apply itself, nothing written.
     let unconfirmed = w.plan(StopScope::Campaign(CAMPAIGN), false, None).await;
     assert!(unconfirmed.will_change());
-    assert_eq!(unconfirmed.typed_confirmation().as_deref(), Some("Renewals"));
-    assert!(unconfirmed.how_to_confirm().contains("--confirm \"Renewals\""));
+    assert_eq!(
+        unconfirmed.typed_confirmation().as_deref(),
+        Some("Renewals")
+    );
+    assert!(
+        unconfirmed
+            .how_to_confirm()
+            .contains("--confirm \"Renewals\"")
+    );
     for typed in [None, Some("renewals"), Some("Renewal"), Some("STOP ALL")] {
         let plan = w.plan(StopScope::Campaign(CAMPAIGN), false, typed).await;
         assert_eq!(plan.refusal().is_some(), typed.is_some(), "{typed:?}");
@@ -286,13 +293,21 @@ async fn a_campaign_stop_needs_the_exact_name_and_leaves_calls_in_flight() {
     assert_eq!(w.active_stop_rows().await, 0);
     assert!(w.audit_actions().await.is_empty());
 
-    let plan = w.plan(StopScope::Campaign(CAMPAIGN), false, Some("Renewals")).await;
+    let plan = w
+        .plan(StopScope::Campaign(CAMPAIGN), false, Some("Renewals"))
+        .await;
     assert!(plan.summary().contains("pause it"), "{}", plan.summary());
     let details = plan.details().join("\n");
     assert!(details.contains("left to finish"), "{details}");
-    assert!(!details.contains("+14155559001"), "numbers masked: {details}");
+    assert!(
+        !details.contains("+14155559001"),
+        "numbers masked: {details}"
+    );
     let outcome = stop::apply(&env, &plan).await.expect("apply");
-    assert_eq!((outcome.changed, outcome.skipped, outcome.failed), (2, 0, 0));
+    assert_eq!(
+        (outcome.changed, outcome.skipped, outcome.failed),
+        (2, 0, 0)
+    );
     assert_eq!(w.status("campaigns", CAMPAIGN).await, "paused");
     let (scope_type, campaign, org, user, channel, source, reason): (
         String,
@@ -341,15 +356,23 @@ async fn a_campaign_stop_needs_the_exact_name_and_leaves_calls_in_flight() {
     assert!(check.fix.as_deref().unwrap_or_default().contains("--lift"));
 
     // Stopping again changes nothing.
-    let again = w.plan(StopScope::Campaign(CAMPAIGN), false, Some("Renewals")).await;
+    let again = w
+        .plan(StopScope::Campaign(CAMPAIGN), false, Some("Renewals"))
+        .await;
     assert!(!again.will_change());
-    assert!(again.summary().contains("already stopped"), "{}", again.summary());
+    assert!(
+        again.summary().contains("already stopped"),
+        "{}",
+        again.summary()
+    );
 }
 
 #[tokio::test]
 async fn hang_up_ends_each_live_call_once_and_never_requeues() {
     let w = World::new().await;
-    let plan = w.plan(StopScope::Campaign(CAMPAIGN), true, Some("Renewals")).await;
+    let plan = w
+        .plan(StopScope::Campaign(CAMPAIGN), true, Some("Renewals"))
+        .await;
     // The call_log and the dialing_queues row carry the same Retell call: one hang-up.
     assert_eq!(plan.live_calls.len(), 1, "{:?}", plan.live_calls);
     let outcome = stop::apply(&w.env(), &plan).await.expect("apply");
@@ -361,19 +384,31 @@ async fn hang_up_ends_each_live_call_once_and_never_requeues() {
             .count(&Route::post(&format!("/v2/stop-call/{}", w.retell_call))),
         1
     );
-    assert_eq!(w.twilio_posts(), 0, "the broadcast's call is not the campaign's");
+    assert_eq!(
+        w.twilio_posts(),
+        0,
+        "the broadcast's call is not the campaign's"
+    );
     assert_eq!(w.in_flight().await, IN_FLIGHT);
 
     // A broadcast stop pauses it (no stop row: the table has no broadcast scope) and
     // hangs up its Twilio call.
-    let plan = w.plan(StopScope::Broadcast(BROADCAST), true, Some("Spring promo")).await;
+    let plan = w
+        .plan(StopScope::Broadcast(BROADCAST), true, Some("Spring promo"))
+        .await;
     let outcome = stop::apply(&w.env(), &plan).await.expect("apply");
     assert_eq!((outcome.changed, outcome.failed), (2, 0), "{outcome:?}");
     assert_eq!(w.status("voice_broadcasts", BROADCAST).await, "paused");
     assert_eq!(w.active_stop_rows().await, 1);
-    assert!(w.twilio.faults().requests().iter().any(|r| r.method == "POST"
-        && r.path.contains(&w.twilio_call)
-        && r.body.contains("Status=")));
+    assert!(
+        w.twilio
+            .faults()
+            .requests()
+            .iter()
+            .any(|r| r.method == "POST"
+                && r.path.contains(&w.twilio_call)
+                && r.body.contains("Status="))
+    );
     assert_eq!(w.in_flight().await, IN_FLIGHT);
 }
 
@@ -426,7 +461,9 @@ async fn a_scoped_console_stops_its_tenant_not_everyone() {
 #[tokio::test]
 async fn lift_deactivates_launchdecks_row_only_and_resumes_nothing() {
     let w = World::new().await;
-    let plan = w.plan(StopScope::Campaign(CAMPAIGN), false, Some("Renewals")).await;
+    let plan = w
+        .plan(StopScope::Campaign(CAMPAIGN), false, Some("Renewals"))
+        .await;
     stop::apply(&w.env(), &plan).await.expect("stop");
     let ours: Uuid = w
         .scalar("SELECT id FROM contact_stop_controls WHERE active")
@@ -482,7 +519,11 @@ async fn lift_deactivates_launchdecks_row_only_and_resumes_nothing() {
     let again = stop::plan_lift(&w.env(), LiftRequest { stop_id: ours })
         .await
         .expect("plan");
-    assert!(again.summary().contains("already lifted"), "{}", again.summary());
+    assert!(
+        again.summary().contains("already lifted"),
+        "{}",
+        again.summary()
+    );
     let audited = w.audit_actions().await;
     assert!(
         audited
@@ -503,12 +544,19 @@ async fn lift_deactivates_launchdecks_row_only_and_resumes_nothing() {
 async fn read_only_refuses_stop_and_lift() {
     let w = World::new().await;
     let env = w.env_in(Scope::default(), true);
-    let plan = w.plan(StopScope::Campaign(CAMPAIGN), true, Some("Renewals")).await;
+    let plan = w
+        .plan(StopScope::Campaign(CAMPAIGN), true, Some("Renewals"))
+        .await;
     let err = stop::apply(&env, &plan).await.expect_err("read-only");
     assert!(matches!(err, ActionError::ReadOnly(_)), "{err}");
-    let lift = stop::plan_lift(&env, LiftRequest { stop_id: Uuid::nil() })
-        .await
-        .expect("plan");
+    let lift = stop::plan_lift(
+        &env,
+        LiftRequest {
+            stop_id: Uuid::nil(),
+        },
+    )
+    .await
+    .expect("plan");
     assert!(lift.target_unavailable());
     assert_eq!(w.status("campaigns", CAMPAIGN).await, "active");
     assert_eq!(w.active_stop_rows().await, 0);

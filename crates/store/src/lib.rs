@@ -17,10 +17,10 @@ use launchdeck_core::domain::{
 use launchdeck_core::fixes::{
     AckResult, AlertState, CalendarTokenState, CalendarTokenWrite, NumberRow, TokenWriteResult,
 };
-use launchdeck_core::stop::{LiftResult, StopRowState, StopWrite, StopWriteResult};
 use launchdeck_core::readiness::{
     BroadcastStats, BudgetSetting, ContactRelease, ProviderSafetyHealth, ReconciliationHealth,
 };
+use launchdeck_core::stop::{LiftResult, StopRowState, StopWrite, StopWriteResult};
 use secrecy::SecretString;
 use uuid::Uuid;
 

@@ -142,7 +142,9 @@ pub enum FixAction {
     RefreshCalendarTokens,
     CleanupStuckCalls,
     /// Lift a stop row launchdeck wrote.
-    LiftStop { stop_id: uuid::Uuid },
+    LiftStop {
+        stop_id: uuid::Uuid,
+    },
 }
 
 /// One readiness check's result.

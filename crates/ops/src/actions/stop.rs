@@ -14,9 +14,7 @@
 
 use std::collections::BTreeSet;
 
-use launchdeck_core::actions::{
-    AuditRecord, AuditResult, StatusRow, StatusTarget, WriteOutcome,
-};
+use launchdeck_core::actions::{AuditRecord, AuditResult, StatusRow, StatusTarget, WriteOutcome};
 use launchdeck_core::domain::{CallProvider, CallSource, InFlightCall, StopControl};
 use launchdeck_core::redact::{mask_phone, sanitize_provider_text};
 use launchdeck_core::stop::{
@@ -207,7 +205,11 @@ impl PlanView for StopPlan {
     fn planned(&self) -> usize {
         usize::from(self.pause().is_some())
             + usize::from(self.new_stop_row().is_some())
-            + if self.hang_up { self.live_calls.len() } else { 0 }
+            + if self.hang_up {
+                self.live_calls.len()
+            } else {
+                0
+            }
     }
 
     fn target_unavailable(&self) -> bool {
@@ -405,7 +407,9 @@ pub async fn apply(env: &ActionEnv, plan: &StopPlan) -> Result<ActionOutcome, Ac
                 "provider_call_id": call.provider_call_id,
             });
             let target = support::target(call.source.as_str(), call.id, &name);
-            records.push(audit::record(&env.ctx, ACTION, target, before, after, result));
+            records.push(audit::record(
+                &env.ctx, ACTION, target, before, after, result,
+            ));
         }
     }
     outcome.audit_errors = audit::write(env.store(), &env.ctx.audit_file, &records).await;
@@ -544,7 +548,9 @@ impl LiftPlan {
 pub fn describe_stop(row: &StopRowState) -> String {
     let c = &row.control;
     let what = match (c.scope_type.as_str(), &row.campaign_name) {
-        ("campaign", Some(name)) => format!("campaign stop of \"{}\"", sanitize_provider_text(name)),
+        ("campaign", Some(name)) => {
+            format!("campaign stop of \"{}\"", sanitize_provider_text(name))
+        }
         (scope, _) => format!("{} stop", sanitize_provider_text(scope)),
     };
     format!("{what} {}", c.id)

@@ -9,9 +9,9 @@ use launchdeck_core::actions::{AuditResult, AuditTarget};
 use launchdeck_core::domain::CallProvider;
 use launchdeck_core::redact::sanitize_provider_text;
 use launchdeck_providers::EndCallOutcome;
-use serde_json::json;
 use launchdeck_providers::{Provider, ProviderError};
 use launchdeck_store::StoreError;
+use serde_json::json;
 use uuid::Uuid;
 
 use super::ActionError;

@@ -75,7 +75,10 @@ struct StopStateRow {
 }
 
 impl PgStore {
-    pub(super) async fn write_stop(&self, write: &StopWrite) -> Result<StopWriteResult, sqlx::Error> {
+    pub(super) async fn write_stop(
+        &self,
+        write: &StopWrite,
+    ) -> Result<StopWriteResult, sqlx::Error> {
         let mut tx = self.begin_write().await?;
         sqlx::query("SELECT pg_advisory_xact_lock($1)")
             .bind(STOP_LOCK_KEY)

@@ -52,7 +52,10 @@ UPDATE contact_stop_controls
  WHERE id = $1 AND active AND json_extract(metadata, '$.source') = $2";
 
 impl SqliteStore {
-    pub(super) async fn write_stop(&self, write: &StopWrite) -> Result<StopWriteResult, QueryError> {
+    pub(super) async fn write_stop(
+        &self,
+        write: &StopWrite,
+    ) -> Result<StopWriteResult, QueryError> {
         let mut tx = begin_write(&self.pool).await?;
         let pause = match &write.pause {
             Some(change) => {

@@ -42,7 +42,9 @@ pub async fn stop_pauses_and_writes_one_row(store: &dyn Store, seeder: &dyn Seed
     let Some(StopRowResult::Inserted(stop_id)) = first.stop_row else {
         panic!("no row inserted: {first:?}");
     };
-    assert!(matches!(first.pause, Some(WriteOutcome::Changed { ref now }) if now.status == "paused"));
+    assert!(
+        matches!(first.pause, Some(WriteOutcome::Changed { ref now }) if now.status == "paused")
+    );
     let again: StopWriteResult = store
         .apply_stop(&stop_of(cid, Some(&row)))
         .await
@@ -91,7 +93,10 @@ pub async fn lift_only_launchdecks_rows(store: &dyn Store, seeder: &dyn Seeder) 
     let written = store.apply_stop(&stop_of(cid, None)).await.expect("stop");
     // The platform's row has the same scope: launchdeck writes no second one.
     assert_eq!(written.stop_row, Some(StopRowResult::AlreadyActive(theirs)));
-    assert_eq!(store.lift_stop(theirs).await.expect("lift"), LiftResult::Skipped { active: true });
+    assert_eq!(
+        store.lift_stop(theirs).await.expect("lift"),
+        LiftResult::Skipped { active: true }
+    );
     let global = StopRowSpec::for_scope(StopScope::All, &Scope::default(), "op@host");
     let written = store
         .apply_stop(&StopWrite {
@@ -103,13 +108,23 @@ pub async fn lift_only_launchdecks_rows(store: &dyn Store, seeder: &dyn Seeder) 
     let Some(StopRowResult::Inserted(ours)) = written.stop_row else {
         panic!("{written:?}");
     };
-    assert_eq!(store.lift_stop(ours).await.expect("lift"), LiftResult::Lifted);
+    assert_eq!(
+        store.lift_stop(ours).await.expect("lift"),
+        LiftResult::Lifted
+    );
     assert_eq!(
         store.lift_stop(ours).await.expect("again"),
         LiftResult::Skipped { active: false }
     );
-    assert_eq!(store.lift_stop(id(999)).await.expect("none"), LiftResult::NotFound);
-    let state = store.stop_row(ours, &all()).await.expect("read").expect("found");
+    assert_eq!(
+        store.lift_stop(id(999)).await.expect("none"),
+        LiftResult::NotFound
+    );
+    let state = store
+        .stop_row(ours, &all())
+        .await
+        .expect("read")
+        .expect("found");
     assert!(!state.active);
     assert_eq!(store.active_stops(&all()).await.expect("stops").len(), 1);
 }

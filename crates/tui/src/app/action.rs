@@ -3,15 +3,15 @@
 
 use crossterm::event::{Event, KeyCode, KeyEvent};
 use launchdeck_core::actions::StatusTable;
-use launchdeck_core::stop::StopScope;
-use tui_input::backend::crossterm::EventHandler;
 use launchdeck_core::readiness::FixAction;
+use launchdeck_core::stop::StopScope;
 use launchdeck_ops::actions::acknowledge::AckRequest;
 use launchdeck_ops::actions::cleanup::CleanupRequest;
 use launchdeck_ops::actions::outbound_agent::AgentRequest;
 use launchdeck_ops::actions::stop::{LiftRequest, StopRequest};
 use launchdeck_ops::actions::tokens::TokenRequest;
 use launchdeck_ops::actions::{ActionOutcome, ActionPlan, ActionRequest, OperatorAction};
+use tui_input::backend::crossterm::EventHandler;
 
 use super::{App, Effect, OverviewFocus, Screen};
 use crate::actions::{self, ActionModal, ModalStage, Toast, ToastTone, TypedText};

@@ -94,7 +94,9 @@ fn render_tabs(frame: &mut Frame, area: Rect, app: &App) {
         wanted.push(("[NUMBERS REVEALED]", "[REVEALED]"));
     }
     let stop = stop_badge(app);
-    let stop_width = stop.as_ref().map_or(0, |(full, _)| full.chars().count() + 1);
+    let stop_width = stop
+        .as_ref()
+        .map_or(0, |(full, _)| full.chars().count() + 1);
     let full_width: usize = wanted
         .iter()
         .map(|(full, _)| full.chars().count() + 1)

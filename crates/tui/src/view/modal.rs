@@ -190,12 +190,7 @@ fn spinner_line(app: &App, modal: &ActionModal, doing: &str) -> Line<'static> {
 }
 
 /// The field the operator types the confirmation into, and what it must say.
-fn typed_lines(
-    app: &App,
-    modal: &ActionModal,
-    expected: &str,
-    width: usize,
-) -> Vec<Line<'static>> {
+fn typed_lines(app: &App, modal: &ActionModal, expected: &str, width: usize) -> Vec<Line<'static>> {
     let what = match &modal.stage {
         ModalStage::Confirm(ActionPlan::Stop(plan)) => plan.confirmation_prompt(),
         _ => "the text".to_string(),
@@ -253,7 +248,8 @@ pub fn keys(stage: &ModalStage) -> Vec<(&'static str, &'static str)> {
         }
         _ => None,
     };
-    let typed = matches!(stage, ModalStage::Confirm(plan) if plan.view().typed_confirmation().is_some());
+    let typed =
+        matches!(stage, ModalStage::Confirm(plan) if plan.view().typed_confirmation().is_some());
     let mut keys = match stage {
         ModalStage::Reading => vec![("esc", "cancel")],
         ModalStage::Confirm(_) if typed => vec![("enter", "confirm typed name"), ("esc", "cancel")],

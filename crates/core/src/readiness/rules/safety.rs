@@ -471,7 +471,10 @@ mod tests {
         let fix = check.fix.clone().unwrap_or_default();
         assert!(fix.starts_with("launchdeck set it"), "{fix}");
         assert!(
-            fix.contains(&format!("launchdeck stop --lift {} --yes", Uuid::from_u128(0x5))),
+            fix.contains(&format!(
+                "launchdeck stop --lift {} --yes",
+                Uuid::from_u128(0x5)
+            )),
             "{fix}"
         );
         assert_eq!(
