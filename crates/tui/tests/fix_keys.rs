@@ -257,7 +257,7 @@ fn stop_plan(request: &StopRequest) -> ActionPlan {
         updated_at: None,
         in_scope: true,
     };
-    ActionPlan::Stop(StopPlan {
+    ActionPlan::Stop(Box::new(StopPlan {
         scope: request.scope,
         row: Some(row),
         unavailable: None,
@@ -267,7 +267,7 @@ fn stop_plan(request: &StopRequest) -> ActionPlan {
         existing: None,
         live_calls: common::in_flight_calls().into_iter().take(1).collect(),
         hang_up: false,
-    })
+    }))
 }
 
 #[test]

@@ -120,7 +120,8 @@ pub enum ActionPlan {
     RefreshTokens(TokenPlan),
     FixOutboundAgent(AgentPlan),
     Acknowledge(AckPlan),
-    Stop(StopPlan),
+    /// Boxed: much larger than the other plans.
+    Stop(Box<StopPlan>),
     LiftStop(LiftPlan),
 }
 
@@ -146,7 +147,7 @@ impl ActionPlan {
             ActionPlan::RefreshTokens(plan) => plan,
             ActionPlan::FixOutboundAgent(plan) => plan,
             ActionPlan::Acknowledge(plan) => plan,
-            ActionPlan::Stop(plan) => plan,
+            ActionPlan::Stop(plan) => plan.as_ref(),
             ActionPlan::LiftStop(plan) => plan,
         }
     }
@@ -220,7 +221,7 @@ pub async fn plan(env: &ActionEnv, request: ActionRequest) -> Result<ActionPlan,
         ActionRequest::Acknowledge(request) => {
             ActionPlan::Acknowledge(acknowledge::plan(env, request).await?)
         }
-        ActionRequest::Stop(request) => ActionPlan::Stop(stop::plan(env, request).await?),
+        ActionRequest::Stop(request) => ActionPlan::Stop(Box::new(stop::plan(env, request).await?)),
         ActionRequest::LiftStop(request) => {
             ActionPlan::LiftStop(stop::plan_lift(env, request).await?)
         }
