@@ -205,7 +205,16 @@ async fn a_dropped_report_leaves_a_row_that_becomes_stuck() {
     }
 
     // ...so once the platform's stuck ages pass, the rules flag them, and the
-    // campaign's lost create replies (no call id) too.
+    // campaign's lost create replies (no call id) too. The lost reply is read before the
+    // snapshot, so the snapshot holds it (the simulator keeps dialling meanwhile).
+    let lost_dial: Option<String> = sqlx::query_scalar(
+        "SELECT id FROM dialing_queues WHERE status = 'calling' AND last_provider_call_id IS NULL
+         AND dispatch_generation IS NOT NULL ORDER BY updated_at DESC LIMIT 1",
+    )
+    .fetch_optional(&pool)
+    .await
+    .expect("dialing rows");
+    let lost_dial = lost_dial.expect("a campaign dispatch whose create reply was lost");
     let snapshot = demo
         .store()
         .calls_in_flight(&Scope::default())
@@ -225,14 +234,6 @@ async fn a_dropped_report_leaves_a_row_that_becomes_stuck() {
             .iter()
             .all(|(id, _, _)| stuck(CallSource::BroadcastQueue, id))
     );
-    let lost_dial: Option<String> = sqlx::query_scalar(
-        "SELECT id FROM dialing_queues WHERE status = 'calling' AND last_provider_call_id IS NULL
-         AND dispatch_generation IS NOT NULL ORDER BY updated_at DESC LIMIT 1",
-    )
-    .fetch_optional(&pool)
-    .await
-    .expect("dialing rows");
-    let lost_dial = lost_dial.expect("a campaign dispatch whose create reply was lost");
     assert!(stuck(CallSource::DialingQueues, &lost_dial));
     demo.stop().await;
 }

@@ -12,7 +12,7 @@ use crate::readiness::rules::{
     preview, short_id, worst,
 };
 use crate::readiness::snapshot::{DatabaseFacts, Observed, ReconciliationHealth, Snapshot};
-use crate::readiness::{Area, Check, FixAction, Focus, Status};
+use crate::readiness::{Area, Check, FixAction, Status};
 
 const AREA: Area = Area::Safety;
 
@@ -70,12 +70,7 @@ fn targets(snap: &Snapshot, db: &DatabaseFacts) -> Vec<Target> {
             "twilio"
         },
     });
-    // A paused campaign counts too: it is what a stop holds, and resuming it launches it.
-    let campaigns = match snap.focus {
-        Focus::All => db.campaigns.iter().collect(),
-        _ => campaigns_in_focus(snap, db),
-    };
-    let campaigns = campaigns.into_iter().map(|c| Target {
+    let campaigns = campaigns_in_focus(snap, db).into_iter().map(|c| Target {
         user_id: c.user_id,
         orgs: BTreeSet::from([c.organization_id]),
         campaign_id: Some(c.id),
@@ -131,7 +126,10 @@ fn stops(snap: &Snapshot, db: &DatabaseFacts) -> Vec<Check> {
 
 fn stop_check(snap: &Snapshot, stop: &StopControl, targets: &[Target]) -> Check {
     let global = stop.scope_type == "global";
-    let blocks = global || targets.iter().any(|t| applies(stop, t));
+    // launchdeck's own stops are emergency stops: blocking until lifted, even when what
+    // they stop is paused (and so not among the targets).
+    let blocks =
+        global || stop.created_by_launchdeck || targets.iter().any(|t| applies(stop, t));
     let since = stop.activated_at.format("%Y-%m-%d %H:%M UTC");
     let what = format!(
         "active {} stop since {since}: {}",
@@ -493,6 +491,16 @@ mod tests {
         );
         assert_eq!(check.action, None);
         assert!(!check.fix.unwrap_or_default().contains("--lift"));
+        // launchdeck's emergency stop of a campaign it paused (so not a target) blocks.
+        let mut ours = stop("campaign");
+        ours.campaign_id = Some(Uuid::from_u128(0x77));
+        ours.created_by_launchdeck = true;
+        fixture::db(&mut snap).stops = vec![ours];
+        let check = find(
+            &snap,
+            &format!("safety.contact_stop:{}", Uuid::from_u128(0x5)),
+        );
+        assert_eq!((check.status, check.blocking), (Status::Fail, true));
     }
 
     #[test]
