@@ -10,3 +10,4 @@ pub mod rates;
 pub mod readiness;
 pub mod redact;
 pub mod stuck;
+pub mod test_broadcast;
