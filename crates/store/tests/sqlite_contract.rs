@@ -104,6 +104,9 @@ contract_test!(invalid_grant_marker_appends);
 contract_test!(alerts_acknowledge_once);
 contract_test!(concurrent_acknowledgements_apply_once);
 contract_test!(phone_number_row_by_number);
+contract_test!(test_targets_and_scope);
+contract_test!(test_broadcast_draft_created_once);
+contract_test!(test_rows_and_conditional_writes);
 
 #[tokio::test]
 async fn db_info_reports_sqlite() {

@@ -8,6 +8,8 @@
 
 mod fixes;
 pub use fixes::*;
+mod test_broadcast;
+pub use test_broadcast::*;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Timelike, Utc};
