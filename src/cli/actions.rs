@@ -35,7 +35,7 @@ pub struct ConfirmArgs {
 }
 
 #[derive(Debug, thiserror::Error)]
-enum RunError {
+pub(super) enum RunError {
     #[error(transparent)]
     Connect(#[from] ConnectError),
     #[error(transparent)]
@@ -90,7 +90,7 @@ pub fn run(request: ActionRequest, args: ConfirmArgs, ctx: &Context) -> Exit {
 }
 
 /// Refused before connecting: read-only mode makes no writes of any kind.
-fn refuse_read_only(action: OperatorAction, source: &str) -> Exit {
+pub(super) fn refuse_read_only(action: OperatorAction, source: &str) -> Exit {
     report_error(format!(
         "read-only mode ({source}): `launchdeck {}` changes the platform, so nothing was \
          done; run it without read-only mode",
@@ -98,7 +98,7 @@ fn refuse_read_only(action: OperatorAction, source: &str) -> Exit {
     ))
 }
 
-fn action_context(loaded: &LoadedConfig) -> Result<ActionContext, String> {
+pub(super) fn action_context(loaded: &LoadedConfig) -> Result<ActionContext, String> {
     let data_dir = loaded.data_dir().map_err(|e| {
         format!("{e}; an action needs the data dir for its audit file (set LAUNCHDECK_DATA_DIR)")
     })?;
@@ -171,7 +171,7 @@ fn report(
     }
 }
 
-fn print_plan(plan: &ActionPlan) {
+pub(super) fn print_plan(plan: &ActionPlan) {
     let view = plan.view();
     let label = if view.will_change() {
         "Plan"
@@ -207,7 +207,7 @@ fn print_outcome(plan: &ActionPlan, outcome: &ActionOutcome, ctx: &Context) {
 
 /// product.md "actions" JSON: the plan, then (with `--yes`) what happened to each row.
 #[derive(Serialize)]
-struct JsonReport {
+pub(super) struct JsonReport {
     schema_version: u32,
     action: &'static str,
     summary: String,
@@ -232,7 +232,7 @@ struct JsonRow {
     result: String,
 }
 
-fn json_report(plan: &ActionPlan, outcome: Option<&ActionOutcome>) -> JsonReport {
+pub(super) fn json_report(plan: &ActionPlan, outcome: Option<&ActionOutcome>) -> JsonReport {
     let view = plan.view();
     let empty = ActionOutcome::default();
     let done = outcome.unwrap_or(&empty);

@@ -17,6 +17,7 @@ mod fix_actions;
 mod logging;
 mod output;
 mod status_actions;
+mod test_broadcast;
 mod tui_cmd;
 
 use std::collections::BTreeMap;
@@ -139,6 +140,9 @@ pub enum Command {
     FixOutboundAgent(fix_actions::AgentArgs),
     /// Acknowledge alerts (system_alerts); prints the plan, applies it with --yes
     Acknowledge(fix_actions::AckArgs),
+    /// Place 1–3 test calls for a broadcast or campaign to numbers in the allowlist,
+    /// then follow them to their end; prints the plan, places the calls with --yes
+    TestBroadcast(test_broadcast::TestBroadcastArgs),
     /// The action audit trail, newest first
     Audit(audit::AuditArgs),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell)
@@ -221,6 +225,7 @@ fn dispatch(command: Option<Command>, ctx: &Context) -> Exit {
         Command::RefreshTokens(args) => fix_actions::refresh_tokens(args, ctx),
         Command::FixOutboundAgent(args) => fix_actions::fix_outbound_agent(args, ctx),
         Command::Acknowledge(args) => fix_actions::acknowledge(args, ctx),
+        Command::TestBroadcast(args) => test_broadcast::run(args, ctx),
         Command::Audit(args) => audit::run(args, ctx),
         Command::Completions(args) => completions::run(args),
     }

@@ -24,6 +24,7 @@ pub mod pause;
 pub mod resume;
 mod status;
 mod support;
+pub mod test_broadcast;
 pub mod tokens;
 
 use std::path::PathBuf;
@@ -136,6 +137,17 @@ pub enum ActionError {
     /// A provider could not answer the question the plan needs (nothing was changed).
     #[error("{0}")]
     Provider(String),
+    /// The plan was applied before: an action that dials never runs twice from one
+    /// confirmation.
+    #[error("{0}")]
+    AlreadyApplied(String),
+    /// A write the action needs before anything else failed (nothing else was done).
+    #[error("cannot write {what}: {source}")]
+    Write {
+        what: String,
+        #[source]
+        source: StoreError,
+    },
 }
 
 /// How one row of an action ended.

@@ -7,6 +7,7 @@ use launchdeck_core::actions::StatusTarget;
 use super::acknowledge::{self, AckPlan, AckRequest};
 use super::cleanup::{self, CleanupPlan, CleanupRequest};
 use super::outbound_agent::{self, AgentPlan, AgentRequest};
+use super::test_broadcast::{self, TestBroadcastPlan, TestBroadcastRequest};
 use super::tokens::{self, TokenPlan, TokenRequest};
 use super::{ActionEnv, ActionError, ActionOutcome, PlanView, StatusPlan, pause, resume};
 
@@ -20,6 +21,7 @@ pub enum OperatorAction {
     RefreshTokens,
     FixOutboundAgent,
     Acknowledge,
+    TestBroadcast,
 }
 
 impl OperatorAction {
@@ -32,6 +34,7 @@ impl OperatorAction {
             OperatorAction::RefreshTokens => tokens::ACTION,
             OperatorAction::FixOutboundAgent => outbound_agent::ACTION,
             OperatorAction::Acknowledge => acknowledge::ACTION,
+            OperatorAction::TestBroadcast => test_broadcast::ACTION,
         }
     }
 
@@ -44,6 +47,7 @@ impl OperatorAction {
             OperatorAction::RefreshTokens => "Refresh calendar tokens",
             OperatorAction::FixOutboundAgent => "Fix outbound agent",
             OperatorAction::Acknowledge => "Acknowledge alert",
+            OperatorAction::TestBroadcast => "Test broadcast",
         }
     }
 
@@ -56,6 +60,7 @@ impl OperatorAction {
             OperatorAction::RefreshTokens => "refreshing tokens",
             OperatorAction::FixOutboundAgent => "setting the outbound agent",
             OperatorAction::Acknowledge => "acknowledging",
+            OperatorAction::TestBroadcast => "placing test calls",
         }
     }
 
@@ -68,6 +73,7 @@ impl OperatorAction {
             OperatorAction::RefreshTokens => "refreshed",
             OperatorAction::FixOutboundAgent => "fixed",
             OperatorAction::Acknowledge => "acknowledged",
+            OperatorAction::TestBroadcast => "placed",
         }
     }
 }
@@ -81,6 +87,7 @@ pub enum ActionRequest {
     RefreshTokens(TokenRequest),
     FixOutboundAgent(AgentRequest),
     Acknowledge(AckRequest),
+    TestBroadcast(TestBroadcastRequest),
 }
 
 impl ActionRequest {
@@ -92,6 +99,7 @@ impl ActionRequest {
             ActionRequest::RefreshTokens(_) => OperatorAction::RefreshTokens,
             ActionRequest::FixOutboundAgent(_) => OperatorAction::FixOutboundAgent,
             ActionRequest::Acknowledge(_) => OperatorAction::Acknowledge,
+            ActionRequest::TestBroadcast(_) => OperatorAction::TestBroadcast,
         }
     }
 }
@@ -105,6 +113,7 @@ pub enum ActionPlan {
     RefreshTokens(TokenPlan),
     FixOutboundAgent(AgentPlan),
     Acknowledge(AckPlan),
+    TestBroadcast(TestBroadcastPlan),
 }
 
 impl ActionPlan {
@@ -116,6 +125,7 @@ impl ActionPlan {
             ActionPlan::RefreshTokens(_) => OperatorAction::RefreshTokens,
             ActionPlan::FixOutboundAgent(_) => OperatorAction::FixOutboundAgent,
             ActionPlan::Acknowledge(_) => OperatorAction::Acknowledge,
+            ActionPlan::TestBroadcast(_) => OperatorAction::TestBroadcast,
         }
     }
 
@@ -127,11 +137,20 @@ impl ActionPlan {
             ActionPlan::RefreshTokens(plan) => plan,
             ActionPlan::FixOutboundAgent(plan) => plan,
             ActionPlan::Acknowledge(plan) => plan,
+            ActionPlan::TestBroadcast(plan) => plan,
         }
     }
 
     pub fn will_change(&self) -> bool {
         self.view().will_change()
+    }
+
+    /// The test broadcast's plan.
+    pub fn test_broadcast_plan(&self) -> Option<&TestBroadcastPlan> {
+        match self {
+            ActionPlan::TestBroadcast(plan) => Some(plan),
+            _ => None,
+        }
     }
 
     /// The status change of a pause or resume.
@@ -165,6 +184,9 @@ pub async fn plan(env: &ActionEnv, request: ActionRequest) -> Result<ActionPlan,
         ActionRequest::Acknowledge(request) => {
             ActionPlan::Acknowledge(acknowledge::plan(env, request).await?)
         }
+        ActionRequest::TestBroadcast(request) => {
+            ActionPlan::TestBroadcast(test_broadcast::plan(env, request).await?)
+        }
     })
 }
 
@@ -179,5 +201,6 @@ pub async fn apply(env: &ActionEnv, plan: &ActionPlan) -> Result<ActionOutcome, 
         ActionPlan::RefreshTokens(plan) => tokens::apply(env, plan).await,
         ActionPlan::FixOutboundAgent(plan) => outbound_agent::apply(env, plan).await,
         ActionPlan::Acknowledge(plan) => acknowledge::apply(env, plan).await,
+        ActionPlan::TestBroadcast(plan) => test_broadcast::apply(env, plan).await,
     }
 }
