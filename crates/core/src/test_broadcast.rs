@@ -618,7 +618,8 @@ mod tests {
 
     #[test]
     fn destinations_table() {
-        let cases: Vec<(&[&str], Result<Vec<&str>, DestinationRefusal>)> = vec![
+        type Case<'a> = (&'a [&'a str], Result<Vec<&'a str>, DestinationRefusal>);
+        let cases: Vec<Case> = vec![
             (&["+14155550101"], Ok(vec!["+14155550101"])),
             (
                 &[" +14155550102 ", "+442071838750"],
