@@ -287,9 +287,29 @@ async fn yes_places_follows_and_exits_0_with_the_calls_in_json() {
         assert_eq!(call["duration_seconds"], 1);
         assert_eq!(call["row"]["source"], "call_logs");
         assert!(Uuid::parse_str(call["row"]["id"].as_str().expect("row id")).is_ok());
-        for key in ["reason"] {
-            assert!(call.get(key).is_some(), "{key} in {call}");
-        }
+        let mut keys: Vec<&str> = call
+            .as_object()
+            .expect("an object")
+            .keys()
+            .map(String::as_str)
+            .collect();
+        keys.sort_unstable();
+        assert_eq!(
+            keys,
+            [
+                "duration_seconds",
+                "final_status",
+                "from",
+                "placed",
+                "provider",
+                "provider_call_id",
+                "reason",
+                "request_id",
+                "row",
+                "to"
+            ],
+            "the documented shape"
+        );
     }
     // One progress line per change on stderr.
     let err = stderr(&out);
