@@ -521,7 +521,7 @@ pub async fn apply_with_progress(
         let (call, row) = match env.store().insert_test_row(&insert).await {
             Ok(id) => {
                 last_create = Some(Instant::now());
-                place(
+                let (call, row, audit_errors) = place(
                     env,
                     plan,
                     target,
@@ -531,7 +531,9 @@ pub async fn apply_with_progress(
                     id,
                     progress,
                 )
-                .await
+                .await;
+                outcome.audit_errors.extend(audit_errors);
+                (call, row)
             }
             Err(e) => {
                 let mut call = call;
@@ -645,7 +647,7 @@ async fn place(
     source: CallSource,
     row_id: Uuid,
     progress: Option<&UnboundedSender<TestCallProgress>>,
-) -> (TestCall, RowOutcome) {
+) -> (TestCall, RowOutcome, Vec<String>) {
     call.row = Some((source, row_id));
     let clients = env.providers.clients();
     call.sent_at = Utc::now();
@@ -767,9 +769,6 @@ async fn place(
         result.clone(),
     );
     let audit_errors = audit::write(env.store(), &env.ctx.audit_file, &[record]).await;
-    if !audit_errors.is_empty() {
-        tracing::warn!(action = ACTION, errors = ?audit_errors, "a test call's audit record was not written");
-    }
     let row = RowOutcome {
         table: source.as_str(),
         id: row_id,
@@ -784,7 +783,7 @@ async fn place(
         ),
         status_now,
     };
-    (call, row)
+    (call, row, audit_errors)
 }
 
 fn result_words(result: &AuditResult) -> String {
