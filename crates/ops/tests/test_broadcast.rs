@@ -932,3 +932,108 @@ async fn a_rejected_create_is_failed_with_the_reason_and_not_redialled() {
     let details = format!("{outcome:?}{summary:?}");
     assert_no_secret(&details, "the outcome");
 }
+
+/// Twilio has no request id: reconcile looks for the call from the caller to the
+/// destination created since the create. A lost reply is found; a 500 is not.
+#[tokio::test]
+async fn an_audio_test_whose_reply_was_lost_is_found_at_twilio_and_a_500_is_not() {
+    let bench = Bench::new().await;
+    let env = bench.env();
+    let calls_route = Route::post(&format!(
+        "/2010-04-01/Accounts/{}/Calls.json",
+        world::TWILIO_SID
+    ));
+    let twilio = bench.fakes.twilio.faults();
+    twilio.inject(calls_route.clone(), Fault::LostReply, 1);
+    twilio.inject(calls_route, Fault::status(500), 1);
+    let a = bench.facts.broadcast_a.id;
+    let plan = plan_of(
+        &env,
+        request(TestTarget::Broadcast(a), &[OWNED[0], OWNED[1]]),
+    )
+    .await;
+    let (outcome, summary, progress) = run(&bench, &env, &plan, quick()).await;
+    assert_eq!(outcome.failed, 2, "{outcome:?}");
+    assert_eq!(
+        bench.twilio_creates().len(),
+        2,
+        "one create per number, never again"
+    );
+    let lost = &summary.calls[0];
+    assert_eq!(lost.placed, Some(Placement::Placed), "{lost:?}");
+    assert_eq!(lost.final_status.as_deref(), Some("completed"));
+    assert!(
+        lost.provider_call_id
+            .as_deref()
+            .is_some_and(|s| s.starts_with("CA"))
+    );
+    let refused = &summary.calls[1];
+    assert_eq!(refused.placed, Some(Placement::AcceptanceUnknown));
+    assert_eq!(refused.final_status.as_deref(), Some("failed"));
+    let states: Vec<String> = progress.iter().map(ToString::to_string).collect();
+    assert!(
+        states.iter().any(|s| s.starts_with("••••0181: found")),
+        "{states:?}"
+    );
+    assert!(
+        states
+            .iter()
+            .any(|s| s.starts_with("••••0182: probably not placed")),
+        "{states:?}"
+    );
+    let (_, id) = refused.row.expect("a row");
+    let row = bench
+        .texts(&format!(
+            "SELECT status, error_code, call_sid FROM broadcast_queue WHERE id = '{id}'"
+        ))
+        .await;
+    assert_eq!(
+        row[0],
+        vec![
+            Some("failed".to_string()),
+            Some("ACCEPTANCE_UNKNOWN".to_string()),
+            None
+        ]
+    );
+}
+
+/// A call still going when the longest call time passes is left in flight (its row
+/// as placed) for `launchdeck cleanup`; the follow ends.
+#[tokio::test]
+async fn a_call_past_the_longest_call_time_is_left_in_flight() {
+    let bench = Bench::new().await;
+    let env = bench.env();
+    bench.fakes.retell.state().push_plan(CallPlan::answered(
+        Duration::from_secs(1),
+        Duration::from_secs(3600),
+    ));
+    let plan = plan_of(
+        &env,
+        request(TestTarget::Campaign(bench.facts.campaign.id), &[OWNED[2]]),
+    )
+    .await;
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    let outcome = test_broadcast::apply(&env, &plan).await.expect("apply");
+    let timings = FollowTimings {
+        max_call_duration: Duration::from_millis(1500),
+        ..quick()
+    };
+    let summary = test_broadcast::follow_with(&env, &plan, &outcome, tx, timings).await;
+    let mut states = Vec::new();
+    while let Ok(p) = rx.try_recv() {
+        states.push(p.state);
+    }
+    assert_eq!(states.last(), Some(&CallState::StillLive), "{states:?}");
+    assert!(!summary.all_finished());
+    let (_, id) = summary.calls[0].row.expect("a row");
+    let row = bench
+        .texts(&format!(
+            "SELECT status, retell_call_id FROM call_logs WHERE id = '{id}'"
+        ))
+        .await;
+    assert_eq!(row[0][0].as_deref(), Some("ringing"));
+    assert_eq!(
+        row[0][1].as_deref(),
+        summary.calls[0].provider_call_id.as_deref()
+    );
+}

@@ -499,9 +499,6 @@ pub async fn apply_with_progress(
     };
     let mut last_create: Option<Instant> = None;
     for (index, to) in plan.destinations.iter().enumerate() {
-        if let Some(last) = last_create {
-            tokio::time::sleep_until(last + CREATE_SPACING).await;
-        }
         let call = TestCall {
             index,
             to: to.clone(),
@@ -520,15 +517,15 @@ pub async fn apply_with_progress(
         let insert = row_insert(plan, target, kind, draft, &call);
         let (call, row) = match env.store().insert_test_row(&insert).await {
             Ok(id) => {
-                last_create = Some(Instant::now());
+                let row = (insert.source(), id);
                 let (call, row, audit_errors) = place(
                     env,
                     plan,
                     target,
                     &dialer,
                     call,
-                    insert.source(),
-                    id,
+                    row,
+                    &mut last_create,
                     progress,
                 )
                 .await;
@@ -644,16 +641,24 @@ async fn place(
     target: &TestTargetRow,
     dialer: &Dialer,
     mut call: TestCall,
-    source: CallSource,
-    row_id: Uuid,
+    (source, row_id): (CallSource, Uuid),
+    last_create: &mut Option<Instant>,
     progress: Option<&UnboundedSender<TestCallProgress>>,
 ) -> (TestCall, RowOutcome, Vec<String>) {
     call.row = Some((source, row_id));
     let clients = env.providers.clients();
+    // At most one create per second, whatever the lane's own pacing; then the lane's turn.
+    if let Some(last) = *last_create {
+        tokio::time::sleep_until(last + CREATE_SPACING).await;
+    }
+    match dialer {
+        Dialer::Retell(_) => clients.retell_lane.pacer.turn().await,
+        Dialer::Twilio(_) => clients.twilio_lane.pacer.turn().await,
+    }
+    *last_create = Some(Instant::now());
     call.sent_at = Utc::now();
     let (placement, provider_call_id, error) = match dialer {
         Dialer::Retell(client) => {
-            clients.retell_lane.pacer.turn().await;
             let new_call = NewCall {
                 from_number: call.from.clone(),
                 to_number: call.to.clone(),
@@ -664,7 +669,6 @@ async fn place(
             sort(client.create_call(&new_call).await, |c| c.call_id.clone())
         }
         Dialer::Twilio(client) => {
-            clients.twilio_lane.pacer.turn().await;
             let twiml = play_twiml(target.audio_url.as_deref().unwrap_or_default());
             sort(
                 client.create_call(&call.to, &call.from, &twiml).await,
