@@ -13,18 +13,18 @@ use launchdeck_ops::actions::audit::AUDIT_FILE_NAME;
 use launchdeck_ops::actions::test_broadcast::{
     self, FollowSummary, Placement, TestBroadcastRequest, TestCall, TestTarget,
 };
-use launchdeck_ops::actions::{self, ActionEnv, ActionOutcome, ActionPlan, ActionRequest};
+use launchdeck_ops::actions::{
+    self, ActionEnv, ActionOutcome, ActionPlan, ActionRequest, OperatorAction,
+};
 use launchdeck_ops::{GatherOptions, Gatherer};
 use serde::Serialize;
 use uuid::Uuid;
 
-use super::actions::{
-    ConfirmArgs, RunError, action_context, json_report, print_plan, refuse_read_only,
-};
-use super::connect::{open_store, runtime};
+use super::actions::{ConfirmArgs, RunError, Started, json_report, print_plan, start};
+use super::connect::open_store;
 use super::exit::Exit;
 use super::output::Mark;
-use super::{Context, logging, report_error};
+use super::{Context, report_error};
 
 #[derive(Args)]
 pub struct TestBroadcastArgs {
@@ -79,28 +79,14 @@ struct Applied {
 
 pub fn run(args: TestBroadcastArgs, ctx: &Context) -> Exit {
     let request = args.request();
-    let action = launchdeck_ops::actions::OperatorAction::TestBroadcast;
-    if ctx.global.read_only {
-        return refuse_read_only(action, "--read-only");
-    }
-    let loaded = match ctx.load_config() {
-        Ok(loaded) => loaded,
-        Err(e) => return report_error(e),
-    };
-    if loaded.config.ui.read_only {
-        return refuse_read_only(action, "[ui] read_only in the configuration");
-    }
-    let _log = logging::init_logging(&loaded, &ctx.global, &ctx.env)
-        .map_err(|problem| eprintln!("warning: {problem}; continuing without a log file"))
-        .ok();
-    tracing::info!(action = action.name(), "action started");
-    let action_ctx = match action_context(&loaded) {
-        Ok(action_ctx) => action_ctx,
-        Err(e) => return report_error(e),
-    };
-    let rt = match runtime() {
-        Ok(rt) => rt,
-        Err(e) => return report_error(format!("cannot start the async runtime: {e}")),
+    let Started {
+        loaded,
+        action_ctx,
+        rt,
+        _log,
+    } = match start(OperatorAction::TestBroadcast, ctx) {
+        Ok(started) => started,
+        Err(exit) => return exit,
     };
     let confirm = args.confirm;
     let apply = confirm.yes && !confirm.dry_run;
