@@ -35,38 +35,61 @@ pub struct ConfirmArgs {
 }
 
 #[derive(Debug, thiserror::Error)]
-enum RunError {
+pub(super) enum RunError {
     #[error(transparent)]
     Connect(#[from] ConnectError),
     #[error(transparent)]
     Action(#[from] ActionError),
 }
 
-/// Plans `request`, and applies it when `--yes` was given and it changes something.
-pub fn run(request: ActionRequest, args: ConfirmArgs, ctx: &Context) -> Exit {
-    let action = request.action();
+/// What every action command sets up before it connects: the configuration (read-only
+/// refused first), the log file, the audit context and the runtime.
+pub(super) struct Started {
+    pub loaded: LoadedConfig,
+    pub action_ctx: ActionContext,
+    pub rt: tokio::runtime::Runtime,
+    /// Keeps the log file open while the command runs.
+    pub _log: Option<logging::LogGuard>,
+}
+
+/// Refuses read-only mode before connecting, loads the configuration, opens the log
+/// file (an unusable one does not stop the action) and starts the runtime.
+pub(super) fn start(action: OperatorAction, ctx: &Context) -> Result<Started, Exit> {
     if ctx.global.read_only {
-        return refuse_read_only(action, "--read-only");
+        return Err(refuse_read_only(action, "--read-only"));
     }
-    let loaded = match ctx.load_config() {
-        Ok(loaded) => loaded,
-        Err(e) => return report_error(e),
-    };
+    let loaded = ctx.load_config().map_err(report_error)?;
     if loaded.config.ui.read_only {
-        return refuse_read_only(action, "[ui] read_only in the configuration");
+        return Err(refuse_read_only(
+            action,
+            "[ui] read_only in the configuration",
+        ));
     }
     // Logs go to the file only, as for `check`; an unusable log file does not stop it.
-    let _log = logging::init_logging(&loaded, &ctx.global, &ctx.env)
+    let log = logging::init_logging(&loaded, &ctx.global, &ctx.env)
         .map_err(|problem| eprintln!("warning: {problem}; continuing without a log file"))
         .ok();
     tracing::info!(action = action.name(), "action started");
-    let action_ctx = match action_context(&loaded) {
-        Ok(action_ctx) => action_ctx,
-        Err(e) => return report_error(e),
-    };
-    let rt = match runtime() {
-        Ok(rt) => rt,
-        Err(e) => return report_error(format!("cannot start the async runtime: {e}")),
+    let action_ctx = action_context(&loaded).map_err(report_error)?;
+    let rt = runtime().map_err(|e| report_error(format!("cannot start the async runtime: {e}")))?;
+    Ok(Started {
+        loaded,
+        action_ctx,
+        rt,
+        _log: log,
+    })
+}
+
+/// Plans `request`, and applies it when `--yes` was given and it changes something.
+pub fn run(request: ActionRequest, args: ConfirmArgs, ctx: &Context) -> Exit {
+    let Started {
+        loaded,
+        action_ctx,
+        rt,
+        _log,
+    } = match start(request.action(), ctx) {
+        Ok(started) => started,
+        Err(exit) => return exit,
     };
     let apply = args.yes && !args.dry_run;
     let result = rt.block_on(async {
@@ -178,7 +201,7 @@ fn report(
     }
 }
 
-fn print_plan(plan: &ActionPlan) {
+pub(super) fn print_plan(plan: &ActionPlan) {
     let view = plan.view();
     let label = if view.will_change() {
         "Plan"
@@ -214,7 +237,7 @@ fn print_outcome(plan: &ActionPlan, outcome: &ActionOutcome, ctx: &Context) {
 
 /// product.md "actions" JSON: the plan, then (with `--yes`) what happened to each row.
 #[derive(Serialize)]
-struct JsonReport {
+pub(super) struct JsonReport {
     schema_version: u32,
     action: &'static str,
     summary: String,
@@ -239,7 +262,7 @@ struct JsonRow {
     result: String,
 }
 
-fn json_report(plan: &ActionPlan, outcome: Option<&ActionOutcome>) -> JsonReport {
+pub(super) fn json_report(plan: &ActionPlan, outcome: Option<&ActionOutcome>) -> JsonReport {
     let view = plan.view();
     let empty = ActionOutcome::default();
     let done = outcome.unwrap_or(&empty);

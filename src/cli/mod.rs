@@ -17,6 +17,7 @@ mod fix_actions;
 mod logging;
 mod output;
 mod status_actions;
+mod test_broadcast;
 mod tui_cmd;
 
 use std::collections::BTreeMap;
@@ -142,6 +143,9 @@ pub enum Command {
     /// Emergency stop of a broadcast, a campaign or everything (typed confirmation:
     /// --confirm NAME); or lift a stop launchdeck wrote (--lift STOP_ID --yes)
     Stop(fix_actions::StopArgs),
+    /// Place 1–3 test calls for a broadcast or campaign to numbers in the allowlist,
+    /// then follow them to their end; prints the plan, places the calls with --yes
+    TestBroadcast(test_broadcast::TestBroadcastArgs),
     /// The action audit trail, newest first
     Audit(audit::AuditArgs),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell)
@@ -225,6 +229,7 @@ fn dispatch(command: Option<Command>, ctx: &Context) -> Exit {
         Command::FixOutboundAgent(args) => fix_actions::fix_outbound_agent(args, ctx),
         Command::Acknowledge(args) => fix_actions::acknowledge(args, ctx),
         Command::Stop(args) => fix_actions::stop(args, ctx),
+        Command::TestBroadcast(args) => test_broadcast::run(args, ctx),
         Command::Audit(args) => audit::run(args, ctx),
         Command::Completions(args) => completions::run(args),
     }

@@ -11,3 +11,4 @@ pub mod readiness;
 pub mod redact;
 pub mod stop;
 pub mod stuck;
+pub mod test_broadcast;

@@ -303,3 +303,94 @@ async fn the_demo_shows_unacknowledged_alerts() {
     assert!(alerts.len() >= seeded, "{} of {seeded}", alerts.len());
     demo.stop().await;
 }
+
+/// `launchdeck demo` runs the test broadcast: its config lists the demo's own test
+/// numbers, its fakes accept and play out the calls (Twilio for the audio broadcast,
+/// Retell for the campaign), the rows land in the demo's SQLite database as the
+/// platform writes them, and the simulator leaves them alone while it runs.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_demo_runs_a_test_broadcast_end_to_end() {
+    use launchdeck_ops::actions::test_broadcast::{
+        self, FollowTimings, Placement, TestBroadcastRequest, TestTarget,
+    };
+    use launchdeck_ops::actions::{ActionContext, ActionEnv, PlanView};
+    use launchdeck_sim::demo::DEMO_TEST_NUMBERS;
+    use launchdeck_sim::fakes::{CallPlan, TwilioCallPlan, TwilioOutcome};
+
+    let dir = tempfile::tempdir().expect("temp dir");
+    let demo = demo(&dir, quiet(5.0)).await;
+    let config = demo.config().expect("demo config");
+    assert_eq!(
+        config.test_broadcast.allowlist,
+        DEMO_TEST_NUMBERS.map(String::from).to_vec()
+    );
+    // Short calls, so the test follows them to their end quickly.
+    demo.retell().state().set_default_plan(CallPlan::answered(
+        Duration::from_millis(300),
+        Duration::from_millis(800),
+    ));
+    demo.twilio().state().set_default_plan(TwilioCallPlan {
+        queued: Duration::from_millis(200),
+        ringing: Duration::from_millis(300),
+        outcome: TwilioOutcome::Completed {
+            talk: Duration::from_millis(800),
+        },
+    });
+    let ctx = ActionContext::new(Scope::default(), dir.path().join("audit.jsonl"), false);
+    let env = ActionEnv::new(demo.store(), gatherer(&demo, &config), ctx);
+    let timings = FollowTimings {
+        poll_interval: Duration::from_millis(100),
+        reconcile_every: Duration::from_millis(200),
+        reconcile_window: Duration::from_secs(5),
+        max_call_duration: Duration::from_secs(30),
+    };
+    let facts = demo.facts().clone();
+    for (target, to) in [
+        (
+            TestTarget::Broadcast(facts.broadcast_a.id),
+            &DEMO_TEST_NUMBERS[..2],
+        ),
+        (
+            TestTarget::Campaign(facts.campaign.id),
+            &DEMO_TEST_NUMBERS[2..],
+        ),
+    ] {
+        let request = TestBroadcastRequest {
+            target,
+            to: to.iter().map(|s| s.to_string()).collect(),
+            agent: None,
+            override_readiness: true,
+        };
+        let plan = test_broadcast::plan(&env, request).await.expect("plan");
+        assert!(
+            plan.will_change(),
+            "{}: {:?}",
+            plan.summary(),
+            plan.details()
+        );
+        let outcome = test_broadcast::apply(&env, &plan).await.expect("apply");
+        assert_eq!(outcome.changed as usize, to.len(), "{outcome:?}");
+        let (tx, _rx) = tokio::sync::mpsc::unbounded_channel();
+        let summary = test_broadcast::follow_with(&env, &plan, &outcome, tx, timings).await;
+        assert!(summary.all_finished(), "{summary:?}");
+        for call in &summary.calls {
+            assert_eq!(call.placed, Some(Placement::Placed));
+            let (source, id) = call.row.expect("a row");
+            let status: String = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+                "SELECT status FROM {} WHERE id = $1",
+                source.as_str()
+            )))
+            .bind(id.to_string())
+            .fetch_one(demo.sqlite().pool())
+            .await
+            .expect("the test row");
+            assert_eq!(
+                Some(status.as_str()),
+                call.final_status.as_deref(),
+                "{call:?}"
+            );
+        }
+    }
+    assert!(demo.simulator_running());
+    demo.stop().await;
+}

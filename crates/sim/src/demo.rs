@@ -67,6 +67,11 @@ const DEMO_GOOGLE_REVOKED_ACCESS_TOKEN: &str = "ya29.demo0google0access0token0of
 /// The second integration's Google account.
 const DEMO_REVOKED_ACCOUNT_EMAIL: &str = "sam.okafor@brighthorizons.example";
 
+/// The numbers a test broadcast may call in the demo (`[test_broadcast] allowlist`):
+/// the operator's "own" phones, in the fictional 555-01XX range. The demo's fakes
+/// accept calls to them and play them out like any other call.
+pub const DEMO_TEST_NUMBERS: [&str; 3] = ["+12025550181", "+12025550182", "+12025550183"];
+
 /// The fake Retell's concurrency limit: room for the data set's live calls.
 const RETELL_CONCURRENCY: i64 = 40;
 /// Finished calls each fake remembers: a few minutes of history at a high rate, so a
@@ -328,8 +333,9 @@ impl Demo {
         Ok(config)
     }
 
-    /// Replaces the database URL, every secret and every provider base URL of
-    /// `config` with the demo's (Decision 7); other settings are kept.
+    /// Replaces the database URL, every secret, every provider base URL and the
+    /// test-number allowlist of `config` with the demo's (Decision 7); other settings
+    /// are kept.
     pub fn apply_to(&self, config: &mut Config) -> Result<(), DemoError> {
         let url = |text: &str| BaseUrl::parse(text).map_err(DemoError::Setup);
         let secret = |text: &str| Some(SecretString::from(text));
@@ -347,6 +353,7 @@ impl Demo {
         config.google.client_secret = secret(DEMO_GOOGLE_CLIENT_SECRET);
         config.google.token_url = url(&e.google_token)?;
         config.google.calendar_base_url = url(&e.google_calendar)?;
+        config.test_broadcast.allowlist = DEMO_TEST_NUMBERS.map(String::from).to_vec();
         Ok(())
     }
 

@@ -21,6 +21,7 @@ use launchdeck_core::readiness::{
     BroadcastStats, BudgetSetting, ContactRelease, ProviderSafetyHealth, ReconciliationHealth,
 };
 use launchdeck_core::stop::{LiftResult, StopRowState, StopWrite, StopWriteResult};
+use launchdeck_core::test_broadcast::{TestCallWrite, TestRowInsert, TestTargetRow};
 use secrecy::SecretString;
 use uuid::Uuid;
 
@@ -30,6 +31,7 @@ pub mod pg;
 pub mod schema_contract;
 pub mod seed;
 pub mod sqlite;
+mod test_calls;
 
 /// Why a store call failed. The text never carries the connection URL or a password.
 #[derive(Debug, thiserror::Error)]
@@ -295,6 +297,43 @@ pub trait Store: Send + Sync {
     async fn phone_number_row(&self, e164: &str, scope: &Scope) -> StoreResult<Option<NumberRow>> {
         let _ = (e164, scope);
         Err(unsupported("phone numbers by number"))
+    }
+
+    // The test broadcast (launchdeck_core::test_broadcast): its target, the draft
+    // broadcast holding an audio test's rows, the rows, and their conditional writes.
+
+    /// The broadcast or campaign a test broadcast is for, whatever its status, with
+    /// whether it lies in `scope`; `None` when no such row exists. Reads only.
+    async fn test_target(
+        &self,
+        target: StatusTarget,
+        scope: &Scope,
+    ) -> StoreResult<Option<TestTargetRow>> {
+        let _ = (target, scope);
+        Err(unsupported("test broadcast targets"))
+    }
+
+    /// The draft broadcast named `name` of `source`'s owner, created (in one
+    /// transaction, once even when two consoles ask at once) as a copy of `source`'s
+    /// message, audio, voice, IVR and DTMF settings, status `draft`, when there is none.
+    /// Returns its id and whether it was created now.
+    async fn ensure_test_broadcast(&self, source: Uuid, name: &str) -> StoreResult<(Uuid, bool)> {
+        let _ = (source, name);
+        Err(read_only_store())
+    }
+
+    /// Inserts one test row in the state the platform writes before it dials
+    /// (broadcast_queue `calling`, attempts 1; call_logs `queued`); its id. One statement.
+    async fn insert_test_row(&self, row: &TestRowInsert) -> StoreResult<Uuid> {
+        let _ = row;
+        Err(read_only_store())
+    }
+
+    /// One conditional write on a test row, in one statement: true when it changed
+    /// the row, false when the row had moved on (it is then left as it is).
+    async fn write_test_call(&self, write: &TestCallWrite) -> StoreResult<bool> {
+        let _ = write;
+        Err(read_only_store())
     }
 }
 

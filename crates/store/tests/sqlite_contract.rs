@@ -107,6 +107,9 @@ contract_test!(stop_pauses_and_writes_one_row);
 contract_test!(concurrent_stops_write_one_row);
 contract_test!(lift_only_launchdecks_rows);
 contract_test!(phone_number_row_by_number);
+contract_test!(test_targets_and_scope);
+contract_test!(test_broadcast_draft_created_once);
+contract_test!(test_rows_and_conditional_writes);
 
 #[tokio::test]
 async fn db_info_reports_sqlite() {

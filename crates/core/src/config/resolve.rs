@@ -356,6 +356,18 @@ fn test_broadcast(
                 "write numbers as + then country code and number, digits only, e.g. \"+14155550199\"",
             ));
         }
+        let Ok(number) = crate::test_broadcast::normalize_e164(&number) else {
+            return Err(r.invalid(
+                s,
+                "allowlist",
+                format!(
+                    "entry {} ({:?}) is not a valid phone number (no such numbering plan or length)",
+                    i + 1,
+                    sanitize_provider_text(&number)
+                ),
+                "check the digits of the number, e.g. \"+14155550199\"",
+            ));
+        };
         if !allowlist.contains(&number) {
             allowlist.push(number);
         }

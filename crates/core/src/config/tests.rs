@@ -458,6 +458,10 @@ fn bad_values_in_the_file_name_position_and_key() {
             "2:1: [test_broadcast] allowlist: entry 2 (\"555-0199\") is not an E.164 number",
         ),
         (
+            "[test_broadcast]\nallowlist = [\"+10005550100\"]\n",
+            "2:1: [test_broadcast] allowlist: entry 1 (\"+10005550100\") is not a valid phone number",
+        ),
+        (
             "[thresholds]\nerror_rate_warn = 25\n",
             "2:1: [thresholds] error_rate_warn: 25 is not a fraction",
         ),

@@ -25,6 +25,7 @@ pub mod resume;
 mod status;
 pub mod stop;
 mod support;
+pub mod test_broadcast;
 pub mod tokens;
 
 use std::path::PathBuf;
@@ -154,6 +155,17 @@ pub enum ActionError {
     /// The plan may not be applied as asked; the text says why (nothing was changed).
     #[error("{0}")]
     Refused(String),
+    /// The plan was applied before: an action that dials never runs twice from one
+    /// confirmation.
+    #[error("{0}")]
+    AlreadyApplied(String),
+    /// A write the action needs before anything else failed (nothing else was done).
+    #[error("cannot write {what}: {source}")]
+    Write {
+        what: String,
+        #[source]
+        source: StoreError,
+    },
 }
 
 /// How one row of an action ended.

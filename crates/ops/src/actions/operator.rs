@@ -8,6 +8,7 @@ use super::acknowledge::{self, AckPlan, AckRequest};
 use super::cleanup::{self, CleanupPlan, CleanupRequest};
 use super::outbound_agent::{self, AgentPlan, AgentRequest};
 use super::stop::{self, LiftPlan, LiftRequest, StopPlan, StopRequest};
+use super::test_broadcast::{self, TestBroadcastPlan, TestBroadcastRequest};
 use super::tokens::{self, TokenPlan, TokenRequest};
 use super::{ActionEnv, ActionError, ActionOutcome, PlanView, StatusPlan, pause, resume};
 
@@ -23,6 +24,7 @@ pub enum OperatorAction {
     Acknowledge,
     Stop,
     LiftStop,
+    TestBroadcast,
 }
 
 impl OperatorAction {
@@ -37,6 +39,7 @@ impl OperatorAction {
             OperatorAction::Acknowledge => acknowledge::ACTION,
             OperatorAction::Stop => stop::ACTION,
             OperatorAction::LiftStop => stop::LIFT_ACTION,
+            OperatorAction::TestBroadcast => test_broadcast::ACTION,
         }
     }
 
@@ -51,6 +54,7 @@ impl OperatorAction {
             OperatorAction::Acknowledge => "Acknowledge alert",
             OperatorAction::Stop => "Emergency stop",
             OperatorAction::LiftStop => "Lift a stop",
+            OperatorAction::TestBroadcast => "Test broadcast",
         }
     }
 
@@ -65,6 +69,7 @@ impl OperatorAction {
             OperatorAction::Acknowledge => "acknowledging",
             OperatorAction::Stop => "stopping",
             OperatorAction::LiftStop => "lifting the stop",
+            OperatorAction::TestBroadcast => "placing test calls",
         }
     }
 
@@ -79,6 +84,7 @@ impl OperatorAction {
             OperatorAction::Acknowledge => "acknowledged",
             OperatorAction::Stop => "stopped",
             OperatorAction::LiftStop => "lifted",
+            OperatorAction::TestBroadcast => "placed",
         }
     }
 }
@@ -94,6 +100,7 @@ pub enum ActionRequest {
     Acknowledge(AckRequest),
     Stop(StopRequest),
     LiftStop(LiftRequest),
+    TestBroadcast(TestBroadcastRequest),
 }
 
 impl ActionRequest {
@@ -107,6 +114,7 @@ impl ActionRequest {
             ActionRequest::Acknowledge(_) => OperatorAction::Acknowledge,
             ActionRequest::Stop(_) => OperatorAction::Stop,
             ActionRequest::LiftStop(_) => OperatorAction::LiftStop,
+            ActionRequest::TestBroadcast(_) => OperatorAction::TestBroadcast,
         }
     }
 }
@@ -123,6 +131,7 @@ pub enum ActionPlan {
     /// Boxed: much larger than the other plans.
     Stop(Box<StopPlan>),
     LiftStop(LiftPlan),
+    TestBroadcast(TestBroadcastPlan),
 }
 
 impl ActionPlan {
@@ -136,6 +145,7 @@ impl ActionPlan {
             ActionPlan::Acknowledge(_) => OperatorAction::Acknowledge,
             ActionPlan::Stop(_) => OperatorAction::Stop,
             ActionPlan::LiftStop(_) => OperatorAction::LiftStop,
+            ActionPlan::TestBroadcast(_) => OperatorAction::TestBroadcast,
         }
     }
 
@@ -149,11 +159,20 @@ impl ActionPlan {
             ActionPlan::Acknowledge(plan) => plan,
             ActionPlan::Stop(plan) => plan.as_ref(),
             ActionPlan::LiftStop(plan) => plan,
+            ActionPlan::TestBroadcast(plan) => plan,
         }
     }
 
     pub fn will_change(&self) -> bool {
         self.view().will_change()
+    }
+
+    /// The test broadcast's plan.
+    pub fn test_broadcast_plan(&self) -> Option<&TestBroadcastPlan> {
+        match self {
+            ActionPlan::TestBroadcast(plan) => Some(plan),
+            _ => None,
+        }
     }
 
     /// The status change of a pause or resume.
@@ -225,6 +244,9 @@ pub async fn plan(env: &ActionEnv, request: ActionRequest) -> Result<ActionPlan,
         ActionRequest::LiftStop(request) => {
             ActionPlan::LiftStop(stop::plan_lift(env, request).await?)
         }
+        ActionRequest::TestBroadcast(request) => {
+            ActionPlan::TestBroadcast(test_broadcast::plan(env, request).await?)
+        }
     })
 }
 
@@ -241,5 +263,6 @@ pub async fn apply(env: &ActionEnv, plan: &ActionPlan) -> Result<ActionOutcome, 
         ActionPlan::Acknowledge(plan) => acknowledge::apply(env, plan).await,
         ActionPlan::Stop(plan) => stop::apply(env, plan).await,
         ActionPlan::LiftStop(plan) => stop::apply_lift(env, plan).await,
+        ActionPlan::TestBroadcast(plan) => test_broadcast::apply(env, plan).await,
     }
 }

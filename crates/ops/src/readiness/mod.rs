@@ -16,7 +16,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::Utc;
-use launchdeck_core::config::{Config, LoadedConfig, Thresholds};
+use launchdeck_core::config::{Config, LoadedConfig, TestBroadcastConfig, Thresholds};
 use launchdeck_core::domain::Scope;
 use launchdeck_core::readiness::rules::{
     check_broadcasts, check_calendar, check_campaigns, check_database, check_elevenlabs,
@@ -70,6 +70,7 @@ pub struct Gatherer {
     store: Arc<dyn Store>,
     scope: Scope,
     thresholds: Thresholds,
+    test_broadcast: TestBroadcastConfig,
     environment: EnvironmentFacts,
     clients: Clients,
     audio: Result<reqwest::Client, Failure>,
@@ -97,6 +98,7 @@ impl Gatherer {
                 org_id: config.scope.org_id,
             },
             thresholds: config.thresholds.clone(),
+            test_broadcast: config.test_broadcast.clone(),
             environment: EnvironmentFacts::default(),
             clients: Clients::from_config(config, &options),
             audio: audio::client(options.source_timeout),
@@ -122,6 +124,11 @@ impl Gatherer {
     /// The configured thresholds (stuck ages, token refresh margin, …).
     pub fn thresholds(&self) -> &Thresholds {
         &self.thresholds
+    }
+
+    /// `[test_broadcast]`: the numbers a test broadcast may call and how many.
+    pub fn test_broadcast(&self) -> &TestBroadcastConfig {
+        &self.test_broadcast
     }
 
     /// The configured secrets (masked) for the Environment area.

@@ -116,6 +116,10 @@ pub struct TwilioCall {
     pub error_code: Option<i64>,
     #[serde(default, deserialize_with = "lenient_string")]
     pub error_message: Option<String>,
+    /// RFC 2822; when Twilio created the call (reconciling a test call whose create
+    /// got no readable answer).
+    #[serde(default, deserialize_with = "lenient_string")]
+    pub date_created: Option<String>,
 }
 
 impl TwilioCall {
@@ -129,6 +133,10 @@ impl TwilioCall {
 
     pub fn end_time_parsed(&self) -> Option<DateTime<FixedOffset>> {
         parse_rfc2822(self.end_time.as_deref()?)
+    }
+
+    pub fn date_created_parsed(&self) -> Option<DateTime<FixedOffset>> {
+        parse_rfc2822(self.date_created.as_deref()?)
     }
 }
 

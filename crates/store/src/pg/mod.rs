@@ -16,6 +16,7 @@ mod rows;
 mod scope;
 mod stop;
 mod tables;
+mod test_broadcast;
 
 use std::future::Future;
 use std::str::FromStr;
@@ -491,6 +492,36 @@ impl Store for PgStore {
         scope: &Scope,
     ) -> StoreResult<Option<launchdeck_core::fixes::NumberRow>> {
         self.run(self.query_phone_number_row(e164, scope)).await
+    }
+
+    async fn test_target(
+        &self,
+        target: StatusTarget,
+        scope: &Scope,
+    ) -> StoreResult<Option<launchdeck_core::test_broadcast::TestTargetRow>> {
+        self.run(self.query_test_target(target, scope)).await
+    }
+
+    async fn ensure_test_broadcast(
+        &self,
+        source: uuid::Uuid,
+        name: &str,
+    ) -> StoreResult<(uuid::Uuid, bool)> {
+        self.run(self.write_test_broadcast(source, name)).await
+    }
+
+    async fn insert_test_row(
+        &self,
+        row: &launchdeck_core::test_broadcast::TestRowInsert,
+    ) -> StoreResult<uuid::Uuid> {
+        self.run(self.write_test_row(row)).await
+    }
+
+    async fn write_test_call(
+        &self,
+        write: &launchdeck_core::test_broadcast::TestCallWrite,
+    ) -> StoreResult<bool> {
+        self.run(self.write_test_call_update(write)).await
     }
 }
 

@@ -16,6 +16,7 @@ mod readiness;
 mod scope;
 mod stop;
 mod tables;
+mod test_broadcast;
 pub mod values;
 
 use std::collections::BTreeMap;
@@ -488,5 +489,31 @@ impl Store for SqliteStore {
 
     async fn lift_stop(&self, id: Uuid) -> StoreResult<launchdeck_core::stop::LiftResult> {
         self.run(self.write_lift(id)).await
+    }
+
+    async fn test_target(
+        &self,
+        target: StatusTarget,
+        scope: &Scope,
+    ) -> StoreResult<Option<launchdeck_core::test_broadcast::TestTargetRow>> {
+        self.run(self.query_test_target(target, scope)).await
+    }
+
+    async fn ensure_test_broadcast(&self, source: Uuid, name: &str) -> StoreResult<(Uuid, bool)> {
+        self.run(self.write_test_broadcast(source, name)).await
+    }
+
+    async fn insert_test_row(
+        &self,
+        row: &launchdeck_core::test_broadcast::TestRowInsert,
+    ) -> StoreResult<Uuid> {
+        self.run(self.write_test_row(row)).await
+    }
+
+    async fn write_test_call(
+        &self,
+        write: &launchdeck_core::test_broadcast::TestCallWrite,
+    ) -> StoreResult<bool> {
+        self.run(self.write_test_call_update(write)).await
     }
 }

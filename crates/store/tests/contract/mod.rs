@@ -10,6 +10,8 @@ mod fixes;
 pub use fixes::*;
 mod stop;
 pub use stop::*;
+mod test_broadcast;
+pub use test_broadcast::*;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Timelike, Utc};

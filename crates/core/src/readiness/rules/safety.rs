@@ -128,8 +128,7 @@ fn stop_check(snap: &Snapshot, stop: &StopControl, targets: &[Target]) -> Check 
     let global = stop.scope_type == "global";
     // launchdeck's own stops are emergency stops: blocking until lifted, even when what
     // they stop is paused (and so not among the targets).
-    let blocks =
-        global || stop.created_by_launchdeck || targets.iter().any(|t| applies(stop, t));
+    let blocks = global || stop.created_by_launchdeck || targets.iter().any(|t| applies(stop, t));
     let since = stop.activated_at.format("%Y-%m-%d %H:%M UTC");
     let what = format!(
         "active {} stop since {since}: {}",
