@@ -69,5 +69,6 @@ pub fn tui_options(loaded: &LoadedConfig, ctx: &Context) -> TuiOptions {
         key_overrides,
         // Without a data dir the action keys explain that they need one.
         audit_file: loaded.data_dir().ok().map(|dir| dir.join(AUDIT_FILE_NAME)),
+        test_broadcast: config.test_broadcast.clone(),
     }
 }

@@ -5,7 +5,9 @@
 use std::time::{Duration, Instant};
 
 use launchdeck_core::actions::{AuditResult, StatusTarget};
-use launchdeck_ops::actions::{ActionOutcome, ActionPlan, OperatorAction};
+use launchdeck_core::redact::sanitize_provider_text;
+use launchdeck_ops::actions::test_broadcast::{FollowSummary, Placement};
+use launchdeck_ops::actions::{ActionOutcome, ActionPlan, ActionRequest, OperatorAction};
 
 use crate::model::{ParentKind, ProgressItem};
 
@@ -42,6 +44,13 @@ pub struct ActionModal {
     pub typed: TypedText,
     /// `enter` was pressed with a text that does not match.
     pub mismatch: bool,
+    /// What was asked, to ask again with a change (a test broadcast's readiness
+    /// override, `o`).
+    pub request: Option<ActionRequest>,
+    /// A test broadcast's calls, one line each, as they progress.
+    pub progress: Vec<String>,
+    /// The test calls are placed and being followed: `esc` stops following.
+    pub following: bool,
 }
 
 impl ActionModal {
@@ -171,4 +180,43 @@ pub fn outcome_toast(
         text.push_str(&format!(" (audit record not written: {audit})"));
     }
     (tone, text)
+}
+
+/// The toast once a test broadcast's calls were followed (`summary`) or left to the
+/// provider (`None`): each destination, masked, with how it ended.
+pub fn test_broadcast_toast(
+    outcome: &ActionOutcome,
+    summary: Option<&FollowSummary>,
+) -> (ToastTone, String) {
+    let Some(summary) = summary else {
+        return (
+            ToastTone::Info,
+            format!(
+                "test broadcast: {} calls placed, no longer followed",
+                outcome.changed
+            ),
+        );
+    };
+    let calls: Vec<String> = summary
+        .calls
+        .iter()
+        .map(|call| {
+            let how = match (&call.final_status, call.placed) {
+                (Some(status), _) => status.clone(),
+                (None, Some(placed)) => placed.as_str().replace('_', " "),
+                (None, None) => "not placed".to_string(),
+            };
+            format!("{} {}", call.to_masked(), sanitize_provider_text(&how))
+        })
+        .collect();
+    let placed = summary
+        .calls
+        .iter()
+        .any(|c| c.placed == Some(Placement::Placed));
+    let (tone, how) = match (summary.all_finished(), placed) {
+        (true, _) => (ToastTone::Success, "finished"),
+        (false, true) => (ToastTone::Warning, "done, not all fine"),
+        (false, false) => (ToastTone::Failure, "failed"),
+    };
+    (tone, format!("test broadcast {how}: {}", calls.join(", ")))
 }

@@ -39,8 +39,8 @@ impl HelpGroup {
         }
     }
 
-    /// The group `action` is listed in; `None` for the actions these screens do not
-    /// offer yet (they get no key, so no hint or help line can promise them).
+    /// The group `action` is listed in; `None` for an action these screens do not offer
+    /// (it gets no key, so no hint or help line can promise it).
     pub fn of(action: KeyAction) -> Option<HelpGroup> {
         use KeyAction as K;
         Some(match action {
@@ -66,8 +66,8 @@ impl HelpGroup {
             | K::RefreshTokens
             | K::RunFix
             | K::Acknowledge
-            | K::EmergencyStop => HelpGroup::Actions,
-            K::TestBroadcast => return None,
+            | K::EmergencyStop
+            | K::TestBroadcast => HelpGroup::Actions,
         })
     }
 }

@@ -7,12 +7,14 @@
 //! terminal, the pollers and the loop together. Opening a Logs row's detail returns
 //! `Effect::FetchCallRecord`; the runtime asks the provider (`tasks::RecordFetcher`) and
 //! the answer comes back as `Msg::CallRecord` (`records` keeps it). The action keys
-//! (`p`, `P`) go the same way: `Effect::PlanAction` → `Msg::ActionPlanned` opens the
-//! confirmation modal, `y` → `Effect::ApplyAction` → `Msg::ActionDone` shows the result
-//! toast (`actions`).
+//! (`p`, `P`, `c`, `t`, `F`, `a`, `X`) go the same way: `Effect::PlanAction` →
+//! `Msg::ActionPlanned` opens the confirmation modal, `y` → `Effect::ApplyAction` →
+//! `Msg::ActionDone` shows the result toast (`actions`). `b` first opens a form (`form`);
+//! its test calls report `Msg::ActionProgress` until `Msg::TestBroadcastDone`.
 
 pub mod actions;
 pub mod app;
+pub mod form;
 pub mod keys;
 pub mod layout;
 pub mod model;

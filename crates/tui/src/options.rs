@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use launchdeck_core::config::TestBroadcastConfig;
 use launchdeck_core::domain::Scope;
 use launchdeck_core::stuck::StuckThresholds;
 
@@ -66,6 +67,8 @@ pub struct TuiOptions {
     /// data dir). `None` when there is no data dir: those keys then explain why they
     /// cannot run.
     pub audit_file: Option<PathBuf>,
+    /// `[test_broadcast]`: the numbers `b` may call, and how many at once.
+    pub test_broadcast: TestBroadcastConfig,
 }
 
 impl Default for TuiOptions {
@@ -83,6 +86,7 @@ impl Default for TuiOptions {
             ascii: false,
             key_overrides: Vec::new(),
             audit_file: None,
+            test_broadcast: TestBroadcastConfig::default(),
         }
     }
 }

@@ -120,6 +120,7 @@ impl Services {
             } => self.records.fetch(row, provider, call_id),
             Effect::PlanAction { id, request } => self.actions.plan(id, request),
             Effect::ApplyAction { id, plan } => self.actions.apply(id, plan),
+            Effect::StopFollowing { id } => self.actions.stop_following(id),
         }
         false
     }

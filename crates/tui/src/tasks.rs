@@ -2,16 +2,18 @@
 //! Logs row, an operator action's plan and its apply. Each runs on its own task and
 //! answers with a message; dropping the runner cancels what is in flight.
 
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Instant;
 
 use launchdeck_core::domain::CallProvider;
 use launchdeck_core::redact::sanitize_provider_text;
 use launchdeck_ops::Gatherer;
+use launchdeck_ops::actions::test_broadcast::{self, TestBroadcastPlan, TestCallProgress};
 use launchdeck_ops::actions::{self, ActionContext, ActionEnv, ActionPlan, ActionRequest};
 use launchdeck_store::Store;
 use tokio::sync::mpsc;
-use tokio::task::JoinSet;
+use tokio::task::{AbortHandle, JoinSet};
 
 use crate::app::Msg;
 use crate::model::RowKey;
@@ -84,6 +86,8 @@ pub struct ActionRunner {
     /// `None` without a data dir for the audit file (`update` then starts nothing).
     env: Option<Arc<ActionEnv>>,
     spawner: Spawner,
+    /// The test broadcasts being followed, by action id.
+    following: Arc<Mutex<HashMap<u64, AbortHandle>>>,
 }
 
 impl ActionRunner {
@@ -100,6 +104,7 @@ impl ActionRunner {
         ActionRunner {
             env,
             spawner: Spawner::new(tx),
+            following: Arc::default(),
         }
     }
 
@@ -119,6 +124,9 @@ impl ActionRunner {
 
     /// Applies a confirmed plan; must be called within the runtime.
     pub fn apply(&self, id: u64, plan: ActionPlan) {
+        if let (ActionPlan::TestBroadcast(test), Some(env)) = (&plan, &self.env) {
+            return self.place_and_follow(id, env.clone(), test.clone());
+        }
         let env = self.env.clone();
         self.spawner.spawn(async move {
             let name = plan.action().name();
@@ -134,6 +142,65 @@ impl ActionRunner {
             Msg::ActionDone { id, plan, result }
         });
     }
+}
+
+impl ActionRunner {
+    /// A test broadcast: the calls are placed on one task (never cut: a create cut
+    /// after sending could not be told from a lost reply), then followed on another,
+    /// which [`ActionRunner::stop_following`] aborts. Every state change is sent as
+    /// [`Msg::ActionProgress`].
+    fn place_and_follow(&self, id: u64, env: Arc<ActionEnv>, plan: TestBroadcastPlan) {
+        let tx = self.spawner.tx.clone();
+        let following = self.following.clone();
+        self.spawner.spawn(async move {
+            let (progress, mut progress_rx) = mpsc::unbounded_channel::<TestCallProgress>();
+            let forward_tx = tx.clone();
+            let forward = tokio::spawn(async move {
+                while let Some(p) = progress_rx.recv().await {
+                    let (index, text) = (p.index, sanitize_provider_text(&p.to_string()));
+                    let _ = forward_tx
+                        .send(Msg::ActionProgress { id, index, text })
+                        .await;
+                }
+            });
+            let placed = test_broadcast::apply_with_progress(&env, &plan, Some(&progress)).await;
+            let outcome = match placed {
+                Ok(outcome) => outcome,
+                Err(e) => {
+                    drop(progress);
+                    let _ = forward.await;
+                    let result = Err(sanitize_provider_text(&e.to_string()));
+                    let plan = ActionPlan::TestBroadcast(plan);
+                    return Msg::ActionDone { id, plan, result };
+                }
+            };
+            let _ = tx.send(Msg::ActionFollowing { id }).await;
+            let follow = tokio::spawn({
+                let (env, plan, outcome) = (env.clone(), plan.clone(), outcome.clone());
+                async move { test_broadcast::follow(&env, &plan, &outcome, progress).await }
+            });
+            lock(&following).insert(id, follow.abort_handle());
+            let summary = follow.await.ok();
+            lock(&following).remove(&id);
+            let _ = forward.await;
+            Msg::TestBroadcastDone {
+                id,
+                outcome,
+                summary,
+            }
+        });
+    }
+
+    /// `esc` while test calls are followed: stop asking about them (the calls go on).
+    pub fn stop_following(&self, id: u64) {
+        if let Some(follow) = lock(&self.following).remove(&id) {
+            follow.abort();
+        }
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 pub fn no_audit_file(action: &str) -> String {

@@ -9,6 +9,7 @@ use launchdeck_ops::actions::acknowledge::AckRequest;
 use launchdeck_ops::actions::cleanup::CleanupRequest;
 use launchdeck_ops::actions::outbound_agent::AgentRequest;
 use launchdeck_ops::actions::stop::{LiftRequest, StopRequest};
+use launchdeck_ops::actions::test_broadcast::{FollowSummary, Refusal};
 use launchdeck_ops::actions::tokens::TokenRequest;
 use launchdeck_ops::actions::{ActionOutcome, ActionPlan, ActionRequest, OperatorAction};
 use tui_input::backend::crossterm::EventHandler;
@@ -53,7 +54,7 @@ pub(super) fn start_overview_action(app: &mut App, action: OperatorAction) -> Ve
 }
 
 /// Opens the modal for `request` and asks for its plan.
-fn start_action(app: &mut App, request: ActionRequest, subject: String) -> Vec<Effect> {
+pub(super) fn start_action(app: &mut App, request: ActionRequest, subject: String) -> Vec<Effect> {
     app.last_action_id += 1;
     let id = app.last_action_id;
     app.modal = Some(ActionModal {
@@ -64,6 +65,9 @@ fn start_action(app: &mut App, request: ActionRequest, subject: String) -> Vec<E
         since: app.clock.now,
         typed: TypedText::default(),
         mismatch: false,
+        request: Some(request.clone()),
+        progress: Vec::new(),
+        following: false,
     });
     vec![Effect::PlanAction { id, request }]
 }
@@ -187,7 +191,7 @@ fn actions_unavailable(app: &App, name: &str) -> Option<(ToastTone, String)> {
 }
 
 /// The Overview item an action key acts on, or the toast that says why there is none.
-fn overview_subject(
+pub(super) fn overview_subject(
     app: &App,
     action: OperatorAction,
 ) -> Result<ProgressItem, (ToastTone, String)> {
@@ -242,6 +246,18 @@ pub(super) fn on_modal_key(app: &mut App, key: KeyEvent) -> Vec<Effect> {
     if let Some(expected) = modal.expected_text() {
         return on_typed_confirmation_key(app, key, &expected);
     }
+    if modal.following && back {
+        let id = modal.id;
+        app.modal = None;
+        let text = "stopped following the test calls: they go on at the provider; a row \
+                    left in flight is cleaned up with c";
+        show_toast(app, ToastTone::Info, text.to_string());
+        return vec![Effect::StopFollowing { id }];
+    }
+    if let Some(request) = readiness_override(modal).filter(|_| key.code == KeyCode::Char('o')) {
+        let subject = modal.subject.clone();
+        return start_action(app, request, subject);
+    }
     if key.code == KeyCode::Char('h') && toggle_hang_up(modal) {
         return Vec::new();
     }
@@ -257,6 +273,24 @@ pub(super) fn on_modal_key(app: &mut App, key: KeyEvent) -> Vec<Effect> {
         _ => {}
     }
     Vec::new()
+}
+
+/// `o` on a test broadcast that readiness blocks: the same request, overriding the
+/// gate (an explicit choice; the plan still lists the failing checks).
+fn readiness_override(modal: &ActionModal) -> Option<ActionRequest> {
+    let ModalStage::Nothing(ActionPlan::TestBroadcast(plan)) = &modal.stage else {
+        return None;
+    };
+    if !matches!(plan.refusal, Some(Refusal::ReadinessBlocked(_))) {
+        return None;
+    }
+    match modal.request.clone()? {
+        ActionRequest::TestBroadcast(mut request) => {
+            request.override_readiness = true;
+            Some(ActionRequest::TestBroadcast(request))
+        }
+        _ => None,
+    }
 }
 
 /// Keys while a plan waits for its typed confirmation (an emergency stop): text goes
@@ -360,4 +394,43 @@ pub(super) fn on_action_done(
         effects.push(Effect::RecheckAfterChange);
     }
     effects
+}
+
+/// A test call's new state: its line in the modal.
+pub(super) fn on_action_progress(app: &mut App, id: u64, index: usize, text: String) {
+    let Some(modal) = app.modal.as_mut().filter(|m| m.id == id) else {
+        return;
+    };
+    if modal.progress.len() <= index {
+        modal.progress.resize(index + 1, String::new());
+    }
+    modal.progress[index] = text;
+}
+
+/// The test calls are placed: from now on `esc` stops following them.
+pub(super) fn on_following(app: &mut App, id: u64) {
+    if let Some(modal) = app.modal.as_mut().filter(|m| m.id == id) {
+        modal.following = true;
+    }
+}
+
+/// The test calls ended (or were left to the provider): the modal closes and the toast
+/// says how each went.
+pub(super) fn on_test_broadcast_done(
+    app: &mut App,
+    id: u64,
+    outcome: &ActionOutcome,
+    summary: Option<&FollowSummary>,
+) -> Vec<Effect> {
+    let closed_here = app.modal.as_ref().is_some_and(|m| m.id == id);
+    if closed_here {
+        app.modal = None;
+    }
+    app.quit_armed = false;
+    // Stopped with esc: its toast already said so.
+    if closed_here || summary.is_some() {
+        let (tone, text) = actions::test_broadcast_toast(outcome, summary);
+        show_toast(app, tone, text);
+    }
+    vec![Effect::PollNow]
 }

@@ -6,6 +6,7 @@
 //! modal and toasts.
 
 mod action;
+mod form;
 mod logs;
 mod msg;
 mod nav;

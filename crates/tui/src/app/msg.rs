@@ -7,11 +7,12 @@ use chrono::{DateTime, Utc};
 use crossterm::event::KeyEvent;
 use launchdeck_core::domain::{CallProvider, LogFilter, ProviderCallRecord};
 use launchdeck_ops::CallRecordError;
+use launchdeck_ops::actions::test_broadcast::FollowSummary;
 use launchdeck_ops::actions::{ActionOutcome, ActionPlan, ActionRequest, OperatorAction};
 use ratatui::layout::Rect;
 
 use super::action::{self, show_toast};
-use super::{App, Clock, Frozen, Health, PollError, Screen, Source, logs, nav};
+use super::{App, Clock, Frozen, Health, PollError, Screen, Source, form, logs, nav};
 use crate::actions::{ActionModal, ToastTone};
 use crate::keys::{KeyAction, is_ctrl_c};
 use crate::model::{AlertsData, LiveData, LogsData, ProgressData, RowKey};
@@ -86,6 +87,23 @@ pub enum Msg {
         plan: ActionPlan,
         result: Result<ActionOutcome, String>,
     },
+    /// A test call's state changed (its line in the modal, by destination).
+    ActionProgress {
+        id: u64,
+        index: usize,
+        text: String,
+    },
+    /// The test calls are placed; they are being followed (`esc` stops following).
+    ActionFollowing {
+        id: u64,
+    },
+    /// The test broadcast's calls were followed to their end (`summary`), or the
+    /// following was stopped (`None`).
+    TestBroadcastDone {
+        id: u64,
+        outcome: ActionOutcome,
+        summary: Option<FollowSummary>,
+    },
 }
 
 /// Work `update` asks the runtime to do.
@@ -113,10 +131,15 @@ pub enum Effect {
         id: u64,
         request: ActionRequest,
     },
-    /// Apply a confirmed plan; answer with [`Msg::ActionDone`].
+    /// Apply a confirmed plan; answer with [`Msg::ActionDone`] (a test broadcast:
+    /// [`Msg::ActionProgress`]…, [`Msg::ActionFollowing`], [`Msg::TestBroadcastDone`]).
     ApplyAction {
         id: u64,
         plan: ActionPlan,
+    },
+    /// Stop following the test calls of action `id` (the calls go on at the provider).
+    StopFollowing {
+        id: u64,
     },
 }
 
@@ -175,6 +198,19 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
         }
         Msg::ActionPlanned { id, result } => action::on_action_planned(app, id, result),
         Msg::ActionDone { id, plan, result } => action::on_action_done(app, id, &plan, &result),
+        Msg::ActionProgress { id, index, text } => {
+            action::on_action_progress(app, id, index, text);
+            Vec::new()
+        }
+        Msg::ActionFollowing { id } => {
+            action::on_following(app, id);
+            Vec::new()
+        }
+        Msg::TestBroadcastDone {
+            id,
+            outcome,
+            summary,
+        } => action::on_test_broadcast_done(app, id, &outcome, summary.as_ref()),
     }
 }
 
@@ -212,6 +248,9 @@ fn on_key(app: &mut App, key: KeyEvent) -> Vec<Effect> {
     app.toast = None;
     if app.modal.is_some() {
         return action::on_modal_key(app, key);
+    }
+    if app.form.is_some() {
+        return form::on_key(app, key);
     }
     if app.logs.filter.editing {
         return logs::on_filter_key(app, key);
@@ -293,8 +332,7 @@ fn on_action(app: &mut App, action: KeyAction) -> Vec<Effect> {
         KeyAction::EmergencyStop => {
             return action::start_overview_action(app, OperatorAction::Stop);
         }
-        // Not offered yet: it has no key (`keys::HelpGroup::of`).
-        KeyAction::TestBroadcast => {}
+        KeyAction::TestBroadcast => return form::open(app),
     }
     Vec::new()
 }

@@ -9,6 +9,7 @@ use ratatui::layout::Rect;
 use super::{CallsScreen, LogsScreen, OverviewScreen, ReadinessScreen};
 use super::{Clock, Health, OverviewFocus, Screen, Source};
 use crate::actions::{ActionModal, Toast};
+use crate::form::TestForm;
 use crate::keys::Keymap;
 use crate::layout::{self, OverviewShape};
 use crate::model::{Data, RowKey};
@@ -48,8 +49,10 @@ pub struct App {
     pub help_open: bool,
     pub numbers_revealed: bool,
     pub should_quit: bool,
-    /// The open confirmation modal of an action key (`p`, `P`, `c`, `t`, `F`, `a`).
+    /// The open confirmation modal of an action key (`p`, `P`, `c`, `t`, `F`, `a`, `X`).
     pub modal: Option<ActionModal>,
+    /// The open test broadcast form (`b`), before its plan is asked for.
+    pub form: Option<TestForm>,
     /// The line shown in the hint bar's place for a few seconds (action results).
     pub toast: Option<Toast>,
     /// The id of the last action request.
@@ -80,6 +83,7 @@ impl App {
             numbers_revealed: false,
             should_quit: false,
             modal: None,
+            form: None,
             toast: None,
             last_action_id: 0,
             quit_armed: false,

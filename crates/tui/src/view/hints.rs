@@ -53,7 +53,13 @@ pub fn hints(app: &App) -> Vec<(String, String)> {
         return out;
     }
     if let Some(modal) = &app.modal {
-        return super::modal::keys(&modal.stage)
+        return super::modal::keys(modal)
+            .into_iter()
+            .map(|(key, what)| (key.to_string(), what.to_string()))
+            .collect();
+    }
+    if app.form.is_some() {
+        return super::form::keys()
             .into_iter()
             .map(|(key, what)| (key.to_string(), what.to_string()))
             .collect();
@@ -91,6 +97,7 @@ pub fn hints(app: &App) -> Vec<(String, String)> {
             add(KeyAction::Pause, "pause");
             add(KeyAction::Resume, "resume");
             add(KeyAction::EmergencyStop, "stop");
+            add(KeyAction::TestBroadcast, "test");
             add(KeyAction::Cleanup, "clean up");
             add(KeyAction::RerunReadiness, "re-check");
         }

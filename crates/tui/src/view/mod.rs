@@ -1,6 +1,7 @@
 //! Drawing: a pure function of the `App` onto a ratatui frame.
 
 pub mod calls;
+pub mod form;
 pub mod format;
 pub mod header;
 pub mod help;
@@ -46,6 +47,9 @@ pub fn render(frame: &mut Frame, app: &App) {
         Screen::Logs => logs::render(frame, areas.body, app),
     }
     hints::render(frame, areas.hints, app);
+    if let Some(open) = &app.form {
+        form::render(frame, areas.body, app, open);
+    }
     if let Some(open) = &app.modal {
         modal::render(frame, areas.body, app, open);
     }

@@ -6,6 +6,7 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph};
 
+use launchdeck_ops::actions::test_broadcast::Refusal;
 use launchdeck_ops::actions::{ActionPlan, OperatorAction, PlanStep, StatusPlan};
 
 use super::format::terminal_text;
@@ -26,7 +27,7 @@ pub fn render(frame: &mut Frame, body: Rect, app: &App, modal: &ActionModal) {
     let detail_room = usize::from(body.height.saturating_sub(16)).max(2);
     lines.extend(content(app, modal, text_width, detail_room));
     lines.push(Line::raw(""));
-    lines.push(key_line(app, &modal.stage));
+    lines.push(key_line(app, modal));
     let wanted = u16::try_from(lines.len() + 2).unwrap_or(u16::MAX);
     let height = wanted.min(body.height);
     let area = Rect::new(
@@ -71,7 +72,15 @@ fn content(app: &App, modal: &ActionModal, width: usize, detail_room: usize) -> 
         ModalStage::Applying(plan) => {
             let mut lines = wrapped(app, &plan.summary(), width);
             lines.push(Line::raw(""));
-            lines.push(spinner_line(app, modal, modal.action.doing()));
+            let doing = if modal.following {
+                "following the calls at the provider"
+            } else {
+                modal.action.doing()
+            };
+            lines.push(spinner_line(app, modal, doing));
+            for line in modal.progress.iter().filter(|l| !l.is_empty()) {
+                lines.extend(wrapped(app, &format!("  {line}"), width));
+            }
             lines
         }
     }
@@ -240,8 +249,12 @@ fn hang_up_key(plan: &ActionPlan) -> &'static str {
     }
 }
 
-/// The keys the stage takes.
-pub fn keys(stage: &ModalStage) -> Vec<(&'static str, &'static str)> {
+/// The keys the modal takes now.
+pub fn keys(modal: &ActionModal) -> Vec<(&'static str, &'static str)> {
+    let stage = &modal.stage;
+    if modal.following {
+        return vec![("esc", "stop following (the calls go on)")];
+    }
     let hang_up = match stage {
         ModalStage::Confirm(plan) | ModalStage::Nothing(plan) => {
             hang_up_choice(plan).map(|_| hang_up_key(plan))
@@ -260,12 +273,21 @@ pub fn keys(stage: &ModalStage) -> Vec<(&'static str, &'static str)> {
     if let Some(key) = hang_up {
         keys.push((key, "hang up or not"));
     }
+    if readiness_blocked(stage) {
+        keys.push(("o", "override readiness and preview again"));
+    }
     keys
 }
 
-fn key_line(app: &App, stage: &ModalStage) -> Line<'static> {
+/// A test broadcast that readiness blocks (`o` overrides the gate).
+fn readiness_blocked(stage: &ModalStage) -> bool {
+    matches!(stage, ModalStage::Nothing(ActionPlan::TestBroadcast(plan))
+        if matches!(plan.refusal, Some(Refusal::ReadinessBlocked(_))))
+}
+
+fn key_line(app: &App, modal: &ActionModal) -> Line<'static> {
     let mut spans = vec![Span::raw("  ")];
-    for (key, what) in keys(stage) {
+    for (key, what) in keys(modal) {
         spans.push(Span::styled(key, app.theme.key));
         spans.push(Span::raw(format!(" {what}   ")));
     }
