@@ -319,3 +319,128 @@ fn esc_cancels_a_stop_and_read_only_refuses_it() {
     assert!(press(&mut app, "X").is_empty());
     assert!(toast(&app).contains("read-only"), "{}", toast(&app));
 }
+
+fn test_options() -> TuiOptions {
+    let mut options = common::options();
+    options.test_broadcast.allowlist = vec![
+        "+12025550181".to_string(),
+        "+12025550182".to_string(),
+        "+12025550183".to_string(),
+    ];
+    options.test_broadcast.max_calls = 2;
+    options
+}
+
+fn form_error(app: &App) -> String {
+    app.form
+        .as_ref()
+        .and_then(|f| f.error.clone())
+        .unwrap_or_default()
+}
+
+#[test]
+fn b_opens_the_form_and_asks_for_the_plan_of_the_marked_numbers() {
+    let mut app = app_with(test_options());
+    assert!(press(&mut app, "b").is_empty());
+    assert!(app.form.is_some(), "{}", toast(&app));
+    // Nothing marked: the form says so and stays.
+    assert!(press(&mut app, "\n").is_empty());
+    assert!(
+        form_error(&app).contains("space marks"),
+        "{}",
+        form_error(&app)
+    );
+    // Two marked; a third is one too many for max_calls = 2.
+    press(&mut app, " jj ");
+    press(&mut app, "k ");
+    assert!(
+        form_error(&app).contains("at most 2"),
+        "{}",
+        form_error(&app)
+    );
+    // A typed number outside the allowlist, and one that is not E.164.
+    press(&mut app, "\t+14155550100\n");
+    assert!(
+        form_error(&app).contains("allowlist"),
+        "{}",
+        form_error(&app)
+    );
+    let effects = press(&mut app, "\t\t\n");
+    let ActionRequest::TestBroadcast(request) = requested(&effects) else {
+        panic!("a test broadcast");
+    };
+    assert_eq!(request.to, ["+12025550181", "+12025550183"]);
+    assert!(!request.override_readiness);
+    assert!(app.form.is_none() && app.modal.is_some());
+}
+
+#[test]
+fn b_explains_an_empty_allowlist_and_read_only() {
+    let mut app = app();
+    assert!(press(&mut app, "b").is_empty());
+    assert!(app.form.is_none());
+    assert!(
+        toast(&app).contains("[test_broadcast] allowlist"),
+        "{}",
+        toast(&app)
+    );
+    let mut options = test_options();
+    options.read_only = true;
+    let mut app = app_with(options);
+    press(&mut app, "b");
+    assert!(app.form.is_none());
+    assert!(toast(&app).contains("read-only"), "{}", toast(&app));
+}
+
+#[test]
+fn progress_lines_fill_the_modal_and_esc_stops_following_only() {
+    let mut app = app_with(test_options());
+    press(&mut app, "b ");
+    let effects = press(&mut app, "\n");
+    let [Effect::PlanAction { id, .. }] = effects.as_slice() else {
+        panic!("{effects:?}");
+    };
+    let id = *id;
+    update(
+        &mut app,
+        Msg::ActionProgress {
+            id,
+            index: 0,
+            text: "••••0181: placing".into(),
+        },
+    );
+    let progress = app
+        .modal
+        .as_ref()
+        .map(|m| m.progress.clone())
+        .unwrap_or_default();
+    assert_eq!(progress, ["••••0181: placing"]);
+    // Another action's progress does not land here.
+    update(
+        &mut app,
+        Msg::ActionProgress {
+            id: id + 7,
+            index: 0,
+            text: "other".into(),
+        },
+    );
+    update(&mut app, Msg::ActionFollowing { id });
+    update(
+        &mut app,
+        Msg::ActionProgress {
+            id,
+            index: 1,
+            text: "••••0183: ringing".into(),
+        },
+    );
+    let progress = app
+        .modal
+        .as_ref()
+        .map(|m| m.progress.clone())
+        .unwrap_or_default();
+    assert_eq!(progress, ["••••0181: placing", "••••0183: ringing"]);
+    let effects = press(&mut app, "\u{1b}");
+    assert_eq!(effects, [Effect::StopFollowing { id }]);
+    assert!(app.modal.is_none());
+    assert!(toast(&app).contains("stopped following"), "{}", toast(&app));
+}
