@@ -344,3 +344,48 @@ fn emergency_stop_and_its_lift_from_the_keys_in_the_demo() {
         );
     }
 }
+
+#[test]
+fn a_test_broadcast_from_the_keys_in_the_demo() {
+    let (home, mut app) = spawn_demo(&[]);
+    let (_, facts) = first_campaign::generate(Utc::now(), first_campaign::DEFAULT_SEED);
+    let name_start: String = facts.broadcast_a.name.chars().take(20).collect();
+    app.wait_for_text(&name_start);
+    move_cursor_to(&mut app, &name_start);
+
+    // b: the form on the selected broadcast; one of the demo's own numbers marked.
+    app.send("b");
+    app.wait_for("the form", |s| s.contains("Test broadcast") && s.contains("[ ]"));
+    app.send(" ");
+    app.wait_for_text("[x]");
+    app.send("\r");
+    // The demo's readiness has a blocking failure (a number without an outbound agent):
+    // the plan says so and `o` overrides it explicitly.
+    let plan = app.wait_for("the plan", |s| {
+        s.contains("y confirm") || s.contains("o override")
+    });
+    if plan.contains("o override") {
+        assert!(plan.contains("readiness blocks the test"), "{plan}");
+        app.send("o");
+        let overridden = app.wait_for_text("y confirm");
+        assert!(overridden.contains("overridden"), "{overridden}");
+    }
+    let plan = app.wait_for_text("y confirm");
+    assert!(plan.contains("place 1 test call"), "{plan}");
+    app.send("y");
+    // Progress, then the result once the call ended at the provider.
+    app.wait_for("the call followed", |s| {
+        s.contains("following the calls") && (s.contains("ringing") || s.contains("in progress"))
+    });
+    app.wait_for_text("in progress");
+    let done = app.wait_for_text("test broadcast finished");
+    assert!(done.contains("••••0181 completed"), "{done}");
+
+    app.send("q");
+    assert_eq!(app.wait_exit(), Some(0));
+    app.assert_terminal_restored();
+    let audit = std::fs::read_to_string(home.path().join("data").join("audit.jsonl"))
+        .expect("the demo's audit file");
+    assert!(audit.contains("\"action\":\"test-broadcast\""), "{audit}");
+    assert!(!audit.contains("2025550181"), "numbers masked in the audit: {audit}");
+}
