@@ -244,3 +244,93 @@ fn emergency_stop_from_the_keys_against_postgres() {
     app.assert_terminal_restored();
     rt.block_on(db.drop_db());
 }
+
+#[test]
+fn a_test_broadcast_from_the_keys_against_postgres_and_the_fakes() {
+    use launchdeck_sim::fakes::{CallPlan, RetellFake, RetellState, Route};
+    use launchdeck_sim::simulator::provision;
+    use std::time::Duration;
+
+    const RETELL_KEY: &str = "key_pty0test0broadcast0value0aa11";
+    const TEST_NUMBER: &str = "+12025550181";
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let (db, facts, retell) = rt.block_on(async {
+        let db = TestDb::create().await;
+        let (data, facts) = first_campaign::generate(Utc::now(), first_campaign::DEFAULT_SEED);
+        pg::load(db.pool(), &data).await.expect("seed");
+        let state = RetellState::new(RETELL_KEY);
+        provision::configure_retell(&state, &facts);
+        state.set_default_plan(CallPlan::answered(
+            Duration::from_secs(1),
+            Duration::from_secs(2),
+        ));
+        let retell = RetellFake::start(state).await.expect("retell fake");
+        (db, facts, retell)
+    });
+    let count = |sql: String| -> i64 {
+        rt.block_on(sqlx::query_scalar(sqlx::AssertSqlSafe(sql)).fetch_one(db.pool()))
+            .expect("count")
+    };
+    let campaign = facts.campaign.id;
+    let campaign_logs = format!("SELECT count(*) FROM call_logs WHERE campaign_id = '{campaign}'");
+    let logs_before = count(campaign_logs.clone());
+
+    let data_dir = tempfile::tempdir().unwrap();
+    let url = db.url().to_string();
+    let retell_url = retell.base_url();
+    let mut app = PtyApp::spawn(
+        &[],
+        &[
+            ("LAUNCHDECK_DATABASE_URL", url.as_str()),
+            ("LAUNCHDECK_DATA_DIR", data_dir.path().to_str().unwrap()),
+            ("HOME", data_dir.path().to_str().unwrap()),
+            ("RETELL_AI_API_KEY", RETELL_KEY),
+            ("LAUNCHDECK_RETELL_BASE_URL", retell_url.as_str()),
+            ("LAUNCHDECK_TEST_BROADCAST_ALLOWLIST", TEST_NUMBER),
+        ],
+        120,
+        40,
+    );
+    let name_start: String = facts.campaign.name.chars().take(20).collect();
+    app.wait_for_text(&name_start);
+    move_cursor_to(&mut app, &name_start);
+    app.send("b");
+    app.wait_for("the form", |s| s.contains(TEST_NUMBER));
+    app.send(" \r");
+    let plan = app.wait_for("the plan", |s| {
+        s.contains("y confirm") || s.contains("o override")
+    });
+    if plan.contains("o override") {
+        app.send("o");
+    }
+    let plan = app.wait_for_text("y confirm");
+    assert!(plan.contains("via Retell"), "{plan}");
+    app.send("y");
+    let done = app.wait_for_text("test broadcast finished");
+    assert!(done.contains("••••0181 completed"), "{done}");
+
+    // One create, with launchdeck's request id; the row kept out of the campaign.
+    let creates = retell.faults().requests();
+    let creates: Vec<_> = creates
+        .iter()
+        .filter(|r| r.method == "POST" && r.path == "/v2/create-phone-call")
+        .collect();
+    assert_eq!(creates.len(), 1, "{creates:?}");
+    assert!(creates[0].body.contains("launchdeck_request_id"), "{}", creates[0].body);
+    assert_eq!(retell.faults().count(&Route::post("/v2/create-phone-call")), 1);
+    assert_eq!(count(campaign_logs), logs_before, "the campaign's figures do not move");
+    let test_rows = count(format!(
+        "SELECT count(*) FROM call_logs WHERE campaign_id IS NULL AND status = 'completed' \
+         AND phone_number = '{TEST_NUMBER}'"
+    ));
+    assert_eq!(test_rows, 1);
+
+    app.send("q");
+    assert_eq!(app.wait_exit(), Some(0));
+    app.assert_terminal_restored();
+    rt.block_on(db.drop_db());
+}
