@@ -543,6 +543,24 @@ async fn a_campaign_test_places_one_call_per_number_and_records_the_end() {
     assert!(audit.contains("••••0183"));
     assert_no_secret(&audit, "the audit trail");
 
+    // Following again (the console re-opened the run) asks nothing more.
+    let polls = bench
+        .fakes
+        .retell
+        .faults()
+        .count(&Route::get("/v2/get-call"));
+    let (tx, _rx) = mpsc::unbounded_channel();
+    let refollowed = test_broadcast::follow_with(&env, &plan, &outcome, tx, quick()).await;
+    assert_eq!(refollowed.calls, summary.calls);
+    assert_eq!(
+        bench
+            .fakes
+            .retell
+            .faults()
+            .count(&Route::get("/v2/get-call")),
+        polls
+    );
+
     // The same plan never dials twice.
     let again = test_broadcast::apply(&env, &plan).await;
     assert!(

@@ -7,6 +7,38 @@ use chrono::{DateTime, Utc};
 use launchdeck_core::domain::CallSource;
 use launchdeck_core::test_broadcast::{ACCEPTANCE_UNKNOWN_CODE, TestCallUpdate, TestCallWrite};
 
+/// The draft test broadcast of `$1`'s owner named `$2`, if any.
+pub(crate) const FIND_DRAFT_SQL: &str = "
+SELECT d.id FROM voice_broadcasts d
+  JOIN voice_broadcasts s ON s.id = $1 AND d.user_id = s.user_id
+ WHERE d.name = $2
+ ORDER BY d.created_at, d.id
+ LIMIT 1";
+
+/// What the draft copies from the original: message, voice, audio, IVR and DTMF
+/// settings, calling hours.
+const DRAFT_COPIES: &str = "message_text, voice_id, voice_model, audio_url, ivr_enabled, \
+     ivr_mode, ivr_prompt, dtmf_actions, ai_system_prompt, ai_transfer_keywords, \
+     retry_delay_minutes, calling_hours_start, calling_hours_end, timezone, calls_per_minute, \
+     voice_speed, caller_id, bypass_calling_hours, enable_amd, voicemail_action, \
+     voicemail_audio_url, use_sip_trunk, broadcast_provider";
+
+/// The INSERT of a draft copy of `$1` named `$2` with description `$3` (status `draft`,
+/// one attempt, counters at their defaults); with `id_param`, its id is that parameter
+/// (SQLite), else the database's default (PostgreSQL: `RETURNING id`).
+pub(crate) fn create_draft_sql(id_param: Option<&str>) -> String {
+    let (id_col, id_val, returning) = match id_param {
+        Some(p) => ("id, ", format!("{p}, "), ""),
+        None => ("", String::new(), " RETURNING id"),
+    };
+    format!(
+        "INSERT INTO voice_broadcasts ({id_col}user_id, name, description, status, \
+         max_attempts, {DRAFT_COPIES}) \
+         SELECT {id_val}user_id, $2, $3, 'draft', 1, {DRAFT_COPIES} \
+         FROM voice_broadcasts WHERE id = $1{returning}"
+    )
+}
+
 /// What the draft test broadcast's description says.
 pub(crate) fn draft_description(source: uuid::Uuid) -> String {
     format!(

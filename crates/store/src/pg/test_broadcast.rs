@@ -10,7 +10,9 @@ use uuid::Uuid;
 
 use super::PgStore;
 use super::scope::{ScopeSql, fill};
-use crate::test_calls::{Bind, Dialect, draft_description, update_sql};
+use crate::test_calls::{
+    Bind, Dialect, FIND_DRAFT_SQL, create_draft_sql, draft_description, update_sql,
+};
 
 const PG: Dialect = Dialect {
     now: "now()",
@@ -38,29 +40,6 @@ SELECT c.id, c.name, c.status, c.user_id, c.organization_id,
 /// the name.
 const DRAFT_LOCK_SQL: &str =
     "SELECT pg_advisory_xact_lock(hashtextextended($1::text || ':' || $2, 0))";
-
-const FIND_DRAFT_SQL: &str = "
-SELECT d.id FROM voice_broadcasts d
-  JOIN voice_broadcasts s ON s.id = $1 AND d.user_id = s.user_id
- WHERE d.name = $2
- ORDER BY d.created_at, d.id
- LIMIT 1";
-
-/// A copy of `$1`'s message, audio, voice, IVR/DTMF and calling settings, in draft.
-const CREATE_DRAFT_SQL: &str = "
-INSERT INTO voice_broadcasts (
-    user_id, name, description, status, message_text, voice_id, voice_model, audio_url,
-    ivr_enabled, ivr_mode, ivr_prompt, dtmf_actions, ai_system_prompt, ai_transfer_keywords,
-    max_attempts, retry_delay_minutes, calling_hours_start, calling_hours_end, timezone,
-    calls_per_minute, voice_speed, caller_id, bypass_calling_hours, enable_amd,
-    voicemail_action, voicemail_audio_url, use_sip_trunk, broadcast_provider)
-SELECT user_id, $2, $3, 'draft', message_text, voice_id, voice_model, audio_url,
-       ivr_enabled, ivr_mode, ivr_prompt, dtmf_actions, ai_system_prompt, ai_transfer_keywords,
-       1, retry_delay_minutes, calling_hours_start, calling_hours_end, timezone,
-       calls_per_minute, voice_speed, caller_id, bypass_calling_hours, enable_amd,
-       voicemail_action, voicemail_audio_url, use_sip_trunk, broadcast_provider
-  FROM voice_broadcasts WHERE id = $1
-RETURNING id";
 
 const INSERT_QUEUE_SQL: &str = "
 INSERT INTO broadcast_queue (broadcast_id, phone_number, lead_name, status, attempts,
@@ -147,7 +126,7 @@ impl PgStore {
         let result = match found {
             Some(id) => (id, false),
             None => {
-                let id: Uuid = sqlx::query_scalar(CREATE_DRAFT_SQL)
+                let id: Uuid = sqlx::query_scalar(AssertSqlSafe(create_draft_sql(None)))
                     .persistent(self.persistent())
                     .bind(source)
                     .bind(name)

@@ -12,7 +12,9 @@ use super::error::QueryError;
 use super::scope::{ScopeSql, fill, scope_params};
 use super::values::{Cols, timestamp, uuid_text};
 use super::{SqliteStore, begin_write};
-use crate::test_calls::{Bind, Dialect, draft_description, update_sql};
+use crate::test_calls::{
+    Bind, Dialect, FIND_DRAFT_SQL, create_draft_sql, draft_description, update_sql,
+};
 
 const SQLITE: Dialect = Dialect {
     now: "(strftime('%Y-%m-%dT%H:%M:%f', 'now') || '000Z')",
@@ -32,27 +34,6 @@ SELECT c.id, c.name, c.status, c.user_id, c.organization_id,
        c.agent_id
   FROM campaigns c
  WHERE c.id = $3";
-
-const FIND_DRAFT_SQL: &str = "
-SELECT d.id FROM voice_broadcasts d
-  JOIN voice_broadcasts s ON s.id = $1 AND d.user_id = s.user_id
- WHERE d.name = $2
- ORDER BY d.created_at, d.id
- LIMIT 1";
-
-const CREATE_DRAFT_SQL: &str = "
-INSERT INTO voice_broadcasts (
-    id, user_id, name, description, status, message_text, voice_id, voice_model, audio_url,
-    ivr_enabled, ivr_mode, ivr_prompt, dtmf_actions, ai_system_prompt, ai_transfer_keywords,
-    max_attempts, retry_delay_minutes, calling_hours_start, calling_hours_end, timezone,
-    calls_per_minute, voice_speed, caller_id, bypass_calling_hours, enable_amd,
-    voicemail_action, voicemail_audio_url, use_sip_trunk, broadcast_provider)
-SELECT $4, user_id, $2, $3, 'draft', message_text, voice_id, voice_model, audio_url,
-       ivr_enabled, ivr_mode, ivr_prompt, dtmf_actions, ai_system_prompt, ai_transfer_keywords,
-       1, retry_delay_minutes, calling_hours_start, calling_hours_end, timezone,
-       calls_per_minute, voice_speed, caller_id, bypass_calling_hours, enable_amd,
-       voicemail_action, voicemail_audio_url, use_sip_trunk, broadcast_provider
-  FROM voice_broadcasts WHERE id = $1";
 
 const INSERT_QUEUE_SQL: &str = "
 INSERT INTO broadcast_queue (id, broadcast_id, phone_number, lead_name, status, attempts,
@@ -121,7 +102,7 @@ impl SqliteStore {
             Some(id) => (parse_id(&id)?, false),
             None => {
                 let id = Uuid::new_v4();
-                let inserted = sqlx::query(CREATE_DRAFT_SQL)
+                let inserted = sqlx::query(AssertSqlSafe(create_draft_sql(Some("$4"))))
                     .bind(uuid_text(source))
                     .bind(name)
                     .bind(draft_description(source))

@@ -205,7 +205,19 @@ pub async fn follow_with(
         .into_iter()
         .map(|call| {
             let (state, done) = match call.placed {
+                // Followed to its end before (a second follow of the same plan).
+                _ if call.final_status.is_some() && call.placed == Some(Placement::Placed) => (
+                    CallState::Ended {
+                        status: call.final_status.clone().unwrap_or_default(),
+                        reason: call.reason.clone().unwrap_or_default(),
+                        duration_seconds: call.duration_seconds,
+                    },
+                    true,
+                ),
                 Some(Placement::Placed) => (CallState::Ringing, false),
+                Some(Placement::AcceptanceUnknown) if call.final_status.is_some() => {
+                    (CallState::ProbablyNotPlaced, true)
+                }
                 Some(Placement::AcceptanceUnknown) => (CallState::Reconciling, false),
                 Some(Placement::Rejected) => (
                     CallState::Rejected(call.reason.clone().unwrap_or_default()),
