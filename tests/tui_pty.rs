@@ -264,9 +264,10 @@ fn a_test_broadcast_from_the_keys_against_postgres_and_the_fakes() {
         pg::load(db.pool(), &data).await.expect("seed");
         let state = RetellState::new(RETELL_KEY);
         provision::configure_retell(&state, &facts);
+        // Answered for 11 s: the platform counts an ended call under 10 s as no answer.
         state.set_default_plan(CallPlan::answered(
             Duration::from_secs(1),
-            Duration::from_secs(2),
+            Duration::from_secs(11),
         ));
         let retell = RetellFake::start(state).await.expect("retell fake");
         (db, facts, retell)
