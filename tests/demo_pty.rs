@@ -355,7 +355,9 @@ fn a_test_broadcast_from_the_keys_in_the_demo() {
 
     // b: the form on the selected broadcast; one of the demo's own numbers marked.
     app.send("b");
-    app.wait_for("the form", |s| s.contains("Test broadcast") && s.contains("[ ]"));
+    app.wait_for("the form", |s| {
+        s.contains("Test broadcast") && s.contains("[ ]")
+    });
     app.send(" ");
     app.wait_for_text("[x]");
     app.send("\r");
@@ -387,5 +389,8 @@ fn a_test_broadcast_from_the_keys_in_the_demo() {
     let audit = std::fs::read_to_string(home.path().join("data").join("audit.jsonl"))
         .expect("the demo's audit file");
     assert!(audit.contains("\"action\":\"test-broadcast\""), "{audit}");
-    assert!(!audit.contains("2025550181"), "numbers masked in the audit: {audit}");
+    assert!(
+        !audit.contains("2025550181"),
+        "numbers masked in the audit: {audit}"
+    );
 }

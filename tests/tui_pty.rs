@@ -321,9 +321,20 @@ fn a_test_broadcast_from_the_keys_against_postgres_and_the_fakes() {
         .filter(|r| r.method == "POST" && r.path == "/v2/create-phone-call")
         .collect();
     assert_eq!(creates.len(), 1, "{creates:?}");
-    assert!(creates[0].body.contains("launchdeck_request_id"), "{}", creates[0].body);
-    assert_eq!(retell.faults().count(&Route::post("/v2/create-phone-call")), 1);
-    assert_eq!(count(campaign_logs), logs_before, "the campaign's figures do not move");
+    assert!(
+        creates[0].body.contains("launchdeck_request_id"),
+        "{}",
+        creates[0].body
+    );
+    assert_eq!(
+        retell.faults().count(&Route::post("/v2/create-phone-call")),
+        1
+    );
+    assert_eq!(
+        count(campaign_logs),
+        logs_before,
+        "the campaign's figures do not move"
+    );
     let test_rows = count(format!(
         "SELECT count(*) FROM call_logs WHERE campaign_id IS NULL AND status = 'completed' \
          AND phone_number = '{TEST_NUMBER}'"

@@ -40,6 +40,8 @@ pub(super) enum RunError {
     Connect(#[from] ConnectError),
     #[error(transparent)]
     Action(#[from] ActionError),
+    #[error("cannot listen for ctrl-c: {0}")]
+    Signal(String),
 }
 
 /// What every action command sets up before it connects: the configuration (read-only

@@ -18,6 +18,7 @@ use launchdeck_ops::actions::{
 };
 use launchdeck_ops::{GatherOptions, Gatherer};
 use serde::Serialize;
+use tokio::signal::unix::SignalKind;
 use uuid::Uuid;
 
 use super::actions::{ConfirmArgs, RunError, Started, json_report, print_plan, start};
@@ -111,24 +112,38 @@ pub fn run(args: TestBroadcastArgs, ctx: &Context) -> Exit {
                 eprintln!("  {change}");
             }
         });
-        let work = async {
-            let outcome = test_broadcast::apply_with_progress(&env, tb, Some(&tx)).await?;
-            let summary = test_broadcast::follow(&env, tb, &outcome, tx.clone()).await;
-            Ok::<_, RunError>((outcome, summary))
-        };
-        let applied = tokio::select! {
-            done = work => {
-                let (outcome, summary) = done?;
-                Applied { outcome, summary, cancelled: false }
+        // ctrl-c is caught from here on: it never cuts a create (a create cut after it
+        // was sent could not be told from a lost reply); it stops the follow only.
+        let mut interrupt = tokio::signal::unix::signal(SignalKind::interrupt())
+            .map_err(|e| RunError::Signal(e.to_string()))?;
+        let placed = test_broadcast::apply_with_progress(&env, tb, Some(&tx)).await?;
+        let interrupted_while_placing = fired(&mut interrupt);
+        let applied = if interrupted_while_placing {
+            None
+        } else {
+            tokio::select! {
+                summary = test_broadcast::follow(&env, tb, placed.calls.clone(), tx.clone()) => {
+                    Some(summary)
+                }
+                _ = interrupt.recv() => None,
             }
-            _ = tokio::signal::ctrl_c() => {
+        };
+        let applied = match applied {
+            Some(summary) => Applied {
+                outcome: placed.outcome,
+                summary,
+                cancelled: false,
+            },
+            None => {
                 eprintln!(
                     "Cancelled: calls still in flight are left as they are; `launchdeck \
                      cleanup` handles them once stuck."
                 );
                 Applied {
-                    outcome: ActionOutcome::default(),
-                    summary: FollowSummary { calls: test_broadcast::placed_calls(tb) },
+                    outcome: placed.outcome,
+                    summary: FollowSummary {
+                        calls: placed.calls,
+                    },
                     cancelled: true,
                 }
             }
@@ -288,4 +303,11 @@ fn print_calls(summary: &FollowSummary, ctx: &Context) {
         summary.calls.len(),
         AUDIT_FILE_NAME
     );
+}
+
+/// Whether `signal` has fired already (without waiting).
+fn fired(signal: &mut tokio::signal::unix::Signal) -> bool {
+    let waker = std::task::Waker::noop();
+    let mut cx = std::task::Context::from_waker(waker);
+    signal.poll_recv(&mut cx).is_ready()
 }

@@ -368,10 +368,13 @@ async fn the_demo_runs_a_test_broadcast_end_to_end() {
             plan.summary(),
             plan.details()
         );
-        let outcome = test_broadcast::apply(&env, &plan).await.expect("apply");
+        let placed = test_broadcast::apply_with_progress(&env, &plan, None)
+            .await
+            .expect("apply");
+        let outcome = &placed.outcome;
         assert_eq!(outcome.changed as usize, to.len(), "{outcome:?}");
         let (tx, _rx) = tokio::sync::mpsc::unbounded_channel();
-        let summary = test_broadcast::follow_with(&env, &plan, &outcome, tx, timings).await;
+        let summary = test_broadcast::follow_with(&env, placed.calls.clone(), tx, timings).await;
         assert!(summary.all_finished(), "{summary:?}");
         for call in &summary.calls {
             assert_eq!(call.placed, Some(Placement::Placed));

@@ -223,7 +223,7 @@ async fn run(
     timings: FollowTimings,
 ) -> (ActionOutcome, FollowSummary, Vec<TestCallProgress>) {
     let (tx, mut rx) = mpsc::unbounded_channel();
-    let outcome = test_broadcast::apply_with_progress(env, plan, Some(&tx))
+    let placed = test_broadcast::apply_with_progress(env, plan, Some(&tx))
         .await
         .expect("apply");
     bench
@@ -238,7 +238,8 @@ async fn run(
         .state()
         .clock()
         .advance(Duration::from_secs(600));
-    let summary = test_broadcast::follow_with(env, plan, &outcome, tx, timings).await;
+    let summary = test_broadcast::follow_with(env, placed.calls, tx, timings).await;
+    let outcome = placed.outcome;
     let mut progress = Vec::new();
     while let Ok(p) = rx.try_recv() {
         progress.push(p);
@@ -550,7 +551,7 @@ async fn a_campaign_test_places_one_call_per_number_and_records_the_end() {
         .faults()
         .count(&Route::get("/v2/get-call"));
     let (tx, _rx) = mpsc::unbounded_channel();
-    let refollowed = test_broadcast::follow_with(&env, &plan, &outcome, tx, quick()).await;
+    let refollowed = test_broadcast::follow_with(&env, summary.calls.clone(), tx, quick()).await;
     assert_eq!(refollowed.calls, summary.calls);
     assert_eq!(
         bench
@@ -762,10 +763,10 @@ async fn never_redialled(
     .await;
     assert!(plan.will_change(), "{}", plan.summary());
     let (tx, mut rx) = mpsc::unbounded_channel();
-    let outcome = test_broadcast::apply_with_progress(&env, &plan, Some(&tx))
+    let placed = test_broadcast::apply_with_progress(&env, &plan, Some(&tx))
         .await
         .expect("apply");
-    let calls = test_broadcast::placed_calls(&plan);
+    let (outcome, calls) = (placed.outcome, placed.calls);
     assert_eq!(
         calls[0].placed,
         Some(Placement::AcceptanceUnknown),
@@ -792,7 +793,7 @@ async fn never_redialled(
         .state()
         .clock()
         .advance(Duration::from_secs(600));
-    let summary = test_broadcast::follow_with(&env, &plan, &outcome, tx, timings).await;
+    let summary = test_broadcast::follow_with(&env, calls.clone(), tx, timings).await;
     let at_fake = bench
         .fakes
         .retell
@@ -1031,12 +1032,14 @@ async fn a_call_past_the_longest_call_time_is_left_in_flight() {
     )
     .await;
     let (tx, mut rx) = mpsc::unbounded_channel();
-    let outcome = test_broadcast::apply(&env, &plan).await.expect("apply");
+    let placed = test_broadcast::apply_with_progress(&env, &plan, None)
+        .await
+        .expect("apply");
     let timings = FollowTimings {
         max_call_duration: Duration::from_millis(1500),
         ..quick()
     };
-    let summary = test_broadcast::follow_with(&env, &plan, &outcome, tx, timings).await;
+    let summary = test_broadcast::follow_with(&env, placed.calls, tx, timings).await;
     let mut states = Vec::new();
     while let Ok(p) = rx.try_recv() {
         states.push(p.state);

@@ -164,8 +164,8 @@ impl ActionRunner {
                 }
             });
             let placed = test_broadcast::apply_with_progress(&env, &plan, Some(&progress)).await;
-            let outcome = match placed {
-                Ok(outcome) => outcome,
+            let placed = match placed {
+                Ok(placed) => placed,
                 Err(e) => {
                     drop(progress);
                     let _ = forward.await;
@@ -176,8 +176,8 @@ impl ActionRunner {
             };
             let _ = tx.send(Msg::ActionFollowing { id }).await;
             let follow = tokio::spawn({
-                let (env, plan, outcome) = (env.clone(), plan.clone(), outcome.clone());
-                async move { test_broadcast::follow(&env, &plan, &outcome, progress).await }
+                let (env, plan, calls) = (env.clone(), plan.clone(), placed.calls.clone());
+                async move { test_broadcast::follow(&env, &plan, calls, progress).await }
             });
             lock(&following).insert(id, follow.abort_handle());
             let summary = follow.await.ok();
@@ -185,7 +185,7 @@ impl ActionRunner {
             let _ = forward.await;
             Msg::TestBroadcastDone {
                 id,
-                outcome,
+                outcome: placed.outcome,
                 summary,
             }
         });

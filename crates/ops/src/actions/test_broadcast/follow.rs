@@ -23,8 +23,8 @@ use tokio::sync::mpsc::UnboundedSender;
 use tokio::time::Instant;
 
 use super::super::support;
-use super::{Placement, TestBroadcastPlan, TestCall, placed_calls, store_call};
-use crate::actions::{ActionEnv, ActionOutcome};
+use super::{Placement, TestBroadcastPlan, TestCall};
+use crate::actions::ActionEnv;
 
 /// How often and how long [`follow`] asks; tests shorten them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -166,10 +166,10 @@ impl FollowSummary {
 pub async fn follow(
     env: &ActionEnv,
     plan: &TestBroadcastPlan,
-    outcome: &ActionOutcome,
+    calls: Vec<TestCall>,
     progress: UnboundedSender<TestCallProgress>,
 ) -> FollowSummary {
-    follow_with(env, plan, outcome, progress, FollowTimings::for_plan(plan)).await
+    follow_with(env, calls, progress, FollowTimings::for_plan(plan)).await
 }
 
 /// A call being followed.
@@ -184,24 +184,23 @@ struct Followed {
     asked: Option<Instant>,
 }
 
-/// Follows the calls `apply` placed for `plan` until each has ended, its reconcile
-/// window passed, or the longest call time passed. `outcome` is `apply`'s result (the
-/// calls themselves are found by the plan's run id). Cancel by dropping the future.
+/// Follows the calls `apply` placed (`Placed::calls`) until each has ended, its
+/// reconcile window passed, or the longest call time passed. Calls that already ended
+/// (a summary's calls, followed again) are not asked about. Cancel by dropping the
+/// future.
 pub async fn follow_with(
     env: &ActionEnv,
-    plan: &TestBroadcastPlan,
-    outcome: &ActionOutcome,
+    calls: Vec<TestCall>,
     progress: UnboundedSender<TestCallProgress>,
     timings: FollowTimings,
 ) -> FollowSummary {
-    let _ = outcome;
     let started = Instant::now();
     let sent_elapsed = |call: &TestCall| {
         (Utc::now() - call.sent_at)
             .to_std()
             .unwrap_or(Duration::ZERO)
     };
-    let mut calls: Vec<Followed> = placed_calls(plan)
+    let mut calls: Vec<Followed> = calls
         .into_iter()
         .map(|call| {
             let (state, done) = match call.placed {
@@ -253,7 +252,6 @@ pub async fn follow_with(
                     say(&progress, &f.call, state.clone());
                     f.state = state;
                 }
-                store_call(plan.run_id, &f.call);
             }
         }
         if calls.iter().all(|f| f.done) {

@@ -20,8 +20,8 @@
 mod follow;
 mod text;
 
-use std::collections::HashMap;
-use std::sync::{Mutex, OnceLock};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -124,8 +124,10 @@ pub struct Caller {
 /// What the test broadcast will do, or why it will not.
 #[derive(Debug, Clone, PartialEq)]
 pub struct TestBroadcastPlan {
-    /// Identifies this plan: it applies once.
+    /// Identifies this plan's run (in the rows' notes and the audit).
     pub run_id: Uuid,
+    /// Set by the first `apply`: a plan (and every clone of it) dials once.
+    pub applied: AppliedOnce,
     /// What was asked for (the rest of the request is in the fields below).
     pub asked: TestTarget,
     /// The broadcast or campaign as read (boxed: plans travel in messages).
@@ -166,6 +168,7 @@ impl TestBroadcastPlan {
     fn refused(request: &TestBroadcastRequest, refusal: Refusal, env: &ActionEnv) -> Self {
         TestBroadcastPlan {
             run_id: Uuid::new_v4(),
+            applied: AppliedOnce::default(),
             asked: request.target,
             target: None,
             kind: None,
@@ -406,30 +409,30 @@ impl TestCall {
     }
 }
 
-/// The calls of every plan applied by this process, by run id: a plan applies once,
-/// and [`follow`] finds what `apply` placed.
-fn runs() -> &'static Mutex<HashMap<Uuid, Vec<TestCall>>> {
-    static RUNS: OnceLock<Mutex<HashMap<Uuid, Vec<TestCall>>>> = OnceLock::new();
-    RUNS.get_or_init(|| Mutex::new(HashMap::new()))
-}
+/// Whether a plan was applied: shared by its clones (the console keeps one in its modal
+/// and hands one to the task that dials), so a second `apply` of the same confirmation
+/// never dials. Plans compare equal whatever it holds.
+#[derive(Debug, Clone, Default)]
+pub struct AppliedOnce(Arc<AtomicBool>);
 
-fn lock_runs() -> std::sync::MutexGuard<'static, HashMap<Uuid, Vec<TestCall>>> {
-    runs().lock().unwrap_or_else(|e| e.into_inner())
-}
-
-/// The calls `apply` placed for `plan` (with what [`follow`] learnt), in order; empty
-/// before `apply`.
-pub fn placed_calls(plan: &TestBroadcastPlan) -> Vec<TestCall> {
-    lock_runs().get(&plan.run_id).cloned().unwrap_or_default()
-}
-
-fn store_call(run_id: Uuid, call: &TestCall) {
-    let mut runs = lock_runs();
-    let calls = runs.entry(run_id).or_default();
-    match calls.iter_mut().find(|c| c.index == call.index) {
-        Some(known) => *known = call.clone(),
-        None => calls.push(call.clone()),
+impl AppliedOnce {
+    /// True the first time only.
+    fn claim(&self) -> bool {
+        !self.0.swap(true, Ordering::SeqCst)
     }
+}
+
+impl PartialEq for AppliedOnce {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+/// What `apply` placed: the outcome per row and each call, for [`follow`].
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Placed {
+    pub outcome: ActionOutcome,
+    pub calls: Vec<TestCall>,
 }
 
 /// Places the calls of a confirmed plan (see the module docs); refused in read-only
@@ -438,7 +441,9 @@ pub async fn apply(
     env: &ActionEnv,
     plan: &TestBroadcastPlan,
 ) -> Result<ActionOutcome, ActionError> {
-    apply_with_progress(env, plan, None).await
+    apply_with_progress(env, plan, None)
+        .await
+        .map(|placed| placed.outcome)
 }
 
 enum Dialer {
@@ -452,7 +457,7 @@ pub async fn apply_with_progress(
     env: &ActionEnv,
     plan: &TestBroadcastPlan,
     progress: Option<&UnboundedSender<TestCallProgress>>,
-) -> Result<ActionOutcome, ActionError> {
+) -> Result<Placed, ActionError> {
     if env.ctx.read_only {
         return Err(ActionError::ReadOnly(ACTION));
     }
@@ -462,7 +467,7 @@ pub async fn apply_with_progress(
         plan.caller.as_deref(),
         plan.will_change(),
     ) else {
-        return Ok(ActionOutcome::default());
+        return Ok(Placed::default());
     };
     let clients = env.providers.clients();
     let dialer = match kind.provider() {
@@ -477,16 +482,12 @@ pub async fn apply_with_progress(
             TWILIO_SETTING,
         )?),
     };
-    {
-        let mut runs = lock_runs();
-        if runs.contains_key(&plan.run_id) {
-            return Err(ActionError::AlreadyApplied(format!(
-                "this test broadcast was already started (run {}): it is never dialled twice; \
-                 preview it again to place new calls",
-                plan.run_id
-            )));
-        }
-        runs.insert(plan.run_id, Vec::new());
+    if !plan.applied.claim() {
+        return Err(ActionError::AlreadyApplied(format!(
+            "this test broadcast was already started (run {}): it is never dialled twice; \
+             preview it again to place new calls",
+            plan.run_id
+        )));
     }
     env.store()
         .prepare_audit()
@@ -498,6 +499,7 @@ pub async fn apply_with_progress(
         TestKind::AiBroadcast | TestKind::Campaign => None,
     };
     let mut last_create: Option<Instant> = None;
+    let mut calls = Vec::new();
     for (index, to) in plan.destinations.iter().enumerate() {
         let call = TestCall {
             index,
@@ -553,10 +555,10 @@ pub async fn apply_with_progress(
                 (call, row)
             }
         };
-        store_call(plan.run_id, &call);
+        calls.push(call);
         outcome.push(row);
     }
-    Ok(outcome)
+    Ok(Placed { outcome, calls })
 }
 
 /// Finds or creates the draft broadcast that holds an audio test's rows (audited when
