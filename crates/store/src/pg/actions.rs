@@ -44,7 +44,7 @@ fn status_row_sql(table: StatusTable, scope: &Scope) -> String {
 }
 
 /// Tables are fixed names from [`StatusTable`]; values are bound.
-pub(super) fn update_status_sql(table: StatusTable) -> String {
+fn update_status_sql(table: StatusTable) -> String {
     format!(
         "UPDATE {} SET status = $1 WHERE id = $2 AND status = $3",
         table.as_str()
@@ -86,7 +86,7 @@ impl PgStore {
         Ok(row)
     }
 
-    pub(super) async fn read_status_row(
+    async fn read_status_row(
         &self,
         conn: &mut PgConnection,
         target: StatusTarget,
@@ -118,18 +118,29 @@ impl PgStore {
         change: &StatusChange,
     ) -> Result<WriteOutcome, sqlx::Error> {
         let mut tx = self.begin_write().await?;
+        let outcome = self.change_status_in(&mut tx, change).await?;
+        tx.commit().await?;
+        Ok(outcome)
+    }
+
+    /// The conditional UPDATE and a read of the row as it now is, in `conn`'s
+    /// transaction (pause, resume, and the stop's pause).
+    pub(super) async fn change_status_in(
+        &self,
+        conn: &mut PgConnection,
+        change: &StatusChange,
+    ) -> Result<WriteOutcome, sqlx::Error> {
         let changed = sqlx::query(AssertSqlSafe(update_status_sql(change.target.table)))
             .persistent(self.persistent())
             .bind(&change.new_status)
             .bind(change.target.id)
             .bind(&change.expected_status)
-            .execute(&mut *tx)
+            .execute(&mut *conn)
             .await?
             .rows_affected();
         let now = self
-            .read_status_row(&mut tx, change.target, &Scope::default())
+            .read_status_row(conn, change.target, &Scope::default())
             .await?;
-        tx.commit().await?;
         Ok(match (changed, now) {
             (1, Some(now)) => WriteOutcome::Changed { now },
             (_, now) => WriteOutcome::Skipped { now },

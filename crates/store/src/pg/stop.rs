@@ -3,7 +3,6 @@
 //! write one row), the read of one stop row, and its lift.
 
 use chrono::{DateTime, Utc};
-use launchdeck_core::actions::WriteOutcome;
 use launchdeck_core::domain::{Scope, StopControl};
 use launchdeck_core::stop::{
     LAUNCHDECK_SOURCE, LiftResult, StopRowResult, StopRowSpec, StopRowState, StopWrite,
@@ -13,7 +12,6 @@ use sqlx::{AssertSqlSafe, FromRow, PgConnection};
 use uuid::Uuid;
 
 use super::PgStore;
-use super::actions::update_status_sql;
 use super::scope::{ScopeSql, fill};
 
 /// Serialises launchdeck's stop writes (and only them): stops are rare, and one lock
@@ -85,23 +83,7 @@ impl PgStore {
             .execute(&mut *tx)
             .await?;
         let pause = match &write.pause {
-            Some(change) => {
-                let changed = sqlx::query(AssertSqlSafe(update_status_sql(change.target.table)))
-                    .persistent(self.persistent())
-                    .bind(&change.new_status)
-                    .bind(change.target.id)
-                    .bind(&change.expected_status)
-                    .execute(&mut *tx)
-                    .await?
-                    .rows_affected();
-                let now = self
-                    .read_status_row(&mut tx, change.target, &Scope::default())
-                    .await?;
-                Some(match (changed, now) {
-                    (1, Some(now)) => WriteOutcome::Changed { now },
-                    (_, now) => WriteOutcome::Skipped { now },
-                })
-            }
+            Some(change) => Some(self.change_status_in(&mut tx, change).await?),
             None => None,
         };
         let stop_row = match &write.stop_row {

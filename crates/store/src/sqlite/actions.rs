@@ -33,7 +33,7 @@ fn status_row_sql(table: StatusTable, scope: &Scope) -> String {
 }
 
 /// Tables are fixed names from [`StatusTable`]; values are bound.
-pub(super) fn update_status_sql(table: StatusTable) -> String {
+fn update_status_sql(table: StatusTable) -> String {
     format!(
         "UPDATE {} SET status = $1 WHERE id = $2 AND status = $3",
         table.as_str()
@@ -69,19 +69,9 @@ impl SqliteStore {
         change: &StatusChange,
     ) -> Result<WriteOutcome, QueryError> {
         let mut tx = begin_write(&self.pool).await?;
-        let changed = sqlx::query(AssertSqlSafe(update_status_sql(change.target.table)))
-            .bind(&change.new_status)
-            .bind(uuid_text(change.target.id))
-            .bind(&change.expected_status)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-        let now = read_status_row(&mut tx, change.target, &Scope::default()).await?;
+        let outcome = change_status_in(&mut tx, change).await?;
         tx.commit().await?;
-        Ok(match (changed, now) {
-            (1, Some(now)) => WriteOutcome::Changed { now },
-            (_, now) => WriteOutcome::Skipped { now },
-        })
+        Ok(outcome)
     }
 
     /// Applies the missing migrations in one write transaction (the write lock keeps
@@ -180,7 +170,27 @@ async fn set_aside_legacy_audit_table(conn: &mut SqliteConnection) -> Result<(),
     Ok(())
 }
 
-pub(super) async fn read_status_row(
+/// The conditional UPDATE and a read of the row as it now is, in `conn`'s transaction
+/// (pause, resume, and the stop's pause).
+pub(super) async fn change_status_in(
+    conn: &mut SqliteConnection,
+    change: &StatusChange,
+) -> Result<WriteOutcome, QueryError> {
+    let changed = sqlx::query(AssertSqlSafe(update_status_sql(change.target.table)))
+        .bind(&change.new_status)
+        .bind(uuid_text(change.target.id))
+        .bind(&change.expected_status)
+        .execute(&mut *conn)
+        .await?
+        .rows_affected();
+    let now = read_status_row(conn, change.target, &Scope::default()).await?;
+    Ok(match (changed, now) {
+        (1, Some(now)) => WriteOutcome::Changed { now },
+        (_, now) => WriteOutcome::Skipped { now },
+    })
+}
+
+async fn read_status_row(
     conn: &mut SqliteConnection,
     target: StatusTarget,
     scope: &Scope,

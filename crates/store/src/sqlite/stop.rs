@@ -2,7 +2,6 @@
 //! contract: the pause and the stop row in one `IMMEDIATE` transaction (the write lock
 //! serialises two consoles, so the same stop writes one row), one stop row, its lift.
 
-use launchdeck_core::actions::WriteOutcome;
 use launchdeck_core::domain::Scope;
 use launchdeck_core::stop::{
     LAUNCHDECK_SOURCE, LiftResult, StopRowResult, StopRowSpec, StopRowState, StopWrite,
@@ -11,7 +10,7 @@ use launchdeck_core::stop::{
 use sqlx::{AssertSqlSafe, SqliteConnection};
 use uuid::Uuid;
 
-use super::actions::{read_status_row, update_status_sql};
+use super::actions::change_status_in;
 use super::error::QueryError;
 use super::scope::{ScopeSql, fill, scope_params};
 use super::tables::stop_control;
@@ -58,20 +57,7 @@ impl SqliteStore {
     ) -> Result<StopWriteResult, QueryError> {
         let mut tx = begin_write(&self.pool).await?;
         let pause = match &write.pause {
-            Some(change) => {
-                let changed = sqlx::query(AssertSqlSafe(update_status_sql(change.target.table)))
-                    .bind(&change.new_status)
-                    .bind(uuid_text(change.target.id))
-                    .bind(&change.expected_status)
-                    .execute(&mut *tx)
-                    .await?
-                    .rows_affected();
-                let now = read_status_row(&mut tx, change.target, &Scope::default()).await?;
-                Some(match (changed, now) {
-                    (1, Some(now)) => WriteOutcome::Changed { now },
-                    (_, now) => WriteOutcome::Skipped { now },
-                })
-            }
+            Some(change) => Some(change_status_in(&mut tx, change).await?),
             None => None,
         };
         let stop_row = match &write.stop_row {
