@@ -70,9 +70,9 @@ fn refusal_text(plan: &TestBroadcastPlan, refusal: &Refusal) -> String {
         Refusal::NoCaller(none) => format!("{label}: {none}"),
         Refusal::ReadinessBlocked(ids) => format!(
             "readiness blocks the test: {} blocking check{} not passing ({}); fix {}, or \
-             override explicitly (--override-readiness)",
+             override explicitly (--override-readiness; o in the console)",
             ids.len(),
-            if ids.len() == 1 { "is" } else { "s are" },
+            if ids.len() == 1 { " is" } else { "s are" },
             ids.join(", "),
             if ids.len() == 1 { "it" } else { "them" },
         ),
