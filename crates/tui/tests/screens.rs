@@ -496,3 +496,54 @@ fn pause_result_toast_replaces_the_hints() {
     );
     insta::assert_snapshot!("pause_toast_80x24", draw(&app));
 }
+
+#[test]
+fn an_active_stop_shows_in_words_on_every_screen() {
+    use launchdeck_core::domain::StopControl;
+    use launchdeck_tui::PollData;
+    use launchdeck_tui::model::AlertsData;
+    let stop = |scope: &str, campaign: Option<uuid::Uuid>| StopControl {
+        id: uuid::Uuid::from_u128(0x5701),
+        scope_type: scope.to_string(),
+        organization_id: None,
+        user_id: None,
+        campaign_id: campaign,
+        provider: None,
+        channel: "all".to_string(),
+        reason: "emergency stop by launchdeck (ops@host)".to_string(),
+        activated_at: common::db_now(),
+        expires_at: None,
+        created_by_launchdeck: true,
+    };
+    let mut app = app_at(120, 40);
+    let campaign = common::id(950);
+    let alerts = AlertsData::new(std::time::Instant::now(), common::alerts())
+        .with_stops(vec![stop("campaign", Some(campaign))]);
+    update(&mut app, Msg::Data(PollData::Alerts(alerts)));
+    for screen in ["1", "2", "3", "4"] {
+        keys(&mut app, screen);
+        let text = text_of(&draw(&app));
+        assert!(
+            text.contains("[STOPPED: campaign \"Solar"),
+            "screen {screen}:\n{text}"
+        );
+    }
+    let alerts = AlertsData::new(std::time::Instant::now(), common::alerts())
+        .with_stops(vec![stop("global", None)]);
+    update(&mut app, Msg::Data(PollData::Alerts(alerts)));
+    assert!(text_of(&draw(&app)).contains("[STOP ALL ACTIVE]"));
+    // At 80 columns the badge shortens but still says it.
+    let mut narrow = app_at(80, 24);
+    let alerts = AlertsData::new(std::time::Instant::now(), common::alerts())
+        .with_stops(vec![stop("global", None)]);
+    update(&mut narrow, Msg::Data(PollData::Alerts(alerts)));
+    assert!(
+        text_of(&draw(&narrow)).contains("[STOP"),
+        "{}",
+        text_of(&draw(&narrow))
+    );
+    // Nothing active: no badge.
+    let alerts = AlertsData::new(std::time::Instant::now(), common::alerts());
+    update(&mut app, Msg::Data(PollData::Alerts(alerts)));
+    assert!(!text_of(&draw(&app)).contains("[STOP"));
+}
