@@ -127,6 +127,12 @@ pub trait PlanView {
     fn typed_confirmation(&self) -> Option<String> {
         None
     }
+    /// The condition the change is written under, for the modal's `change` line.
+    fn condition(&self) -> String {
+        "only rows still as shown when you confirm (a row that moved on is skipped, never \
+         overwritten)"
+            .to_string()
+    }
 }
 
 /// Why an action could not run at all (nothing was changed).

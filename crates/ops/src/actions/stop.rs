@@ -239,6 +239,12 @@ impl PlanView for StopPlan {
     fn typed_confirmation(&self) -> Option<String> {
         Some(self.expected.clone())
     }
+
+    fn condition(&self) -> String {
+        "one transaction: the pause only if still active, the stop row only if none with the \
+         same scope is active; calls in flight are never put back to pending"
+            .to_string()
+    }
 }
 
 fn activated_by(row: &StopControl) -> String {

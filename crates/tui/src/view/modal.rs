@@ -23,9 +23,9 @@ pub fn render(frame: &mut Frame, body: Rect, app: &App, modal: &ActionModal) {
     let width = body.width.saturating_sub(4).min(MAX_WIDTH);
     let text_width = usize::from(width.saturating_sub(4)).max(10);
     let mut lines = vec![Line::raw("")];
-    // The details give way first: the summary, the change and the keys always show.
-    let detail_room = usize::from(body.height.saturating_sub(16)).max(2);
-    lines.extend(content(app, modal, text_width, detail_room));
+    // Borders, the blank lines around the content and the keys.
+    let room = usize::from(body.height.saturating_sub(5));
+    lines.extend(content(app, modal, text_width, room));
     lines.push(Line::raw(""));
     lines.push(key_line(app, modal));
     let wanted = u16::try_from(lines.len() + 2).unwrap_or(u16::MAX);
@@ -45,28 +45,32 @@ pub fn render(frame: &mut Frame, body: Rect, app: &App, modal: &ActionModal) {
     frame.render_widget(Paragraph::new(lines).block(block), area);
 }
 
-fn content(app: &App, modal: &ActionModal, width: usize, detail_room: usize) -> Vec<Line<'static>> {
+/// The modal's text within `room` lines: the details give way first, so the summary,
+/// the change, the typed field and the keys always show.
+fn content(app: &App, modal: &ActionModal, width: usize, room: usize) -> Vec<Line<'static>> {
     match &modal.stage {
         ModalStage::Reading => {
             let doing = format!("reading {}", modal.subject);
             vec![spinner_line(app, modal, &doing)]
         }
         ModalStage::Confirm(plan) => {
-            let mut lines = plan_lines(app, plan, width, detail_room);
-            lines.push(Line::raw(""));
-            lines.extend(change_lines(app, plan, width));
+            let mut tail = vec![Line::raw("")];
+            tail.extend(change_lines(app, plan, width));
             if let Some(expected) = plan.view().typed_confirmation() {
-                lines.extend(typed_lines(app, modal, &expected, width));
+                tail.extend(typed_lines(app, modal, &expected, width));
             }
+            let mut lines = plan_lines(app, plan, width, room.saturating_sub(tail.len()));
+            lines.extend(tail);
             lines
         }
         ModalStage::Nothing(plan) => {
-            let mut lines = plan_lines(app, plan, width, detail_room);
-            lines.push(Line::raw(""));
+            let mut tail = vec![Line::raw("")];
             if let Some(choice) = hang_up_choice(plan) {
-                lines.extend(field(app, "hang up", &choice, width));
+                tail.extend(field(app, "hang up", &choice, width));
             }
-            lines.push(Line::raw("  Nothing will be changed."));
+            tail.push(Line::raw("  Nothing will be changed."));
+            let mut lines = plan_lines(app, plan, width, room.saturating_sub(tail.len()));
+            lines.extend(tail);
             lines
         }
         ModalStage::Applying(plan) => {
@@ -86,7 +90,8 @@ fn content(app: &App, modal: &ActionModal, width: usize, detail_room: usize) -> 
     }
 }
 
-/// The plan's summary and, under it, its details (counts, rows), each on its own line.
+/// The plan's summary and, under it, its details (counts, rows), each on its own line,
+/// within `room` lines (the summary always shows; at least two detail lines).
 fn plan_lines(app: &App, plan: &ActionPlan, width: usize, room: usize) -> Vec<Line<'static>> {
     let view = plan.view();
     let mut lines = wrapped(app, &view.summary(), width);
@@ -94,6 +99,7 @@ fn plan_lines(app: &App, plan: &ActionPlan, width: usize, room: usize) -> Vec<Li
     if !details.is_empty() {
         lines.push(Line::raw(""));
     }
+    let room = room.saturating_sub(lines.len()).max(2);
     let mut detail_lines: Vec<Line<'static>> = details
         .iter()
         .flat_map(|detail| wrapped(app, &format!("  {detail}"), width))
@@ -120,12 +126,7 @@ fn change_lines(app: &App, plan: &ActionPlan, width: usize) -> Vec<Line<'static>
     let mut fields = match plan.status_plan() {
         Some(status) => status_fields(status),
         None => vec![
-            (
-                "change",
-                "only rows still as shown when you confirm (a row that moved on is skipped, \
-                 never overwritten)"
-                    .to_string(),
-            ),
+            ("change", plan.view().condition()),
             ("audit", "launchdeck.audit_log and audit.jsonl".to_string()),
         ],
     };

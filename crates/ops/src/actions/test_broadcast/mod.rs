@@ -217,6 +217,12 @@ impl PlanView for TestBroadcastPlan {
     fn target_unavailable(&self) -> bool {
         self.refusal.is_some()
     }
+
+    fn condition(&self) -> String {
+        "each call's row written first, then one create (at most one a second), never \
+         re-sent: an unknown acceptance is reconciled, not redialled"
+            .to_string()
+    }
 }
 
 /// Reads what the test broadcast would do; writes nothing and mutates nothing at any
