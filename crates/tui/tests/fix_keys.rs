@@ -6,15 +6,11 @@
 mod common;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-use launchdeck_core::actions::{StatusRow, StatusTable, StatusTarget};
 use launchdeck_core::cleanup::{LeftAlone, Verdict};
 use launchdeck_core::domain::CallProvider;
-use launchdeck_core::domain::Scope;
-use launchdeck_core::stop::{StopRowSpec, StopScope};
 use launchdeck_ops::actions::acknowledge::AckRequest;
 use launchdeck_ops::actions::cleanup::{CleanupPlan, CleanupRequest, PlannedRow};
 use launchdeck_ops::actions::outbound_agent::AgentRequest;
-use launchdeck_ops::actions::stop::{StopPlan, StopRequest};
 use launchdeck_ops::actions::tokens::TokenRequest;
 use launchdeck_ops::actions::{ActionPlan, ActionRequest};
 use launchdeck_tui::{App, Effect, ModalStage, Msg, TuiOptions, update};
@@ -243,33 +239,6 @@ fn h_chooses_to_hang_up_the_live_calls() {
     assert!(matches!(plan, ActionPlan::Cleanup(p) if p.hang_up));
 }
 
-/// A stop plan for `request`'s target, as ops would preview it (one live call).
-fn stop_plan(request: &StopRequest) -> ActionPlan {
-    let (table, id) = match request.scope {
-        StopScope::Broadcast(id) => (StatusTable::VoiceBroadcasts, id),
-        StopScope::Campaign(id) => (StatusTable::Campaigns, id),
-        StopScope::All => panic!("the key stops the selection"),
-    };
-    let row = StatusRow {
-        target: StatusTarget { table, id },
-        name: "Renewals".into(),
-        status: "active".into(),
-        updated_at: None,
-        in_scope: true,
-    };
-    ActionPlan::Stop(Box::new(StopPlan {
-        scope: request.scope,
-        row: Some(row),
-        unavailable: None,
-        expected: "Renewals".into(),
-        confirmation: None,
-        stop_row: StopRowSpec::for_scope(request.scope, &Scope::default(), "op@host"),
-        existing: None,
-        live_calls: common::in_flight_calls().into_iter().take(1).collect(),
-        hang_up: false,
-    }))
-}
-
 #[test]
 fn x_stops_the_selection_only_with_its_exact_name_typed() {
     let mut app = app();
@@ -283,7 +252,7 @@ fn x_stops_the_selection_only_with_its_exact_name_typed() {
     assert_eq!((stop.hang_up, stop.confirmation.as_deref()), (false, None));
     let answer = Msg::ActionPlanned {
         id: *id,
-        result: Ok(stop_plan(stop)),
+        result: Ok(common::stop_plan(stop)),
     };
     update(&mut app, answer);
     let typed = |app: &App| app.modal.as_ref().map(|m| m.typed.value().to_string());

@@ -547,3 +547,34 @@ fn an_active_stop_shows_in_words_on_every_screen() {
     update(&mut app, Msg::Data(PollData::Alerts(alerts)));
     assert!(!text_of(&draw(&app)).contains("[STOP"));
 }
+
+#[test]
+fn a_stops_name_field_and_keys_show_at_80x24() {
+    use launchdeck_ops::actions::ActionRequest;
+    use launchdeck_tui::Effect;
+    let mut app = app_at(80, 24);
+    let effects = update(
+        &mut app,
+        Msg::Key(KeyEvent::new(KeyCode::Char('X'), KeyModifiers::NONE)),
+    );
+    let [Effect::PlanAction { id, request }] = effects.as_slice() else {
+        panic!("{effects:?}");
+    };
+    let ActionRequest::Stop(stop) = request else {
+        panic!("{request:?}");
+    };
+    let plan = common::stop_plan(stop);
+    update(
+        &mut app,
+        Msg::ActionPlanned {
+            id: *id,
+            result: Ok(plan),
+        },
+    );
+    keys(&mut app, "Renew");
+    let text = text_of(&draw(&app));
+    assert!(text.contains(">       Renew"), "{text}");
+    assert!(text.contains("type the broadcast's exact name"), "{text}");
+    assert!(text.contains("enter confirm typed name"), "{text}");
+    insta::assert_snapshot!("stop_modal_80x24", text);
+}

@@ -232,13 +232,18 @@ fn hang_up_choice(plan: &ActionPlan) -> Option<String> {
     let (chosen, live) = plan.hang_up_choice()?;
     let key = hang_up_key(plan);
     let (calls, when) = match plan {
-        ActionPlan::Stop(_) => ("calls in flight", "after the stop is written"),
-        _ => ("calls still live", "first"),
+        ActionPlan::Stop(_) => ("in flight", "after the stop is written"),
+        _ => ("still live", "first"),
+    };
+    let (noun, verb, them) = if live == 1 {
+        ("call", "is", "it")
+    } else {
+        ("calls", "are", "them")
     };
     Some(if chosen {
-        format!("yes: the {live} {calls} will be hung up at the provider {when} ({key}: no)")
+        format!("yes: the {live} {noun} {calls} will be hung up at the provider {when} ({key}: no)")
     } else {
-        format!("no: the {live} {calls} are left to finish ({key}: hang them up)")
+        format!("no: the {live} {noun} {calls} {verb} left to finish ({key}: hang {them} up)")
     })
 }
 

@@ -7,10 +7,14 @@ pub mod readiness;
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, TimeZone, Utc};
+use launchdeck_core::actions::{StatusRow, StatusTable, StatusTarget};
 use launchdeck_core::domain::{
     Alert, BroadcastProgress, CallLogEntry, CallSource, CampaignProgress, InFlightCall,
-    InFlightSnapshot, OpenClaim, StatusCounts,
+    InFlightSnapshot, OpenClaim, Scope, StatusCounts,
 };
+use launchdeck_core::stop::{StopRowSpec, StopScope};
+use launchdeck_ops::actions::ActionPlan;
+use launchdeck_ops::actions::stop::{StopPlan, StopRequest};
 use launchdeck_store::DbInfo;
 use launchdeck_tui::model::{AlertsData, LiveData, LogsData, ProgressData};
 use launchdeck_tui::{App, Clock, Keymap, Msg, PollData, TuiOptions, update};
@@ -476,4 +480,31 @@ pub fn alerts() -> Vec<Alert> {
             3_600,
         ),
     ]
+}
+
+/// A stop plan for `request`'s target, as ops would preview it (one live call).
+pub fn stop_plan(request: &StopRequest) -> ActionPlan {
+    let (table, id) = match request.scope {
+        StopScope::Broadcast(id) => (StatusTable::VoiceBroadcasts, id),
+        StopScope::Campaign(id) => (StatusTable::Campaigns, id),
+        StopScope::All => panic!("the key stops the selection"),
+    };
+    let row = StatusRow {
+        target: StatusTarget { table, id },
+        name: "Renewals".into(),
+        status: "active".into(),
+        updated_at: None,
+        in_scope: true,
+    };
+    ActionPlan::Stop(Box::new(StopPlan {
+        scope: request.scope,
+        row: Some(row),
+        unavailable: None,
+        expected: "Renewals".into(),
+        confirmation: None,
+        stop_row: StopRowSpec::for_scope(request.scope, &Scope::default(), "op@host"),
+        existing: None,
+        live_calls: in_flight_calls().into_iter().take(1).collect(),
+        hang_up: false,
+    }))
 }
