@@ -58,7 +58,7 @@ pub fn tui_options(loaded: &LoadedConfig, ctx: &Context) -> TuiOptions {
         poll: PollIntervals {
             live: config.poll.live_interval,
             logs: config.poll.logs_interval,
-            progress: config.poll.live_interval,
+            progress: config.poll.progress_interval,
             alerts: config.poll.logs_interval,
             readiness: config.poll.readiness_interval,
         },

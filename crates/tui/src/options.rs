@@ -16,7 +16,7 @@ pub struct PollIntervals {
     pub live: Duration,
     /// The call-log window (`[poll] logs_interval`).
     pub logs: Duration,
-    /// Broadcast and campaign progress.
+    /// Broadcast and campaign progress (`[poll] progress_interval`, at most 5 s).
     pub progress: Duration,
     /// Unacknowledged alerts.
     pub alerts: Duration,
@@ -30,7 +30,7 @@ impl Default for PollIntervals {
         PollIntervals {
             live: Duration::from_secs(1),
             logs: Duration::from_secs(2),
-            progress: Duration::from_secs(1),
+            progress: Duration::from_secs(5),
             alerts: Duration::from_secs(2),
             readiness: Duration::from_secs(60),
         }

@@ -227,6 +227,7 @@ pub(super) struct ThresholdsFile {
 #[serde(deny_unknown_fields, default)]
 pub(super) struct PollFile {
     pub live_interval: Option<String>,
+    pub progress_interval: Option<String>,
     pub logs_interval: Option<String>,
     pub config_interval: Option<String>,
     pub readiness_interval: Option<String>,

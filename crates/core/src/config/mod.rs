@@ -160,6 +160,9 @@ impl Default for Thresholds {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PollIntervals {
     pub live_interval: Duration,
+    /// Broadcast and campaign counts, rates and the per-minute series: they may lag (at
+    /// most 5 s, and the Overview says how old they are); the in-flight set may not.
+    pub progress_interval: Duration,
     pub logs_interval: Duration,
     pub config_interval: Duration,
     pub readiness_interval: Duration,
@@ -171,6 +174,7 @@ impl Default for PollIntervals {
     fn default() -> Self {
         PollIntervals {
             live_interval: Duration::from_secs(1),
+            progress_interval: Duration::from_secs(5),
             logs_interval: Duration::from_secs(2),
             config_interval: Duration::from_secs(30),
             readiness_interval: Duration::from_secs(60),

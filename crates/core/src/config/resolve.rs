@@ -307,8 +307,23 @@ fn poll(r: &Resolver, raw: PollFile) -> Result<PollIntervals, ConfigError> {
             "use 1s or more (default 60s)",
         ));
     }
+    let progress_interval = r.duration(
+        s,
+        "progress_interval",
+        raw.progress_interval,
+        d.progress_interval,
+    )?;
+    if progress_interval > Duration::from_secs(5) {
+        return Err(r.invalid(
+            s,
+            "progress_interval",
+            "longer than 5s; the broadcast and campaign figures may lag at most 5 s".to_string(),
+            "use 5s or less (default 5s)",
+        ));
+    }
     Ok(PollIntervals {
         live_interval: r.duration(s, "live_interval", raw.live_interval, d.live_interval)?,
+        progress_interval,
         logs_interval: r.duration(s, "logs_interval", raw.logs_interval, d.logs_interval)?,
         config_interval: r.duration(
             s,

@@ -148,6 +148,7 @@ pub const SECTIONS: &[SectionDef] = &[
         name: "poll",
         keys: SectionKeys::Fixed(&[
             key("live_interval", Dur),
+            key("progress_interval", Dur),
             key("logs_interval", Dur),
             key("config_interval", Dur),
             key("readiness_interval", Dur),

@@ -96,6 +96,7 @@ fn missing_default_file_gives_all_defaults() {
     assert_eq!(c.thresholds.calls_per_minute_warn, 100);
     assert_eq!(c.poll.live_interval, Duration::from_secs(1));
     assert_eq!(c.poll.logs_interval, Duration::from_secs(2));
+    assert_eq!(c.poll.progress_interval, Duration::from_secs(5));
     assert_eq!(c.poll.providers_interval, Duration::from_secs(60));
     assert_eq!(c.test_broadcast.max_calls, 3);
     assert!(c.test_broadcast.allowlist.is_empty());
@@ -436,6 +437,10 @@ fn bad_values_in_the_file_name_position_and_key() {
         (
             "[poll]\nproviders_interval = \"500ms\"\n",
             "2:1: [poll] providers_interval: shorter than 1s",
+        ),
+        (
+            "[poll]\nprogress_interval = \"6s\"\n",
+            "2:1: [poll] progress_interval: longer than 5s",
         ),
         (
             "[retell]\nbase_url = \"http://api.retellai.com\"\n",

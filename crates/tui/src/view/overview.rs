@@ -202,8 +202,15 @@ fn claims_line(app: &App, live: &LiveData) -> Line<'static> {
 
 fn render_progress(frame: &mut Frame, area: Rect, app: &App) {
     let progress = app.shown().progress.as_deref();
+    // The figures are polled less often than the calls in flight: say how old they are.
     let title = match progress {
-        Some(p) => format!("Broadcasts and campaigns ({})", p.items.len()),
+        Some(p) => {
+            let age = super::format::age(app.shown_now().saturating_duration_since(p.received));
+            format!(
+                "Broadcasts and campaigns ({}), figures {age} old",
+                p.items.len()
+            )
+        }
         None => "Broadcasts and campaigns".to_string(),
     };
     let block = titled(title, app);
