@@ -2,8 +2,7 @@
 //! one transaction (under an advisory lock, so two consoles stopping the same thing
 //! write one row), the read of one stop row, and its lift.
 
-use chrono::{DateTime, Utc};
-use launchdeck_core::domain::{Scope, StopControl};
+use launchdeck_core::domain::Scope;
 use launchdeck_core::stop::{
     LAUNCHDECK_SOURCE, LiftResult, StopRowResult, StopRowSpec, StopRowState, StopWrite,
     StopWriteResult,
@@ -13,6 +12,7 @@ use uuid::Uuid;
 
 use super::PgStore;
 use super::scope::{ScopeSql, fill};
+use super::tables::StopRow;
 
 /// Serialises launchdeck's stop writes (and only them): stops are rare, and one lock
 /// makes "is there an active row already?" and the insert one step.
@@ -56,17 +56,8 @@ RETURNING id";
 
 #[derive(FromRow)]
 struct StopStateRow {
-    id: Uuid,
-    scope_type: String,
-    organization_id: Option<Uuid>,
-    user_id: Option<Uuid>,
-    campaign_id: Option<Uuid>,
-    provider: Option<String>,
-    channel: String,
-    reason: String,
-    activated_at: DateTime<Utc>,
-    expires_at: Option<DateTime<Utc>>,
-    created_by_launchdeck: bool,
+    #[sqlx(flatten)]
+    control: StopRow,
     active: bool,
     in_scope: bool,
     campaign_name: Option<String>,
@@ -170,19 +161,7 @@ impl PgStore {
 
 fn stop_state(r: StopStateRow) -> StopRowState {
     StopRowState {
-        control: StopControl {
-            id: r.id,
-            scope_type: r.scope_type,
-            organization_id: r.organization_id,
-            user_id: r.user_id,
-            campaign_id: r.campaign_id,
-            provider: r.provider,
-            channel: r.channel,
-            reason: r.reason,
-            activated_at: r.activated_at,
-            expires_at: r.expires_at,
-            created_by_launchdeck: r.created_by_launchdeck,
-        },
+        control: r.control.into_control(),
         active: r.active,
         in_scope: r.in_scope,
         campaign_name: r.campaign_name,

@@ -212,7 +212,7 @@ struct CampaignRow {
 }
 
 #[derive(FromRow)]
-struct StopRow {
+pub(super) struct StopRow {
     id: Uuid,
     scope_type: String,
     organization_id: Option<Uuid>,
@@ -224,6 +224,24 @@ struct StopRow {
     activated_at: DateTime<Utc>,
     expires_at: Option<DateTime<Utc>>,
     created_by_launchdeck: bool,
+}
+
+impl StopRow {
+    pub(super) fn into_control(self) -> StopControl {
+        StopControl {
+            id: self.id,
+            scope_type: self.scope_type,
+            organization_id: self.organization_id,
+            user_id: self.user_id,
+            campaign_id: self.campaign_id,
+            provider: self.provider,
+            channel: self.channel,
+            reason: self.reason,
+            activated_at: self.activated_at,
+            expires_at: self.expires_at,
+            created_by_launchdeck: self.created_by_launchdeck,
+        }
+    }
 }
 
 impl PgStore {
@@ -451,19 +469,7 @@ impl PgStore {
         scope: &Scope,
     ) -> Result<Vec<StopControl>, sqlx::Error> {
         let s = ScopeSql::new(scope).stop("s");
-        self.scoped_rows(ACTIVE_STOPS_SQL, s, scope, None, |r: StopRow| StopControl {
-            id: r.id,
-            scope_type: r.scope_type,
-            organization_id: r.organization_id,
-            user_id: r.user_id,
-            campaign_id: r.campaign_id,
-            provider: r.provider,
-            channel: r.channel,
-            reason: r.reason,
-            activated_at: r.activated_at,
-            expires_at: r.expires_at,
-            created_by_launchdeck: r.created_by_launchdeck,
-        })
-        .await
+        self.scoped_rows(ACTIVE_STOPS_SQL, s, scope, None, StopRow::into_control)
+            .await
     }
 }
