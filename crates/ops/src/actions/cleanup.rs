@@ -3,7 +3,7 @@
 //! Rows under a redial hold, calls still live and calls whose provider could not be
 //! asked are left alone; hanging up live calls is a separate, explicit choice.
 
-mod text;
+pub(super) mod text;
 
 use std::time::Duration;
 

@@ -200,9 +200,7 @@ impl ActionPlan {
     pub fn hang_up_choice(&self) -> Option<(bool, usize)> {
         let (chosen, live) = match self {
             ActionPlan::Cleanup(plan) => (plan.hang_up, plan.live_calls().count()),
-            ActionPlan::Stop(plan) if plan.view_available() => {
-                (plan.hang_up, plan.live_calls.len())
-            }
+            ActionPlan::Stop(plan) if plan.available() => (plan.hang_up, plan.live_calls.len()),
             _ => return None,
         };
         (live > 0).then_some((chosen, live))

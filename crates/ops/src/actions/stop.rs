@@ -16,7 +16,7 @@ use std::collections::BTreeSet;
 
 use launchdeck_core::actions::{AuditRecord, AuditResult, StatusRow, StatusTarget, WriteOutcome};
 use launchdeck_core::domain::{CallProvider, CallSource, InFlightCall, StopControl};
-use launchdeck_core::redact::{mask_phone, sanitize_provider_text};
+use launchdeck_core::redact::sanitize_provider_text;
 use launchdeck_core::stop::{
     self, LiftResult, STOP_ALL_CONFIRMATION, StopRowResult, StopRowSpec, StopRowState, StopScope,
     StopWrite, StopWriteResult,
@@ -24,6 +24,7 @@ use launchdeck_core::stop::{
 use serde_json::json;
 use uuid::Uuid;
 
+use super::cleanup::text as row_text;
 use super::support;
 use super::{ActionEnv, ActionError, ActionOutcome, PlanView, RowOutcome, audit};
 
@@ -75,7 +76,7 @@ impl StopPlan {
     }
 
     /// There is something to stop (the id is known and in scope).
-    pub fn view_available(&self) -> bool {
+    pub fn available(&self) -> bool {
         self.unavailable.is_none()
     }
 
@@ -398,7 +399,7 @@ pub async fn apply(env: &ActionEnv, plan: &StopPlan) -> Result<ActionOutcome, Ac
                 continue;
             };
             let (result, after) = support::end_call(env, &provider, &call_id).await;
-            let name = call_name(call);
+            let name = format!("hang up {}", row_text::row_name(call));
             outcome.push(RowOutcome {
                 table: call.source.as_str(),
                 id: call.id,
@@ -407,11 +408,7 @@ pub async fn apply(env: &ActionEnv, plan: &StopPlan) -> Result<ActionOutcome, Ac
                 from: Some(call.state.clone()),
                 status_now: Some(call.state.clone()),
             });
-            let before = json!({
-                "status": call.state,
-                "phone": mask_phone(&call.phone),
-                "provider_call_id": call.provider_call_id,
-            });
+            let before = row_text::previewed(call);
             let target = support::target(call.source.as_str(), call.id, &name);
             records.push(audit::record(
                 &env.ctx, ACTION, target, before, after, result,
@@ -420,14 +417,6 @@ pub async fn apply(env: &ActionEnv, plan: &StopPlan) -> Result<ActionOutcome, Ac
     }
     outcome.audit_errors = audit::write(env.store(), &env.ctx.audit_file, &records).await;
     Ok(outcome)
-}
-
-fn call_name(call: &InFlightCall) -> String {
-    let phone = mask_phone(&call.phone);
-    match call.parent_name.as_deref().map(sanitize_provider_text) {
-        Some(parent) if !parent.is_empty() => format!("hang up {phone} {parent}"),
-        _ => format!("hang up {phone}"),
-    }
 }
 
 /// The pause's and the stop row's results and audit records.

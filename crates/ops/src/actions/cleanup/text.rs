@@ -160,7 +160,7 @@ fn why(w: &CleanupWrite) -> Option<&str> {
 
 /// A row as the operator knows it: the lead's masked number and the broadcast or
 /// campaign it belongs to.
-pub(super) fn row_name(call: &InFlightCall) -> String {
+pub(in crate::actions) fn row_name(call: &InFlightCall) -> String {
     let phone = mask_phone(&call.phone);
     match call.parent_name.as_deref().map(sanitize_provider_text) {
         Some(parent) if !parent.is_empty() => format!("{phone} {parent}"),
@@ -169,7 +169,7 @@ pub(super) fn row_name(call: &InFlightCall) -> String {
 }
 
 /// The row as previewed, for the audit's `before`.
-pub(super) fn previewed(call: &InFlightCall) -> Value {
+pub(in crate::actions) fn previewed(call: &InFlightCall) -> Value {
     json!({
         "status": call.state,
         "since": call.since,
