@@ -3,7 +3,7 @@
 //! sequential scan of call_logs / broadcast_queue / dialing_queues).
 //!
 //! Needs `launchdeck_scale_template` on the cluster at `$LAUNCHDECK_TEST_PG_URL`;
-//! `scripts/bench-db` starts a throwaway cluster, builds the template and runs this.
+//! `scripts/bench-refresh` starts a throwaway cluster, builds the template and runs this.
 //!
 //! Phases, each on a fresh clone of the template:
 //! 1. wall time: the poller's store calls (`PgStore`, default options, unscoped)
@@ -211,7 +211,7 @@ impl Bench {
 
 async fn require_template() -> Result<(), String> {
     let url = std::env::var(PG_URL_ENV).map_err(|_| {
-        format!("{PG_URL_ENV} is not set: run scripts/bench-db (it starts a throwaway cluster and builds {SCALE_TEMPLATE})")
+        format!("{PG_URL_ENV} is not set: run scripts/bench-refresh (it starts a throwaway cluster and builds {SCALE_TEMPLATE})")
     })?;
     let mut conn = connect(&url).await?;
     let found: Option<i32> = sqlx::query_scalar("SELECT 1 FROM pg_database WHERE datname = $1")
@@ -222,7 +222,7 @@ async fn require_template() -> Result<(), String> {
     match found {
         Some(_) => Ok(()),
         None => Err(format!(
-            "{SCALE_TEMPLATE} is missing on {PG_URL_ENV}'s cluster: build it with scripts/seed-scale, or run scripts/bench-db"
+            "{SCALE_TEMPLATE} is missing on {PG_URL_ENV}'s cluster: build it with scripts/seed-scale, or run scripts/bench-refresh"
         )),
     }
 }

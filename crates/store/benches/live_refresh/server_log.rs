@@ -91,7 +91,7 @@ impl ServerLog {
             }
         }
         Err(format!(
-            "the server's log was not found (tried {}); set {LOG_ENV} to its path, or run scripts/bench-db",
+            "the server's log was not found (tried {}); set {LOG_ENV} to its path, or run scripts/bench-refresh",
             candidates.join(", ")
         ))
     }
