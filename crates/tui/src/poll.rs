@@ -67,16 +67,20 @@ pub struct Pollers {
     tasks: Vec<JoinHandle<()>>,
     wake: Vec<(Source, watch::Sender<u64>)>,
     filter: watch::Sender<LogFilter>,
+    /// Whether the Logs screen is on screen: the call log is read only then.
+    logs_shown: watch::Sender<bool>,
 }
 
 impl Pollers {
     /// Starts one task per source; results arrive on `tx`.
     pub fn spawn(store: Arc<dyn Store>, options: &TuiOptions, tx: mpsc::Sender<Msg>) -> Pollers {
         let (filter, filter_rx) = watch::channel(LogFilter::default());
+        let (logs_shown, logs_shown_rx) = watch::channel(false);
         let mut pollers = Pollers {
             tasks: Vec::new(),
             wake: Vec::new(),
             filter,
+            logs_shown,
         };
         let scope = options.scope;
         let intervals = options.poll;
@@ -87,12 +91,14 @@ impl Pollers {
             Source::Live,
             intervals.live,
             LIVE_MAX_BACKOFF,
+            None,
             &tx,
             move || fetch_live(s.clone(), scope, thresholds),
         );
         let s = store.clone();
         let limit = options.log_window;
-        pollers.start(Source::Logs, intervals.logs, MAX_BACKOFF, &tx, move || {
+        let shown = Some(logs_shown_rx);
+        pollers.start(Source::Logs, intervals.logs, MAX_BACKOFF, shown, &tx, move || {
             let filter = filter_rx.borrow().clone();
             fetch_logs(s.clone(), scope, filter, limit)
         });
@@ -101,6 +107,7 @@ impl Pollers {
             Source::Progress,
             intervals.progress,
             MAX_BACKOFF,
+            None,
             &tx,
             move || fetch_progress(s.clone(), scope),
         );
@@ -109,6 +116,7 @@ impl Pollers {
             Source::Alerts,
             intervals.alerts,
             MAX_BACKOFF,
+            None,
             &tx,
             move || fetch_alerts(s.clone(), scope),
         );
@@ -120,6 +128,7 @@ impl Pollers {
         source: Source,
         interval: Duration,
         max_backoff: Duration,
+        shown: Option<watch::Receiver<bool>>,
         tx: &mpsc::Sender<Msg>,
         fetch: F,
     ) where
@@ -131,7 +140,11 @@ impl Pollers {
             interval,
             backoff: Backoff::new(FIRST_BACKOFF, max_backoff),
         };
-        let task = tokio::spawn(poll_loop(source, schedule, wake_rx, tx.clone(), fetch));
+        let wait = Wait {
+            wake: wake_rx,
+            shown,
+        };
+        let task = tokio::spawn(poll_loop(source, schedule, wait, tx.clone(), fetch));
         self.tasks.push(task);
         self.wake.push((source, wake_tx));
     }
@@ -141,6 +154,13 @@ impl Pollers {
         for (_, wake) in &self.wake {
             wake.send_modify(|n| *n = n.wrapping_add(1));
         }
+    }
+
+    /// The Logs screen came on screen (true) or went (false). The call log is the
+    /// costliest read and only that screen shows it, so it is read only while shown,
+    /// and at once when it comes back.
+    pub fn show_logs(&self, shown: bool) {
+        self.logs_shown.send_if_modified(|now| std::mem::replace(now, shown) != shown);
     }
 
     /// Queries the call log with a new filter, now.
@@ -180,10 +200,18 @@ impl Schedule {
     }
 }
 
+/// What a poller waits on between polls.
+struct Wait {
+    /// Bumped to poll now.
+    wake: watch::Receiver<u64>,
+    /// When set, the poller polls only while this is true.
+    shown: Option<watch::Receiver<bool>>,
+}
+
 async fn poll_loop<F, Fut>(
     source: Source,
     mut schedule: Schedule,
-    mut wake: watch::Receiver<u64>,
+    mut wait: Wait,
     tx: mpsc::Sender<Msg>,
     mut fetch: F,
 ) where
@@ -191,6 +219,11 @@ async fn poll_loop<F, Fut>(
     Fut: Future<Output = Result<PollData, StoreError>>,
 {
     loop {
+        if let Some(shown) = wait.shown.as_mut()
+            && shown.wait_for(|shown| *shown).await.is_err()
+        {
+            return; // the pollers have gone
+        }
         let result = match tokio::time::timeout(QUERY_TIMEOUT, fetch()).await {
             Ok(result) => result,
             Err(_) => Err(StoreError::Timeout(format!(
@@ -204,7 +237,7 @@ async fn poll_loop<F, Fut>(
         }
         tokio::select! {
             () = tokio::time::sleep(delay) => {}
-            changed = wake.changed() => if changed.is_err() { return },
+            changed = wait.wake.changed() => if changed.is_err() { return },
         }
     }
 }

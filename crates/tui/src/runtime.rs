@@ -25,7 +25,7 @@ use tokio::sync::mpsc;
 use tokio::time::{Instant as TokioInstant, MissedTickBehavior};
 
 use crate::TuiError;
-use crate::app::{App, Clock, Effect, Msg, update};
+use crate::app::{App, Clock, Effect, Msg, Screen, update};
 use crate::keys::Keymap;
 use crate::options::TuiOptions;
 use crate::poll::{Pollers, ReadinessPoller};
@@ -109,6 +109,7 @@ impl Services {
             Effect::Quit => return true,
             Effect::PollNow => self.pollers.poll_now(),
             Effect::SetLogFilter(filter) => self.pollers.set_log_filter(filter),
+            Effect::ScreenShown(screen) => self.pollers.show_logs(screen == Screen::Logs),
             Effect::RerunReadiness => {
                 self.readiness.run_now();
             }

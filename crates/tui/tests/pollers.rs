@@ -120,7 +120,8 @@ async fn next_of(rx: &mut mpsc::Receiver<Msg>, source: Source) -> (Msg, Instant)
 async fn every_source_reports_and_errors_are_reported_not_fatal() {
     let store = Arc::new(FakeStore::default());
     let (tx, mut rx) = mpsc::channel(64);
-    let _pollers = Pollers::spawn(store, &TuiOptions::default(), tx);
+    let pollers = Pollers::spawn(store, &TuiOptions::default(), tx);
+    pollers.show_logs(true);
     let (live, _) = next_of(&mut rx, Source::Live).await;
     match live {
         Msg::Data(PollData::Live(live)) => assert_eq!(live.rows.len(), 9),
@@ -188,6 +189,7 @@ async fn poll_now_and_a_new_filter_wake_the_pollers_at_once() {
         ..TuiOptions::default()
     };
     let pollers = Pollers::spawn(store.clone(), &options, tx);
+    pollers.show_logs(true);
     let (_, first) = next_of(&mut rx, Source::Live).await;
 
     pollers.poll_now();
@@ -213,4 +215,35 @@ async fn poll_now_and_a_new_filter_wake_the_pollers_at_once() {
             break;
         }
     }
+}
+
+fn log_reads(store: &FakeStore) -> usize {
+    store.filters.lock().map(|f| f.len()).unwrap_or(0)
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_call_log_is_read_only_while_the_logs_screen_is_shown() {
+    let store = Arc::new(FakeStore::default());
+    let (tx, mut rx) = mpsc::channel(256);
+    let pollers = Pollers::spawn(store.clone(), &TuiOptions::default(), tx);
+    // Half a (virtual) minute on another screen: the other sources poll, the log not.
+    for _ in 0..30 {
+        next_of(&mut rx, Source::Live).await;
+    }
+    assert_eq!(log_reads(&store), 0, "the call log was read while hidden");
+
+    let shown_at = Instant::now();
+    pollers.show_logs(true);
+    let (logs, at) = next_of(&mut rx, Source::Logs).await;
+    assert!(matches!(logs, Msg::Data(PollData::Logs(_))));
+    assert_eq!(at, shown_at, "read at once when shown");
+    next_of(&mut rx, Source::Logs).await; // and again at its interval
+
+    pollers.show_logs(false);
+    let hidden_reads = log_reads(&store);
+    for _ in 0..30 {
+        next_of(&mut rx, Source::Live).await;
+    }
+    // At most the poll that was already waiting on its interval.
+    assert!(log_reads(&store) <= hidden_reads + 1, "polled while hidden");
 }

@@ -87,9 +87,12 @@ fn number_keys_and_tab_switch_screens() {
     assert_eq!(app.screen, Screen::Readiness);
     press(&mut app, "3");
     assert_eq!(app.screen, Screen::Calls);
-    press(&mut app, "4");
+    // The runtime is told, so the call log is read only while Logs is shown.
+    assert_eq!(press(&mut app, "4"), [Effect::ScreenShown(Screen::Logs)]);
     assert_eq!(app.screen, Screen::Logs);
-    update(&mut app, special(KeyCode::Tab));
+    assert!(press(&mut app, "4").is_empty(), "no change, nothing to tell");
+    let effects = update(&mut app, special(KeyCode::Tab));
+    assert_eq!(effects, [Effect::ScreenShown(Screen::Overview)]);
     assert_eq!(app.screen, Screen::Overview);
     update(&mut app, special(KeyCode::Tab));
     assert_eq!(app.screen, Screen::Readiness);

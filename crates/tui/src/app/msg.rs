@@ -114,6 +114,8 @@ pub enum Effect {
     PollNow,
     /// The Logs filter changed: query the store with it.
     SetLogFilter(LogFilter),
+    /// Another screen is shown: the pollers read only what a screen shows.
+    ScreenShown(Screen),
     /// Run every readiness check now (`R`; never while a run is in flight).
     RerunReadiness,
     /// An action changed what the checks read: run them once more, after the run in
@@ -308,9 +310,9 @@ fn on_action(app: &mut App, action: KeyAction) -> Vec<Effect> {
         | KeyAction::ScreenCalls
         | KeyAction::ScreenLogs => {
             let screen = Screen::TAB_ORDER.into_iter().find(|s| s.action() == action);
-            nav::switch_screen(app, screen.unwrap_or(app.screen));
+            return nav::switch_screen(app, screen.unwrap_or(app.screen));
         }
-        KeyAction::NextScreen => nav::switch_screen(app, app.screen.next()),
+        KeyAction::NextScreen => return nav::switch_screen(app, app.screen.next()),
         KeyAction::MoveDown
         | KeyAction::MoveUp
         | KeyAction::MoveTop

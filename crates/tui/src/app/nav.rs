@@ -5,7 +5,7 @@ use std::collections::HashSet;
 
 use launchdeck_core::readiness::Check;
 
-use super::{App, Screen, logs};
+use super::{App, Effect, Screen, logs};
 use crate::keys::KeyAction;
 use crate::model::RowKey;
 use crate::readiness::{Readiness, RowId};
@@ -143,10 +143,16 @@ impl App {
     }
 }
 
-pub(super) fn switch_screen(app: &mut App, screen: Screen) {
+pub(super) fn switch_screen(app: &mut App, screen: Screen) -> Vec<Effect> {
+    let changed = app.screen != screen;
     app.screen = screen;
     logs::close_detail(app);
     app.readiness.check_detail = None;
+    if changed {
+        vec![Effect::ScreenShown(screen)]
+    } else {
+        Vec::new()
+    }
 }
 
 pub(super) fn move_selection(app: &mut App, action: KeyAction) {
