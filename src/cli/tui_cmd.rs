@@ -57,6 +57,7 @@ pub fn tui_options(loaded: &LoadedConfig, ctx: &Context) -> TuiOptions {
         log_window: config.ui.log_window,
         poll: PollIntervals {
             live: config.poll.live_interval,
+            full_read: config.poll.full_read_interval,
             logs: config.poll.logs_interval,
             progress: config.poll.progress_interval,
             alerts: config.poll.logs_interval,

@@ -17,6 +17,7 @@ use launchdeck_core::domain::{
 use launchdeck_core::fixes::{
     AckResult, AlertState, CalendarTokenState, CalendarTokenWrite, NumberRow, TokenWriteResult,
 };
+use launchdeck_core::in_flight::InFlightDelta;
 use launchdeck_core::readiness::{
     BroadcastStats, BudgetSetting, ContactRelease, ProviderSafetyHealth, ReconciliationHealth,
 };
@@ -89,6 +90,14 @@ pub trait Store: Send + Sync {
     /// Calls in flight from broadcast_queue, call_logs and dialing_queues, with open
     /// dispatch claims and the count of reconciliation jobs needing a person.
     async fn calls_in_flight(&self, scope: &Scope) -> StoreResult<InFlightSnapshot>;
+    /// What started since `since` (database time): queue rows `calling` and updated
+    /// since then, call_logs created since then and still queued or ringing. Index
+    /// ranges only, so it costs what changed; see `launchdeck_core::in_flight`.
+    async fn in_flight_since(
+        &self,
+        scope: &Scope,
+        since: DateTime<Utc>,
+    ) -> StoreResult<InFlightDelta>;
 
     /// The newest `limit` call_logs rows and finished broadcast_queue rows, newest first.
     async fn call_log_window(

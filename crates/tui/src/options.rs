@@ -14,6 +14,9 @@ use crate::keys::KeySpec;
 pub struct PollIntervals {
     /// Database round trip and calls in flight (`[poll] live_interval`).
     pub live: Duration,
+    /// A full read of the calls in flight (`[poll] full_read_interval`); the live
+    /// polls between read only what started (`launchdeck_core::in_flight`).
+    pub full_read: Duration,
     /// The call-log window (`[poll] logs_interval`).
     pub logs: Duration,
     /// Broadcast and campaign progress (`[poll] progress_interval`, at most 5 s).
@@ -29,6 +32,7 @@ impl Default for PollIntervals {
     fn default() -> Self {
         PollIntervals {
             live: Duration::from_secs(1),
+            full_read: Duration::from_secs(5),
             logs: Duration::from_secs(2),
             progress: Duration::from_secs(5),
             alerts: Duration::from_secs(2),

@@ -4,12 +4,13 @@
 //! checks run on their own task ([`ReadinessPoller`]), area by area.
 
 use std::future::Future;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
-use launchdeck_core::domain::{LogFilter, Scope};
+use launchdeck_core::domain::{InFlightSnapshot, LogFilter, Scope};
+use launchdeck_core::in_flight::{InFlightTracker, NextRead};
 use launchdeck_core::readiness::Focus;
 use launchdeck_core::redact::sanitize_provider_text;
 use launchdeck_core::stuck::StuckThresholds;
@@ -69,6 +70,8 @@ pub struct Pollers {
     filter: watch::Sender<LogFilter>,
     /// Whether the Logs screen is on screen: the call log is read only then.
     logs_shown: watch::Sender<bool>,
+    /// Set by `r` and after actions: the next live poll reads every call in flight.
+    full_read: Arc<AtomicBool>,
 }
 
 impl Pollers {
@@ -81,27 +84,41 @@ impl Pollers {
             wake: Vec::new(),
             filter,
             logs_shown,
+            full_read: Arc::new(AtomicBool::new(false)),
         };
         let scope = options.scope;
         let intervals = options.poll;
         let thresholds = options.thresholds;
 
-        let s = store.clone();
+        let live = LiveSource {
+            store: store.clone(),
+            scope,
+            thresholds,
+            tracker: Arc::new(Mutex::new(InFlightTracker::new(intervals.full_read))),
+            full_read: pollers.full_read.clone(),
+        };
         pollers.start(
             Source::Live,
             intervals.live,
             LIVE_MAX_BACKOFF,
             None,
             &tx,
-            move || fetch_live(s.clone(), scope, thresholds),
+            move || fetch_live(live.clone()),
         );
         let s = store.clone();
         let limit = options.log_window;
         let shown = Some(logs_shown_rx);
-        pollers.start(Source::Logs, intervals.logs, MAX_BACKOFF, shown, &tx, move || {
-            let filter = filter_rx.borrow().clone();
-            fetch_logs(s.clone(), scope, filter, limit)
-        });
+        pollers.start(
+            Source::Logs,
+            intervals.logs,
+            MAX_BACKOFF,
+            shown,
+            &tx,
+            move || {
+                let filter = filter_rx.borrow().clone();
+                fetch_logs(s.clone(), scope, filter, limit)
+            },
+        );
         let s = store.clone();
         pollers.start(
             Source::Progress,
@@ -149,8 +166,10 @@ impl Pollers {
         self.wake.push((source, wake_tx));
     }
 
-    /// Wakes every poller now (`r`).
+    /// Wakes every poller now (`r`, and after an action); the calls in flight are
+    /// read in full.
     pub fn poll_now(&self) {
+        self.full_read.store(true, Ordering::SeqCst);
         for (_, wake) in &self.wake {
             wake.send_modify(|n| *n = n.wrapping_add(1));
         }
@@ -160,7 +179,8 @@ impl Pollers {
     /// costliest read and only that screen shows it, so it is read only while shown,
     /// and at once when it comes back.
     pub fn show_logs(&self, shown: bool) {
-        self.logs_shown.send_if_modified(|now| std::mem::replace(now, shown) != shown);
+        self.logs_shown
+            .send_if_modified(|now| std::mem::replace(now, shown) != shown);
     }
 
     /// Queries the call log with a new filter, now.
@@ -259,13 +279,49 @@ fn message(source: Source, result: Result<PollData, StoreError>) -> Msg {
     }
 }
 
-async fn fetch_live(
+/// The live poller's inputs and the calls in flight it has seen.
+#[derive(Clone)]
+struct LiveSource {
     store: Arc<dyn Store>,
     scope: Scope,
     thresholds: StuckThresholds,
-) -> Result<PollData, StoreError> {
-    let info = store.db_info().await?;
-    let snapshot = store.calls_in_flight(&scope).await?;
+    tracker: Arc<Mutex<InFlightTracker>>,
+    full_read: Arc<AtomicBool>,
+}
+
+impl LiveSource {
+    fn tracker(&self) -> std::sync::MutexGuard<'_, InFlightTracker> {
+        // The tracker holds no invariant a panicking holder could break half-way.
+        self.tracker.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// Every call in flight at the tracker's pace, only what started in between.
+async fn read_in_flight(live: &LiveSource) -> Result<InFlightSnapshot, StoreError> {
+    let now = tokio::time::Instant::now().into_std();
+    let next = {
+        let mut tracker = live.tracker();
+        if live.full_read.swap(false, Ordering::SeqCst) {
+            tracker.force_full();
+        }
+        tracker.next_read(now)
+    };
+    Ok(match next {
+        NextRead::Full => {
+            let snapshot = live.store.calls_in_flight(&live.scope).await?;
+            live.tracker().apply_full(snapshot, now).clone()
+        }
+        NextRead::Since(since) => {
+            let delta = live.store.in_flight_since(&live.scope, since).await?;
+            live.tracker().apply_delta(delta, now).clone()
+        }
+    })
+}
+
+async fn fetch_live(live: LiveSource) -> Result<PollData, StoreError> {
+    let info = live.store.db_info().await?;
+    let snapshot = read_in_flight(&live).await?;
+    let thresholds = live.thresholds;
     // Classifying and sorting thousands of rows is CPU work: keep it off the UI task.
     let received = Instant::now();
     let prepare = move || LiveData::new(received, &info, snapshot, &thresholds);

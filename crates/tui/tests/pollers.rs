@@ -14,6 +14,7 @@ use launchdeck_core::domain::{
     Campaign, CampaignProgress, InFlightSnapshot, LogFilter, PhoneNumber, RetellAgentRow, Scope,
     SipTrunk, StopControl,
 };
+use launchdeck_core::in_flight::InFlightDelta;
 use launchdeck_store::{DbInfo, Store, StoreError, StoreResult};
 use launchdeck_tui::poll::Pollers;
 use launchdeck_tui::{Msg, PollData, Source, TuiOptions};
@@ -26,6 +27,8 @@ struct FakeStore {
     down_for: u32,
     probes: AtomicU32,
     filters: Mutex<Vec<LogFilter>>,
+    /// Each in-flight read, in order: true for a full one.
+    in_flight_reads: Mutex<Vec<bool>>,
 }
 
 #[async_trait]
@@ -41,7 +44,25 @@ impl Store for FakeStore {
         Ok(Vec::new())
     }
     async fn calls_in_flight(&self, _: &Scope) -> StoreResult<InFlightSnapshot> {
+        if let Ok(mut reads) = self.in_flight_reads.lock() {
+            reads.push(true);
+        }
         Ok(common::snapshot())
+    }
+    async fn in_flight_since(
+        &self,
+        _: &Scope,
+        _since: chrono::DateTime<chrono::Utc>,
+    ) -> StoreResult<InFlightDelta> {
+        if let Ok(mut reads) = self.in_flight_reads.lock() {
+            reads.push(false);
+        }
+        let snapshot = common::snapshot();
+        Ok(InFlightDelta {
+            db_now: snapshot.db_now,
+            calls: Vec::new(),
+            manual_required_jobs: snapshot.manual_required_jobs,
+        })
     }
     async fn call_log_window(
         &self,
@@ -181,6 +202,7 @@ async fn poll_now_and_a_new_filter_wake_the_pollers_at_once() {
     let options = TuiOptions {
         poll: launchdeck_tui::PollIntervals {
             live: Duration::from_secs(60),
+            full_read: Duration::from_secs(60),
             logs: Duration::from_secs(60),
             progress: Duration::from_secs(60),
             alerts: Duration::from_secs(60),
@@ -246,4 +268,39 @@ async fn the_call_log_is_read_only_while_the_logs_screen_is_shown() {
     }
     // At most the poll that was already waiting on its interval.
     assert!(log_reads(&store) <= hidden_reads + 1, "polled while hidden");
+}
+
+#[tokio::test(start_paused = true)]
+async fn calls_in_flight_are_read_in_full_every_full_read_interval_and_on_r() {
+    let store = Arc::new(FakeStore::default());
+    let (tx, mut rx) = mpsc::channel(256);
+    let pollers = Pollers::spawn(store.clone(), &TuiOptions::default(), tx);
+    for _ in 0..11 {
+        match next_of(&mut rx, Source::Live).await {
+            (Msg::Data(PollData::Live(live)), _) => assert_eq!(live.rows.len(), 9),
+            (other, _) => panic!("expected calls in flight, got {other:?}"),
+        }
+    }
+    let reads = store
+        .in_flight_reads
+        .lock()
+        .map(|r| r.clone())
+        .unwrap_or_default();
+    // Live every second, in full every 5 s (the delta merges into the last full read).
+    let full: Vec<usize> = reads
+        .iter()
+        .enumerate()
+        .filter(|(_, f)| **f)
+        .map(|(i, _)| i)
+        .collect();
+    assert_eq!(full, [0, 5, 10], "{reads:?}");
+
+    pollers.poll_now();
+    next_of(&mut rx, Source::Live).await;
+    let last = store
+        .in_flight_reads
+        .lock()
+        .ok()
+        .and_then(|r| r.last().copied());
+    assert_eq!(last, Some(true), "r reads everything");
 }

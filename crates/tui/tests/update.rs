@@ -90,7 +90,10 @@ fn number_keys_and_tab_switch_screens() {
     // The runtime is told, so the call log is read only while Logs is shown.
     assert_eq!(press(&mut app, "4"), [Effect::ScreenShown(Screen::Logs)]);
     assert_eq!(app.screen, Screen::Logs);
-    assert!(press(&mut app, "4").is_empty(), "no change, nothing to tell");
+    assert!(
+        press(&mut app, "4").is_empty(),
+        "no change, nothing to tell"
+    );
     let effects = update(&mut app, special(KeyCode::Tab));
     assert_eq!(effects, [Effect::ScreenShown(Screen::Overview)]);
     assert_eq!(app.screen, Screen::Overview);

@@ -228,6 +228,7 @@ pub(super) struct ThresholdsFile {
 pub(super) struct PollFile {
     pub live_interval: Option<String>,
     pub progress_interval: Option<String>,
+    pub full_read_interval: Option<String>,
     pub logs_interval: Option<String>,
     pub config_interval: Option<String>,
     pub readiness_interval: Option<String>,

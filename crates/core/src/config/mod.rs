@@ -163,6 +163,9 @@ pub struct PollIntervals {
     /// Broadcast and campaign counts, rates and the per-minute series: they may lag (at
     /// most 5 s, and the Overview says how old they are); the in-flight set may not.
     pub progress_interval: Duration,
+    /// The calls in flight are read in full this often (ended calls leave the list
+    /// then); the live polls between read only the calls that started (at most 5 s).
+    pub full_read_interval: Duration,
     pub logs_interval: Duration,
     pub config_interval: Duration,
     pub readiness_interval: Duration,
@@ -175,6 +178,7 @@ impl Default for PollIntervals {
         PollIntervals {
             live_interval: Duration::from_secs(1),
             progress_interval: Duration::from_secs(5),
+            full_read_interval: Duration::from_secs(5),
             logs_interval: Duration::from_secs(2),
             config_interval: Duration::from_secs(30),
             readiness_interval: Duration::from_secs(60),

@@ -321,9 +321,24 @@ fn poll(r: &Resolver, raw: PollFile) -> Result<PollIntervals, ConfigError> {
             "use 5s or less (default 5s)",
         ));
     }
+    let full_read_interval = r.duration(
+        s,
+        "full_read_interval",
+        raw.full_read_interval,
+        d.full_read_interval,
+    )?;
+    if full_read_interval > Duration::from_secs(5) {
+        return Err(r.invalid(
+            s,
+            "full_read_interval",
+            "longer than 5s; an ended call may stay on the Calls screen at most 5 s".to_string(),
+            "use 5s or less (default 5s; at or under live_interval every live poll reads everything)",
+        ));
+    }
     Ok(PollIntervals {
         live_interval: r.duration(s, "live_interval", raw.live_interval, d.live_interval)?,
         progress_interval,
+        full_read_interval,
         logs_interval: r.duration(s, "logs_interval", raw.logs_interval, d.logs_interval)?,
         config_interval: r.duration(
             s,

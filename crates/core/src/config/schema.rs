@@ -149,6 +149,7 @@ pub const SECTIONS: &[SectionDef] = &[
         keys: SectionKeys::Fixed(&[
             key("live_interval", Dur),
             key("progress_interval", Dur),
+            key("full_read_interval", Dur),
             key("logs_interval", Dur),
             key("config_interval", Dur),
             key("readiness_interval", Dur),

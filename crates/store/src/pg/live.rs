@@ -8,11 +8,14 @@
 //! as a LATERAL subquery so each parent is an index probe, whatever the planner
 //! thinks of the whole set.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
+use chrono::{DateTime, Utc};
 use launchdeck_core::domain::{
-    BroadcastProgress, CampaignProgress, InFlightSnapshot, OpenClaim, Scope, StatusCounts,
+    BroadcastProgress, CallSource, CampaignProgress, InFlightCall, InFlightSnapshot, OpenClaim,
+    Scope, StatusCounts,
 };
+use launchdeck_core::in_flight::InFlightDelta;
 use sqlx::{AssertSqlSafe, FromRow};
 use uuid::Uuid;
 
@@ -48,15 +51,44 @@ SELECT 'call_logs', cl.id, cl.status, cl.created_at, cl.phone_number,
 UNION ALL
 SELECT 'dialing_queues', dq.id, dq.status, dq.updated_at, dq.phone_number,
        dq.last_provider_call_id, NULL::uuid, dq.campaign_id, c.name,
-       dq.attempts, dq.max_attempts,
-       EXISTS (SELECT 1 FROM provider_dispatch_claims pdc
-                WHERE pdc.queue_id = dq.id AND pdc.status IN ('claimed', 'acceptance_unknown'))
-       OR EXISTS (SELECT 1 FROM call_logs hold
-                   WHERE hold.provider_reconciliation_queue_id = dq.id
-                     AND hold.provider_reconciliation_required)
+       dq.attempts, dq.max_attempts, false
   FROM dialing_queues dq
   JOIN campaigns c ON c.id = dq.campaign_id
  WHERE dq.status = 'calling'{dialing_scope}";
+
+// The dialing rows held by a quarantined call_log (the partial reconciliation index);
+// the other hold, an open claim, comes with the open claims. Two set reads instead of
+// two probes per dialing row.
+const HELD_QUEUE_IDS_SQL: &str = "
+SELECT DISTINCT cl.provider_reconciliation_queue_id
+  FROM call_logs cl
+ WHERE cl.provider_reconciliation_required
+   AND cl.provider_reconciliation_queue_id IS NOT NULL";
+
+// What started since $3 (database time), for the polls between two full reads: each
+// broadcast's `calling` rows updated since then (a range at the end of the partial
+// `idx_broadcast_queue_calling (broadcast_id, status, updated_at)`, one probe per
+// broadcast) and the call_logs created since then (a range on `created_at`). Dialing
+// rows have no index on their update time: they come with the full reads.
+const IN_FLIGHT_SINCE_SQL: &str = "
+SELECT 'broadcast_queue' AS source, bq.id, bq.status AS state,
+       coalesce(bq.updated_at, bq.created_at, now()) AS since,
+       bq.phone_number AS phone, bq.call_sid AS provider_call_id,
+       bq.broadcast_id, NULL::uuid AS campaign_id, vb.name AS parent_name,
+       coalesce(bq.attempts, 0) AS attempts, coalesce(bq.max_attempts, 1) AS max_attempts,
+       false AS redial_hold
+  FROM voice_broadcasts vb
+ CROSS JOIN LATERAL (
+        SELECT * FROM broadcast_queue q
+         WHERE q.broadcast_id = vb.id AND q.status = 'calling' AND q.updated_at >= $3) bq
+ WHERE true{broadcast_scope}
+UNION ALL
+SELECT 'call_logs', cl.id, cl.status, cl.created_at, cl.phone_number,
+       coalesce(cl.retell_call_id, cl.telnyx_call_control_id), NULL::uuid, cl.campaign_id,
+       c.name, 1, 1, cl.provider_reconciliation_required
+  FROM call_logs cl
+  LEFT JOIN campaigns c ON c.id = cl.campaign_id
+ WHERE cl.created_at >= $3 AND cl.status IN ('queued', 'ringing'){log_scope}";
 
 const OPEN_CLAIMS_SQL: &str = "
 SELECT pdc.id, pdc.status, pdc.claimed_at, pdc.queue_id, pdc.campaign_id, pdc.destination_phone
@@ -257,15 +289,67 @@ impl PgStore {
             .bind(scope.org_id)
             .fetch_all(&mut *tx)
             .await?;
+        let held: Vec<Uuid> = sqlx::query_scalar(HELD_QUEUE_IDS_SQL)
+            .persistent(self.persistent())
+            .fetch_all(&mut *tx)
+            .await?;
         tx.commit().await?;
 
+        let mut held: HashSet<Uuid> = held.into_iter().collect();
+        held.extend(claims.iter().filter_map(|c| c.queue_id));
+        let mut calls: Vec<InFlightCall> = rows
+            .into_iter()
+            .filter_map(InFlightRow::into_call)
+            .collect();
+        for call in &mut calls {
+            if call.source == CallSource::DialingQueues && held.contains(&call.id) {
+                call.redial_hold = true;
+            }
+        }
         Ok(InFlightSnapshot {
+            db_now: head.db_now,
+            calls,
+            open_claims: claims.into_iter().map(OpenClaim::from).collect(),
+            manual_required_jobs: head.manual_required,
+        })
+    }
+
+    pub(super) async fn query_in_flight_since(
+        &self,
+        scope: &Scope,
+        since: DateTime<Utc>,
+    ) -> Result<InFlightDelta, sqlx::Error> {
+        let s = ScopeSql::new(scope);
+        let calls_sql = fill(
+            IN_FLIGHT_SINCE_SQL,
+            &[
+                ("broadcast_scope", &s.per_user("vb")),
+                ("log_scope", &s.core_filter_only("cl")),
+            ],
+        );
+        let jobs_sql = fill(NOW_AND_JOBS_SQL, &[("job_scope", &s.core("j"))]);
+
+        let mut tx = self.begin().await?;
+        let head: NowAndJobs = sqlx::query_as(AssertSqlSafe(jobs_sql))
+            .persistent(self.persistent())
+            .bind(scope.user_id)
+            .bind(scope.org_id)
+            .fetch_one(&mut *tx)
+            .await?;
+        let rows: Vec<InFlightRow> = sqlx::query_as(AssertSqlSafe(calls_sql))
+            .persistent(self.persistent())
+            .bind(scope.user_id)
+            .bind(scope.org_id)
+            .bind(since)
+            .fetch_all(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(InFlightDelta {
             db_now: head.db_now,
             calls: rows
                 .into_iter()
                 .filter_map(InFlightRow::into_call)
                 .collect(),
-            open_claims: claims.into_iter().map(OpenClaim::from).collect(),
             manual_required_jobs: head.manual_required,
         })
     }

@@ -25,6 +25,7 @@ use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
 use async_trait::async_trait;
+use chrono::{DateTime, Utc};
 use launchdeck_core::actions::{AuditRecord, StatusChange, StatusRow, StatusTarget, WriteOutcome};
 use launchdeck_core::cleanup::{CleanupWrite, CleanupWriteResult};
 use launchdeck_core::domain::{
@@ -32,6 +33,7 @@ use launchdeck_core::domain::{
     Campaign, CampaignProgress, InFlightSnapshot, LogFilter, PhoneNumber, RetellAgentRow, Scope,
     SipTrunk, StopControl,
 };
+use launchdeck_core::in_flight::InFlightDelta;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions, Postgres};
 use sqlx::{AssertSqlSafe, Transaction};
 
@@ -293,6 +295,14 @@ impl Store for PgStore {
 
     async fn calls_in_flight(&self, scope: &Scope) -> StoreResult<InFlightSnapshot> {
         self.run(self.query_calls_in_flight(scope)).await
+    }
+
+    async fn in_flight_since(
+        &self,
+        scope: &Scope,
+        since: DateTime<Utc>,
+    ) -> StoreResult<InFlightDelta> {
+        self.run(self.query_in_flight_since(scope, since)).await
     }
 
     async fn call_log_window(

@@ -8,6 +8,7 @@ use launchdeck_core::domain::{
     BroadcastProgress, CallSource, CampaignProgress, InFlightCall, InFlightSnapshot, OpenClaim,
     PerMinute, Scope, StatusCounts,
 };
+use launchdeck_core::in_flight::InFlightDelta;
 use sqlx::AssertSqlSafe;
 use sqlx::sqlite::SqliteRow;
 use uuid::Uuid;
@@ -50,6 +51,27 @@ SELECT 'dialing_queues', dq.id, dq.status, dq.updated_at, dq.phone_number,
   FROM dialing_queues dq
   JOIN campaigns c ON c.id = dq.campaign_id
  WHERE dq.status = 'calling'{dialing_scope}
+ ORDER BY since, id";
+
+// What started since $3: the PostgreSQL store's delta (see pg/live.rs).
+const IN_FLIGHT_SINCE_SQL: &str = "
+SELECT 'broadcast_queue' AS source, bq.id AS id, bq.status AS state,
+       coalesce(bq.updated_at, bq.created_at) AS since,
+       bq.phone_number AS phone, bq.call_sid AS provider_call_id,
+       bq.broadcast_id, NULL AS campaign_id, vb.name AS parent_name,
+       coalesce(bq.attempts, 0) AS attempts, coalesce(bq.max_attempts, 1) AS max_attempts,
+       0 AS redial_hold
+  FROM voice_broadcasts vb
+  JOIN broadcast_queue bq ON bq.broadcast_id = vb.id AND bq.status = 'calling'
+                         AND bq.updated_at >= $3
+ WHERE 1{broadcast_scope}
+UNION ALL
+SELECT 'call_logs', cl.id, cl.status, cl.created_at, cl.phone_number,
+       coalesce(cl.retell_call_id, cl.telnyx_call_control_id), NULL, cl.campaign_id,
+       c.name, 1, 1, cl.provider_reconciliation_required
+  FROM call_logs cl
+  LEFT JOIN campaigns c ON c.id = cl.campaign_id
+ WHERE cl.created_at >= $3 AND cl.status IN ('queued', 'ringing'){log_scope}
  ORDER BY since, id";
 
 const OPEN_CLAIMS_SQL: &str = "
@@ -286,6 +308,48 @@ impl SqliteStore {
                 .iter()
                 .map(open_claim)
                 .collect::<Result<_, _>>()?,
+            manual_required_jobs,
+        })
+    }
+
+    pub(super) async fn query_in_flight_since(
+        &self,
+        scope: &Scope,
+        since: DateTime<Utc>,
+    ) -> Result<InFlightDelta, QueryError> {
+        let s = ScopeSql::new(scope);
+        let (user, org) = scope_params(scope);
+        let calls_sql = fill(
+            IN_FLIGHT_SINCE_SQL,
+            &[
+                ("broadcast_scope", &s.per_user("vb")),
+                ("log_scope", &s.core("cl")),
+            ],
+        );
+        let jobs_sql = fill(MANUAL_JOBS_SQL, &[("job_scope", &s.core("j"))]);
+        let db_now = now_micros();
+
+        let mut tx = self.begin().await?;
+        let manual_required_jobs: i64 = sqlx::query_scalar(AssertSqlSafe(jobs_sql))
+            .bind(&user)
+            .bind(&org)
+            .fetch_one(&mut *tx)
+            .await?;
+        let call_rows = sqlx::query(AssertSqlSafe(calls_sql))
+            .bind(&user)
+            .bind(&org)
+            .bind(timestamp(since))
+            .fetch_all(&mut *tx)
+            .await?;
+        tx.commit().await?;
+
+        let mut calls = Vec::with_capacity(call_rows.len());
+        for row in &call_rows {
+            calls.extend(in_flight_call(row)?);
+        }
+        Ok(InFlightDelta {
+            db_now,
+            calls,
             manual_required_jobs,
         })
     }

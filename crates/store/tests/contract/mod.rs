@@ -8,6 +8,8 @@
 
 mod fixes;
 pub use fixes::*;
+mod in_flight;
+pub use in_flight::*;
 mod stop;
 pub use stop::*;
 mod test_broadcast;
