@@ -24,8 +24,9 @@ use crate::domain::{CallSource, InFlightCall, InFlightSnapshot};
 
 /// How far back each delta reaches before the previous read's database time: a row
 /// written by a transaction that began before that read but committed after it
-/// carries the older time.
-pub const OVERLAP: chrono::Duration = chrono::Duration::seconds(10);
+/// carries the older time. Short on purpose (each second re-reads this much): a row
+/// committed later still comes with the next full read.
+pub const OVERLAP: chrono::Duration = chrono::Duration::seconds(2);
 
 /// Calls that started (or moved while in flight) since a given database time.
 #[derive(Debug, Clone, PartialEq)]

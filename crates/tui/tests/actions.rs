@@ -21,6 +21,8 @@ fn code(code: KeyCode) -> Msg {
     Msg::Key(KeyEvent::new(code, KeyModifiers::NONE))
 }
 
+/// The effects of typing `keys`, without the screen changes (the pollers' business,
+/// tested in update.rs).
 fn press(app: &mut App, keys: &str) -> Vec<Effect> {
     keys.chars()
         .flat_map(|c| {
@@ -31,6 +33,7 @@ fn press(app: &mut App, keys: &str) -> Vec<Effect> {
             };
             update(app, code(key))
         })
+        .filter(|e| !matches!(e, Effect::ScreenShown(_)))
         .collect()
 }
 

@@ -20,6 +20,8 @@ fn key(code: KeyCode) -> Msg {
     Msg::Key(KeyEvent::new(code, KeyModifiers::NONE))
 }
 
+/// The effects of typing `keys`, without the screen changes (the pollers' business,
+/// tested in update.rs).
 fn press(app: &mut App, keys: &str) -> Vec<Effect> {
     keys.chars()
         .flat_map(|c| {
@@ -30,6 +32,7 @@ fn press(app: &mut App, keys: &str) -> Vec<Effect> {
             };
             update(app, key(code))
         })
+        .filter(|e| !matches!(e, Effect::ScreenShown(_)))
         .collect()
 }
 

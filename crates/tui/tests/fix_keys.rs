@@ -15,6 +15,8 @@ use launchdeck_ops::actions::tokens::TokenRequest;
 use launchdeck_ops::actions::{ActionPlan, ActionRequest};
 use launchdeck_tui::{App, Effect, ModalStage, Msg, TuiOptions, update};
 
+/// The effects of typing `keys`, without the screen changes (the pollers' business,
+/// tested in update.rs).
 fn press(app: &mut App, keys: &str) -> Vec<Effect> {
     keys.chars()
         .flat_map(|c| {
@@ -27,6 +29,7 @@ fn press(app: &mut App, keys: &str) -> Vec<Effect> {
             };
             update(app, Msg::Key(KeyEvent::new(code, KeyModifiers::NONE)))
         })
+        .filter(|e| !matches!(e, Effect::ScreenShown(_)))
         .collect()
 }
 

@@ -97,6 +97,7 @@ fn missing_default_file_gives_all_defaults() {
     assert_eq!(c.poll.live_interval, Duration::from_secs(1));
     assert_eq!(c.poll.logs_interval, Duration::from_secs(2));
     assert_eq!(c.poll.progress_interval, Duration::from_secs(5));
+    assert_eq!(c.poll.full_read_interval, Duration::from_secs(5));
     assert_eq!(c.poll.providers_interval, Duration::from_secs(60));
     assert_eq!(c.test_broadcast.max_calls, 3);
     assert!(c.test_broadcast.allowlist.is_empty());
@@ -441,6 +442,10 @@ fn bad_values_in_the_file_name_position_and_key() {
         (
             "[poll]\nprogress_interval = \"6s\"\n",
             "2:1: [poll] progress_interval: longer than 5s",
+        ),
+        (
+            "[poll]\nfull_read_interval = \"10s\"\n",
+            "2:1: [poll] full_read_interval: longer than 5s",
         ),
         (
             "[retell]\nbase_url = \"http://api.retellai.com\"\n",
