@@ -16,7 +16,8 @@ use launchdeck_core::domain::{
     Scope, StatusCounts,
 };
 use launchdeck_core::in_flight::InFlightDelta;
-use sqlx::{AssertSqlSafe, FromRow};
+use sqlx::postgres::Postgres;
+use sqlx::{AssertSqlSafe, FromRow, Transaction};
 use uuid::Uuid;
 
 use super::PgStore;
@@ -253,6 +254,42 @@ fn fold_broadcasts(rows: Vec<ParentCount>) -> Vec<BroadcastProgress> {
 }
 
 impl PgStore {
+    /// The database's clock, the manual jobs and the calls of `calls_sql` (scope
+    /// parameters $1 and $2, then `param` as $3), in the transaction `tx`.
+    async fn head_and_calls<P>(
+        &self,
+        tx: &mut Transaction<'static, Postgres>,
+        scope: &Scope,
+        calls_sql: String,
+        param: P,
+    ) -> Result<(NowAndJobs, Vec<InFlightCall>), sqlx::Error>
+    where
+        P: for<'q> sqlx::Encode<'q, Postgres> + sqlx::Type<Postgres> + Send + 'static,
+    {
+        let jobs_sql = fill(
+            NOW_AND_JOBS_SQL,
+            &[("job_scope", &ScopeSql::new(scope).core("j"))],
+        );
+        let head: NowAndJobs = sqlx::query_as(AssertSqlSafe(jobs_sql))
+            .persistent(self.persistent())
+            .bind(scope.user_id)
+            .bind(scope.org_id)
+            .fetch_one(&mut **tx)
+            .await?;
+        let rows: Vec<InFlightRow> = sqlx::query_as(AssertSqlSafe(calls_sql))
+            .persistent(self.persistent())
+            .bind(scope.user_id)
+            .bind(scope.org_id)
+            .bind(param)
+            .fetch_all(&mut **tx)
+            .await?;
+        let calls = rows
+            .into_iter()
+            .filter_map(InFlightRow::into_call)
+            .collect();
+        Ok((head, calls))
+    }
+
     pub(super) async fn query_calls_in_flight(
         &self,
         scope: &Scope,
@@ -267,21 +304,11 @@ impl PgStore {
             ],
         );
         let claims_sql = fill(OPEN_CLAIMS_SQL, &[("claim_scope", &s.core("pdc"))]);
-        let jobs_sql = fill(NOW_AND_JOBS_SQL, &[("job_scope", &s.core("j"))]);
 
         let mut tx = self.begin().await?;
-        let head: NowAndJobs = sqlx::query_as(AssertSqlSafe(jobs_sql))
-            .persistent(self.persistent())
-            .bind(scope.user_id)
-            .bind(scope.org_id)
-            .fetch_one(&mut *tx)
-            .await?;
-        let rows: Vec<InFlightRow> = sqlx::query_as(AssertSqlSafe(calls_sql))
-            .persistent(self.persistent())
-            .bind(scope.user_id)
-            .bind(scope.org_id)
-            .bind(seconds(self.opts.in_flight_log_window))
-            .fetch_all(&mut *tx)
+        let window = seconds(self.opts.in_flight_log_window);
+        let (head, mut calls) = self
+            .head_and_calls(&mut tx, scope, calls_sql, window)
             .await?;
         let claims: Vec<ClaimRow> = sqlx::query_as(AssertSqlSafe(claims_sql))
             .persistent(self.persistent())
@@ -297,10 +324,6 @@ impl PgStore {
 
         let mut held: HashSet<Uuid> = held.into_iter().collect();
         held.extend(claims.iter().filter_map(|c| c.queue_id));
-        let mut calls: Vec<InFlightCall> = rows
-            .into_iter()
-            .filter_map(InFlightRow::into_call)
-            .collect();
         for call in &mut calls {
             if call.source == CallSource::DialingQueues && held.contains(&call.id) {
                 call.redial_hold = true;
@@ -327,29 +350,14 @@ impl PgStore {
                 ("log_scope", &s.core_filter_only("cl")),
             ],
         );
-        let jobs_sql = fill(NOW_AND_JOBS_SQL, &[("job_scope", &s.core("j"))]);
-
         let mut tx = self.begin().await?;
-        let head: NowAndJobs = sqlx::query_as(AssertSqlSafe(jobs_sql))
-            .persistent(self.persistent())
-            .bind(scope.user_id)
-            .bind(scope.org_id)
-            .fetch_one(&mut *tx)
-            .await?;
-        let rows: Vec<InFlightRow> = sqlx::query_as(AssertSqlSafe(calls_sql))
-            .persistent(self.persistent())
-            .bind(scope.user_id)
-            .bind(scope.org_id)
-            .bind(since)
-            .fetch_all(&mut *tx)
+        let (head, calls) = self
+            .head_and_calls(&mut tx, scope, calls_sql, since)
             .await?;
         tx.commit().await?;
         Ok(InFlightDelta {
             db_now: head.db_now,
-            calls: rows
-                .into_iter()
-                .filter_map(InFlightRow::into_call)
-                .collect(),
+            calls,
             manual_required_jobs: head.manual_required,
         })
     }

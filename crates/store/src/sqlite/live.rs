@@ -9,8 +9,8 @@ use launchdeck_core::domain::{
     PerMinute, Scope, StatusCounts,
 };
 use launchdeck_core::in_flight::InFlightDelta;
-use sqlx::AssertSqlSafe;
 use sqlx::sqlite::SqliteRow;
+use sqlx::{AssertSqlSafe, Sqlite, Transaction};
 use uuid::Uuid;
 
 use super::SqliteStore;
@@ -259,6 +259,36 @@ fn fold_broadcasts(rows: &[SqliteRow]) -> Result<Vec<BroadcastProgress>, QueryEr
 }
 
 impl SqliteStore {
+    /// The manual jobs and the calls of `calls_sql` (scope parameters $1 and $2, then
+    /// `params` from $3), in the transaction `tx`.
+    async fn jobs_and_calls(
+        tx: &mut Transaction<'static, Sqlite>,
+        scope: &Scope,
+        calls_sql: String,
+        params: &[String],
+    ) -> Result<(i64, Vec<InFlightCall>), QueryError> {
+        let (user, org) = scope_params(scope);
+        let jobs_sql = fill(
+            MANUAL_JOBS_SQL,
+            &[("job_scope", &ScopeSql::new(scope).core("j"))],
+        );
+        let manual_required_jobs: i64 = sqlx::query_scalar(AssertSqlSafe(jobs_sql))
+            .bind(&user)
+            .bind(&org)
+            .fetch_one(&mut **tx)
+            .await?;
+        let mut query = sqlx::query(AssertSqlSafe(calls_sql)).bind(&user).bind(&org);
+        for param in params {
+            query = query.bind(param);
+        }
+        let call_rows = query.fetch_all(&mut **tx).await?;
+        let mut calls = Vec::with_capacity(call_rows.len());
+        for row in &call_rows {
+            calls.extend(in_flight_call(row)?);
+        }
+        Ok((manual_required_jobs, calls))
+    }
+
     pub(super) async fn query_calls_in_flight(
         &self,
         scope: &Scope,
@@ -274,22 +304,15 @@ impl SqliteStore {
             ],
         );
         let claims_sql = fill(OPEN_CLAIMS_SQL, &[("claim_scope", &s.core("pdc"))]);
-        let jobs_sql = fill(MANUAL_JOBS_SQL, &[("job_scope", &s.core("j"))]);
         let db_now = now_micros();
+        let params = [
+            timestamp(db_now),
+            window_start(db_now, self.opts.in_flight_log_window),
+        ];
 
         let mut tx = self.begin().await?;
-        let manual_required_jobs: i64 = sqlx::query_scalar(AssertSqlSafe(jobs_sql))
-            .bind(&user)
-            .bind(&org)
-            .fetch_one(&mut *tx)
-            .await?;
-        let call_rows = sqlx::query(AssertSqlSafe(calls_sql))
-            .bind(&user)
-            .bind(&org)
-            .bind(timestamp(db_now))
-            .bind(window_start(db_now, self.opts.in_flight_log_window))
-            .fetch_all(&mut *tx)
-            .await?;
+        let (manual_required_jobs, calls) =
+            Self::jobs_and_calls(&mut tx, scope, calls_sql, &params).await?;
         let claim_rows = sqlx::query(AssertSqlSafe(claims_sql))
             .bind(&user)
             .bind(&org)
@@ -297,10 +320,6 @@ impl SqliteStore {
             .await?;
         tx.commit().await?;
 
-        let mut calls = Vec::with_capacity(call_rows.len());
-        for row in &call_rows {
-            calls.extend(in_flight_call(row)?);
-        }
         Ok(InFlightSnapshot {
             db_now,
             calls,
@@ -318,7 +337,6 @@ impl SqliteStore {
         since: DateTime<Utc>,
     ) -> Result<InFlightDelta, QueryError> {
         let s = ScopeSql::new(scope);
-        let (user, org) = scope_params(scope);
         let calls_sql = fill(
             IN_FLIGHT_SINCE_SQL,
             &[
@@ -326,27 +344,11 @@ impl SqliteStore {
                 ("log_scope", &s.core("cl")),
             ],
         );
-        let jobs_sql = fill(MANUAL_JOBS_SQL, &[("job_scope", &s.core("j"))]);
         let db_now = now_micros();
-
         let mut tx = self.begin().await?;
-        let manual_required_jobs: i64 = sqlx::query_scalar(AssertSqlSafe(jobs_sql))
-            .bind(&user)
-            .bind(&org)
-            .fetch_one(&mut *tx)
-            .await?;
-        let call_rows = sqlx::query(AssertSqlSafe(calls_sql))
-            .bind(&user)
-            .bind(&org)
-            .bind(timestamp(since))
-            .fetch_all(&mut *tx)
-            .await?;
+        let (manual_required_jobs, calls) =
+            Self::jobs_and_calls(&mut tx, scope, calls_sql, &[timestamp(since)]).await?;
         tx.commit().await?;
-
-        let mut calls = Vec::with_capacity(call_rows.len());
-        for row in &call_rows {
-            calls.extend(in_flight_call(row)?);
-        }
         Ok(InFlightDelta {
             db_now,
             calls,
