@@ -199,17 +199,12 @@ pub async fn plan(env: &ActionEnv, request: AckRequest) -> Result<AckPlan, Actio
 /// Acknowledges the previewed alerts still unacknowledged, in one transaction, and
 /// audits each.
 pub async fn apply(env: &ActionEnv, plan: &AckPlan) -> Result<ActionOutcome, ActionError> {
-    if env.ctx.read_only {
-        return Err(ActionError::ReadOnly(ACTION));
-    }
+    env.ctx.refuse_read_only(ACTION)?;
     let due: Vec<&AckItem> = plan.acknowledging().collect();
     if due.is_empty() {
         return Ok(ActionOutcome::default());
     }
-    env.store()
-        .prepare_audit()
-        .await
-        .map_err(ActionError::AuditUnavailable)?;
+    env.prepare_audit().await?;
     let ids: Vec<Uuid> = due.iter().map(|i| i.id).collect();
     let results: Vec<Result<AckResult, String>> = match env.store().acknowledge_alerts(&ids).await {
         Ok(results) => results.into_iter().map(Ok).collect(),

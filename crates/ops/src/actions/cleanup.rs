@@ -193,16 +193,11 @@ async fn ask_providers(env: &ActionEnv, calls: &[InFlightCall]) -> Vec<ProviderA
 /// Hangs up the live calls (when chosen), then applies every write in one transaction,
 /// then audits each row once the transaction is over.
 pub async fn apply(env: &ActionEnv, plan: &CleanupPlan) -> Result<ActionOutcome, ActionError> {
-    if env.ctx.read_only {
-        return Err(ActionError::ReadOnly(ACTION));
-    }
+    env.ctx.refuse_read_only(ACTION)?;
     if !plan.will_change() {
         return Ok(ActionOutcome::default());
     }
-    env.store
-        .prepare_audit()
-        .await
-        .map_err(ActionError::AuditUnavailable)?;
+    env.prepare_audit().await?;
     let mut outcome = ActionOutcome::default();
     let mut records = Vec::new();
     if plan.hang_up {

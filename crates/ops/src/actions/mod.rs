@@ -63,6 +63,14 @@ impl ActionContext {
             audit_file,
         }
     }
+
+    /// Refuses `action` in read-only mode.
+    pub fn refuse_read_only(&self, action: &'static str) -> Result<(), ActionError> {
+        if self.read_only {
+            return Err(ActionError::ReadOnly(action));
+        }
+        Ok(())
+    }
 }
 
 /// Everything an action needs: the database, the provider clients (with their paced
@@ -87,6 +95,20 @@ impl ActionEnv {
     pub fn store(&self) -> &dyn Store {
         self.store.as_ref()
     }
+
+    /// Checks, before any write, that the audit trail can take the records: an action
+    /// that could not be audited is not applied.
+    pub async fn prepare_audit(&self) -> Result<(), ActionError> {
+        prepare_audit(self.store()).await
+    }
+}
+
+/// [`ActionEnv::prepare_audit`] for callers holding only the store.
+pub(crate) async fn prepare_audit(store: &dyn Store) -> Result<(), ActionError> {
+    store
+        .prepare_audit()
+        .await
+        .map_err(ActionError::AuditUnavailable)
 }
 
 /// What every plan says about itself, for the command line and the console's modal.

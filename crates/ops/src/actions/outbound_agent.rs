@@ -248,17 +248,12 @@ pub async fn plan(env: &ActionEnv, request: AgentRequest) -> Result<AgentPlan, A
 /// Sets the outbound agent previewed, if the number's outbound agents are still as
 /// previewed, and audits it.
 pub async fn apply(env: &ActionEnv, plan: &AgentPlan) -> Result<ActionOutcome, ActionError> {
-    if env.ctx.read_only {
-        return Err(ActionError::ReadOnly(ACTION));
-    }
+    env.ctx.refuse_read_only(ACTION)?;
     let AgentStep::Set { agent_id, .. } = &plan.step else {
         return Ok(ActionOutcome::default());
     };
     let client = retell(env)?;
-    env.store()
-        .prepare_audit()
-        .await
-        .map_err(ActionError::AuditUnavailable)?;
+    env.prepare_audit().await?;
     let (result, now) = set_if_unchanged(env, &client, plan, agent_id).await;
     let (table, id) = match &plan.db_row {
         Some(row) => ("phone_numbers", row.id),

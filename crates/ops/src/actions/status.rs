@@ -161,16 +161,11 @@ pub(super) async fn apply(
     ctx: &ActionContext,
     plan: &StatusPlan,
 ) -> Result<ActionOutcome, ActionError> {
-    if ctx.read_only {
-        return Err(ActionError::ReadOnly(plan.action));
-    }
+    ctx.refuse_read_only(plan.action)?;
     let (Some(row), PlanStep::Change { to, .. }) = (&plan.row, &plan.step) else {
         return Ok(ActionOutcome::default());
     };
-    store
-        .prepare_audit()
-        .await
-        .map_err(ActionError::AuditUnavailable)?;
+    super::prepare_audit(store).await?;
     let (result, now) = match store
         .change_status(&StatusChange::from_preview(row, to))
         .await

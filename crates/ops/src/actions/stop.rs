@@ -360,9 +360,7 @@ fn provider_call(call: &InFlightCall) -> Option<(CallProvider, String)> {
 /// when chosen, then audits every step. Refused in read-only mode and unless the typed
 /// confirmation matches.
 pub async fn apply(env: &ActionEnv, plan: &StopPlan) -> Result<ActionOutcome, ActionError> {
-    if env.ctx.read_only {
-        return Err(ActionError::ReadOnly(ACTION));
-    }
+    env.ctx.refuse_read_only(ACTION)?;
     if let Some(why) = plan.refusal() {
         return Err(ActionError::Refused(why));
     }
@@ -375,10 +373,7 @@ pub async fn apply(env: &ActionEnv, plan: &StopPlan) -> Result<ActionOutcome, Ac
     if !plan.will_change() {
         return Ok(ActionOutcome::default());
     }
-    env.store()
-        .prepare_audit()
-        .await
-        .map_err(ActionError::AuditUnavailable)?;
+    env.prepare_audit().await?;
     let write = StopWrite {
         pause: plan.pause(),
         stop_row: plan.new_stop_row().cloned(),
@@ -613,16 +608,11 @@ pub async fn plan_lift(env: &ActionEnv, request: LiftRequest) -> Result<LiftPlan
 
 /// Deactivates the stop row, only while it is still active, and audits it.
 pub async fn apply_lift(env: &ActionEnv, plan: &LiftPlan) -> Result<ActionOutcome, ActionError> {
-    if env.ctx.read_only {
-        return Err(ActionError::ReadOnly(LIFT_ACTION));
-    }
+    env.ctx.refuse_read_only(LIFT_ACTION)?;
     if !plan.will_change() {
         return Ok(ActionOutcome::default());
     }
-    env.store()
-        .prepare_audit()
-        .await
-        .map_err(ActionError::AuditUnavailable)?;
+    env.prepare_audit().await?;
     let name = plan.describe_row();
     let result = match env.store().lift_stop(plan.stop_id).await {
         Ok(LiftResult::Lifted) => AuditResult::Changed,

@@ -276,18 +276,13 @@ enum Attempt {
 /// Refreshes what `plan` previewed and stores the results in one transaction, each
 /// conditional on the row as previewed; audits every integration.
 pub async fn apply(env: &ActionEnv, plan: &TokenPlan) -> Result<ActionOutcome, ActionError> {
-    if env.ctx.read_only {
-        return Err(ActionError::ReadOnly(ACTION));
-    }
+    env.ctx.refuse_read_only(ACTION)?;
     let due: Vec<&TokenItem> = plan.refreshing().collect();
     if due.is_empty() {
         return Ok(ActionOutcome::default());
     }
     let client = oauth_client(env)?;
-    env.store()
-        .prepare_audit()
-        .await
-        .map_err(ActionError::AuditUnavailable)?;
+    env.prepare_audit().await?;
     let mut attempts = Vec::with_capacity(due.len());
     for item in &due {
         attempts.push(refresh_one(env, &client, item).await);

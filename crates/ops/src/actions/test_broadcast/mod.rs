@@ -464,9 +464,7 @@ pub async fn apply_with_progress(
     plan: &TestBroadcastPlan,
     progress: Option<&UnboundedSender<TestCallProgress>>,
 ) -> Result<Placed, ActionError> {
-    if env.ctx.read_only {
-        return Err(ActionError::ReadOnly(ACTION));
-    }
+    env.ctx.refuse_read_only(ACTION)?;
     let (Some(target), Some(kind), Some(caller), true) = (
         plan.target.as_deref(),
         plan.kind,
@@ -495,10 +493,7 @@ pub async fn apply_with_progress(
             plan.run_id
         )));
     }
-    env.store()
-        .prepare_audit()
-        .await
-        .map_err(ActionError::AuditUnavailable)?;
+    env.prepare_audit().await?;
     let mut outcome = ActionOutcome::default();
     let draft = match kind {
         TestKind::Audio => Some(draft_broadcast(env, target, &mut outcome).await?),
