@@ -102,8 +102,9 @@ impl InFlightTracker {
         self.current.insert(snapshot)
     }
 
-    /// Merges what started since the last read; returns the merged set. A delta that
-    /// comes without a full read before it is taken as a full read of what it holds.
+    /// Merges what started since the last read; returns the merged set. (A delta with
+    /// no full read before it merges into an empty set; `next_read` still asks for a
+    /// full read next.)
     pub fn apply_delta(&mut self, delta: InFlightDelta, now: Instant) -> &InFlightSnapshot {
         self.last_read = Some(now);
         let current = self.current.get_or_insert_with(|| InFlightSnapshot {

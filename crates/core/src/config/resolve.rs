@@ -64,6 +64,27 @@ impl Resolver<'_> {
         })
     }
 
+    /// A duration key that may not exceed 5 s, because `why`.
+    fn at_most_5s(
+        &self,
+        section: &str,
+        key: &str,
+        raw: Option<String>,
+        default: Duration,
+        why: &str,
+    ) -> Result<Duration, ConfigError> {
+        let value = self.duration(section, key, raw, default)?;
+        if value > Duration::from_secs(5) {
+            return Err(self.invalid(
+                section,
+                key,
+                format!("longer than 5s; {why}"),
+                "use 5s or less (default 5s)",
+            ));
+        }
+        Ok(value)
+    }
+
     fn base_url(
         &self,
         section: &str,
@@ -307,34 +328,21 @@ fn poll(r: &Resolver, raw: PollFile) -> Result<PollIntervals, ConfigError> {
             "use 1s or more (default 60s)",
         ));
     }
-    let progress_interval = r.duration(
+    // Both may lag what they show by their interval: at most 5 s (issue #10).
+    let progress_interval = r.at_most_5s(
         s,
         "progress_interval",
         raw.progress_interval,
         d.progress_interval,
+        "the broadcast and campaign figures may lag at most 5 s",
     )?;
-    if progress_interval > Duration::from_secs(5) {
-        return Err(r.invalid(
-            s,
-            "progress_interval",
-            "longer than 5s; the broadcast and campaign figures may lag at most 5 s".to_string(),
-            "use 5s or less (default 5s)",
-        ));
-    }
-    let full_read_interval = r.duration(
+    let full_read_interval = r.at_most_5s(
         s,
         "full_read_interval",
         raw.full_read_interval,
         d.full_read_interval,
+        "an ended call may stay on the Calls screen at most 5 s",
     )?;
-    if full_read_interval > Duration::from_secs(5) {
-        return Err(r.invalid(
-            s,
-            "full_read_interval",
-            "longer than 5s; an ended call may stay on the Calls screen at most 5 s".to_string(),
-            "use 5s or less (default 5s; at or under live_interval every live poll reads everything)",
-        ));
-    }
     Ok(PollIntervals {
         live_interval: r.duration(s, "live_interval", raw.live_interval, d.live_interval)?,
         progress_interval,
