@@ -49,12 +49,7 @@ fn b64(text: &str) -> String {
 
 /// USER in ORG, a campaign and a broadcast.
 fn tenant() -> SeedData {
-    let mut data = SeedData::default();
-    data.table("auth.users").push(json!({"id": USER}));
-    data.table("organizations")
-        .push(json!({"id": ORG, "name": "Acme", "slug": "acme"}));
-    data.table("organization_users")
-        .push(json!({"organization_id": ORG, "user_id": USER, "role": "owner"}));
+    let mut data = SeedData::with_owner(USER, ORG);
     data.table("campaigns").push(json!({
         "id": CAMPAIGN, "user_id": USER, "organization_id": ORG, "name": "Renewals",
         "status": "active",

@@ -28,12 +28,7 @@ const OWNED: [&str; 4] = [
 ];
 
 fn seed() -> SeedData {
-    let mut data = SeedData::default();
-    data.table("auth.users").push(json!({"id": USER}));
-    data.table("organizations")
-        .push(json!({"id": ORG, "name": "Acme", "slug": "acme"}));
-    data.table("organization_users")
-        .push(json!({"organization_id": ORG, "user_id": USER, "role": "owner"}));
+    let mut data = SeedData::with_owner(USER, ORG);
     data.table("campaigns").push(json!({
         "id": CAMPAIGN, "user_id": USER, "organization_id": ORG, "name": "Renewals",
         "status": "active", "agent_id": AGENT, "provider": "retell",
@@ -69,6 +64,16 @@ impl Env {
             home: tempfile::tempdir().expect("temp home"),
             retell: RetellFake::start(state).await.expect("retell fake"),
         }
+    }
+
+    /// `launchdeck test-broadcast --campaign CAMPAIGN ARGS…`.
+    async fn test_broadcast(&self, args: &[&str]) -> Output {
+        let campaign = CAMPAIGN.to_string();
+        let all: Vec<&str> = ["test-broadcast", "--campaign", &campaign]
+            .into_iter()
+            .chain(args.iter().copied())
+            .collect();
+        self.run(&all).await
     }
 
     /// Runs the binary off the async runtime, so the fake in this process keeps serving.
@@ -131,12 +136,8 @@ fn campaign() -> String {
 #[tokio::test]
 async fn without_yes_the_plan_is_printed_and_exit_is_3_with_to_repeated_and_multi_valued() {
     let env = Env::new().await;
-    let id = campaign();
     let out = env
-        .run(&[
-            "test-broadcast",
-            "--campaign",
-            &id,
+        .test_broadcast(&[
             "--to",
             OWNED[0],
             OWNED[1],
@@ -168,16 +169,7 @@ async fn without_yes_the_plan_is_printed_and_exit_is_3_with_to_repeated_and_mult
 async fn refused_input_and_blocked_readiness_exit_2_with_nothing_sent() {
     let env = Env::new().await;
     let id = campaign();
-    let out = env
-        .run(&[
-            "test-broadcast",
-            "--campaign",
-            &id,
-            "--to",
-            "+14155550199",
-            "--yes",
-        ])
-        .await;
+    let out = env.test_broadcast(&["--to", "+14155550199", "--yes"]).await;
     assert_eq!(out.status.code(), Some(2));
     let err = stderr(&out);
     assert!(
@@ -186,32 +178,14 @@ async fn refused_input_and_blocked_readiness_exit_2_with_nothing_sent() {
     );
     assert!(err.contains("LAUNCHDECK_TEST_BROADCAST_ALLOWLIST"), "{err}");
     let out = env
-        .run(&[
-            "test-broadcast",
-            "--campaign",
-            &id,
-            "--to",
-            OWNED[0],
-            OWNED[1],
-            OWNED[2],
-            OWNED[3],
-            "--yes",
-        ])
+        .test_broadcast(&["--to", OWNED[0], OWNED[1], OWNED[2], OWNED[3], "--yes"])
         .await;
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("at most 3"), "{}", stderr(&out));
     // The minimal platform is not ready: without the override the readiness gate
     // refuses, naming the blocking checks.
     let out = env
-        .run(&[
-            "test-broadcast",
-            "--campaign",
-            &id,
-            "--to",
-            OWNED[0],
-            "--yes",
-            "--json",
-        ])
+        .test_broadcast(&["--to", OWNED[0], "--yes", "--json"])
         .await;
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     let err = stderr(&out);
@@ -243,12 +217,8 @@ async fn refused_input_and_blocked_readiness_exit_2_with_nothing_sent() {
 #[tokio::test]
 async fn yes_places_follows_and_exits_0_with_the_calls_in_json() {
     let env = Env::new().await;
-    let id = campaign();
     let out = env
-        .run(&[
-            "test-broadcast",
-            "--campaign",
-            &id,
+        .test_broadcast(&[
             "--to",
             OWNED[0],
             "--to",
@@ -332,17 +302,8 @@ async fn yes_places_follows_and_exits_0_with_the_calls_in_json() {
 async fn a_rejected_call_exits_1() {
     let env = Env::new().await;
     env.retell.state().set_trial_ended(true);
-    let id = campaign();
     let out = env
-        .run(&[
-            "test-broadcast",
-            "--campaign",
-            &id,
-            "--to",
-            OWNED[0],
-            "--override-readiness",
-            "--yes",
-        ])
+        .test_broadcast(&["--to", OWNED[0], "--override-readiness", "--yes"])
         .await;
     assert_eq!(
         out.status.code(),

@@ -4,6 +4,8 @@
 
 mod common;
 
+use std::path::Path;
+
 use chrono::Utc;
 use common::pty::{PtyApp, move_cursor_to};
 use launchdeck_store::seed::{first_campaign, pg};
@@ -13,6 +15,18 @@ use launchdeck_testkit::{TcpProxy, TestDb};
 fn in_flight_count(screen: &str) -> Option<u64> {
     let rest = screen.split("Calls in flight ").nth(1)?;
     rest.split_whitespace().next()?.parse().ok()
+}
+
+/// The console at 120×40 on `url`, with `home` as its home and data dir, plus `env`.
+fn console(url: &str, home: &Path, env: &[(&str, &str)]) -> PtyApp {
+    let home = home.to_str().expect("a UTF-8 temp path");
+    let mut all = vec![
+        ("LAUNCHDECK_DATABASE_URL", url),
+        ("LAUNCHDECK_DATA_DIR", home),
+        ("HOME", home),
+    ];
+    all.extend_from_slice(env);
+    PtyApp::spawn(&[], &all, 120, 40)
 }
 
 #[test]
@@ -31,16 +45,7 @@ fn live_console_against_postgres() {
     });
     let url = db.url_via(&proxy);
     let data_dir = tempfile::tempdir().unwrap();
-    let mut app = PtyApp::spawn(
-        &[],
-        &[
-            ("LAUNCHDECK_DATABASE_URL", url.as_str()),
-            ("LAUNCHDECK_DATA_DIR", data_dir.path().to_str().unwrap()),
-            ("HOME", data_dir.path().to_str().unwrap()),
-        ],
-        120,
-        40,
-    );
+    let mut app = console(&url, data_dir.path(), &[]);
 
     // First frame: the Overview with the seeded broadcast and the stuck calls.
     // (long names are cut to fit their column)
@@ -124,16 +129,7 @@ fn cleanup_and_acknowledge_from_the_keys_against_postgres() {
 
     let data_dir = tempfile::tempdir().unwrap();
     let url = db.url().to_string();
-    let mut app = PtyApp::spawn(
-        &[],
-        &[
-            ("LAUNCHDECK_DATABASE_URL", url.as_str()),
-            ("LAUNCHDECK_DATA_DIR", data_dir.path().to_str().unwrap()),
-            ("HOME", data_dir.path().to_str().unwrap()),
-        ],
-        120,
-        40,
-    );
+    let mut app = console(&url, data_dir.path(), &[]);
 
     // c on the Calls screen: no row marked, so every stuck call; providers are not
     // configured here, so only the rows without a provider call id can change.
@@ -199,16 +195,7 @@ fn emergency_stop_from_the_keys_against_postgres() {
 
     let data_dir = tempfile::tempdir().unwrap();
     let url = db.url().to_string();
-    let mut app = PtyApp::spawn(
-        &[],
-        &[
-            ("LAUNCHDECK_DATABASE_URL", url.as_str()),
-            ("LAUNCHDECK_DATA_DIR", data_dir.path().to_str().unwrap()),
-            ("HOME", data_dir.path().to_str().unwrap()),
-        ],
-        120,
-        40,
-    );
+    let mut app = console(&url, data_dir.path(), &[]);
     let name = facts.campaign.name.clone();
     let name_start: String = name.chars().take(20).collect();
     app.wait_for_text(&name_start);
@@ -283,18 +270,14 @@ fn a_test_broadcast_from_the_keys_against_postgres_and_the_fakes() {
     let data_dir = tempfile::tempdir().unwrap();
     let url = db.url().to_string();
     let retell_url = retell.base_url();
-    let mut app = PtyApp::spawn(
-        &[],
+    let mut app = console(
+        &url,
+        data_dir.path(),
         &[
-            ("LAUNCHDECK_DATABASE_URL", url.as_str()),
-            ("LAUNCHDECK_DATA_DIR", data_dir.path().to_str().unwrap()),
-            ("HOME", data_dir.path().to_str().unwrap()),
             ("RETELL_AI_API_KEY", RETELL_KEY),
             ("LAUNCHDECK_RETELL_BASE_URL", retell_url.as_str()),
             ("LAUNCHDECK_TEST_BROADCAST_ALLOWLIST", TEST_NUMBER),
         ],
-        120,
-        40,
     );
     let name_start: String = facts.campaign.name.chars().take(20).collect();
     app.wait_for_text(&name_start);

@@ -26,13 +26,8 @@ const CAMPAIGN: Uuid = Uuid::from_u128(0x200);
 
 /// One user in one org (and a user outside it), a broadcast and a campaign.
 fn data(broadcast_status: &str, campaign_status: &str) -> SeedData {
-    let mut data = SeedData::default();
-    data.table("auth.users").push(json!({"id": USER}));
+    let mut data = SeedData::with_owner(USER, ORG);
     data.table("auth.users").push(json!({"id": OTHER_USER}));
-    data.table("organizations")
-        .push(json!({"id": ORG, "name": "Acme", "slug": "acme"}));
-    data.table("organization_users")
-        .push(json!({"organization_id": ORG, "user_id": USER, "role": "owner"}));
     data.table("campaigns").push(json!({
         "id": CAMPAIGN, "user_id": USER, "organization_id": ORG, "name": "Renewals",
         "status": campaign_status,

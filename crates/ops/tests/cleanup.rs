@@ -113,12 +113,7 @@ async fn place_calls(retell: &RetellFake, twilio: &TwilioFake) -> Calls {
 /// - call_logs 21: ringing 10 min → no_answer · 22: queued 1 min, not stuck ·
 ///   23: ringing 70 min, Retell ongoing → live · 24: ringing 70 min, Retell ended → completed
 fn data(calls: &Calls) -> SeedData {
-    let mut data = SeedData::default();
-    data.table("auth.users").push(json!({"id": USER}));
-    data.table("organizations")
-        .push(json!({"id": ORG, "name": "Acme", "slug": "acme"}));
-    data.table("organization_users")
-        .push(json!({"organization_id": ORG, "user_id": USER, "role": "owner"}));
+    let mut data = SeedData::with_owner(USER, ORG);
     data.table("campaigns").push(json!({
         "id": CAMPAIGN, "user_id": USER, "organization_id": ORG, "name": "Renewals",
         "status": "active",

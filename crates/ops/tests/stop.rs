@@ -90,12 +90,7 @@ async fn live_calls(retell: &RetellFake, twilio: &TwilioFake) -> (String, String
 
 fn data(retell_id: &str, twilio_sid: &str) -> SeedData {
     let ago = |secs: i64| (Utc::now() - chrono::Duration::seconds(secs)).to_rfc3339();
-    let mut data = SeedData::default();
-    data.table("auth.users").push(json!({"id": USER}));
-    data.table("organizations")
-        .push(json!({"id": ORG, "name": "Acme", "slug": "acme"}));
-    data.table("organization_users")
-        .push(json!({"organization_id": ORG, "user_id": USER, "role": "owner"}));
+    let mut data = SeedData::with_owner(USER, ORG);
     data.table("campaigns").push(json!({
         "id": CAMPAIGN, "user_id": USER, "organization_id": ORG, "name": "Renewals",
         "status": "active",

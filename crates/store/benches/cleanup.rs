@@ -123,12 +123,7 @@ async fn plan(store: &PgStore) -> Result<Vec<CleanupWrite>, String> {
 }
 
 async fn seed(db: &TestDb) -> Result<(), String> {
-    let mut data = SeedData::default();
-    data.table("auth.users").push(json!({"id": USER}));
-    data.table("organizations")
-        .push(json!({"id": ORG, "name": "Acme", "slug": "acme"}));
-    data.table("organization_users")
-        .push(json!({"organization_id": ORG, "user_id": USER, "role": "owner"}));
+    let mut data = SeedData::with_owner(USER, ORG);
     data.table("campaigns").push(json!({
         "id": CAMPAIGN, "user_id": USER, "organization_id": ORG, "name": "Renewals",
         "status": "active",

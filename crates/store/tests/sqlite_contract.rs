@@ -297,12 +297,7 @@ async fn a_missing_column_is_schema_drift() {
 /// One tenant and a campaign, for the constraint checks.
 fn tenant_with_campaign() -> SeedData {
     let (user, org, campaign) = (Uuid::from_u128(1), Uuid::from_u128(2), Uuid::from_u128(3));
-    let mut data = SeedData::default();
-    data.table("auth.users").push(json!({"id": user}));
-    data.table("organizations")
-        .push(json!({"id": org, "name": "Acme", "slug": "acme"}));
-    data.table("organization_users")
-        .push(json!({"organization_id": org, "user_id": user, "role": "owner"}));
+    let mut data = SeedData::with_owner(user, org);
     data.table("campaigns").push(json!({
         "id": campaign, "user_id": user, "organization_id": org, "name": "Renewals",
         "status": "active",

@@ -2,7 +2,8 @@
 //! into PostgreSQL and SQLite so one data set serves the contract suite, the demo and
 //! the end-to-end tests.
 
-use serde_json::{Map, Value};
+use serde_json::{Map, Value, json};
+use uuid::Uuid;
 
 pub mod first_campaign;
 pub mod pg;
@@ -64,6 +65,19 @@ pub struct SeedData {
 }
 
 impl SeedData {
+    /// A data set that starts with one tenant: `user` (its `auth.users` row, so
+    /// PostgreSQL only) owning organization `org`, named "Acme". Most test data sets
+    /// start here.
+    pub fn with_owner(user: Uuid, org: Uuid) -> SeedData {
+        let mut data = SeedData::default();
+        data.table("auth.users").push(json!({"id": user}));
+        data.table("organizations")
+            .push(json!({"id": org, "name": "Acme", "slug": "acme"}));
+        data.table("organization_users")
+            .push(json!({"organization_id": org, "user_id": user, "role": "owner"}));
+        data
+    }
+
     /// The rows for `table`, created (at the end) if absent.
     pub fn table(&mut self, table: &'static str) -> &mut TableRows {
         if let Some(i) = self.tables.iter().position(|t| t.table == table) {
