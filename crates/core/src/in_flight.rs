@@ -3,10 +3,19 @@
 //! The platform's indexes find calls that *started* cheaply (a range on the partial
 //! `calling` index of broadcast_queue, on `call_logs.created_at`), but nothing finds
 //! the calls that *ended* without visiting every call still in flight. So the live
-//! poller reads the whole set only every `full_every` and, between two full reads,
-//! only what started since the last read ([`InFlightDelta`]), merged into the last
-//! full read here. New calls show at the next live poll; ended calls leave the list
-//! at the next full read; the stuck ages keep growing from the database's clock.
+//! poller reads:
+//! - everything ([`NextRead::Full`]) at the start, after `r` or an action, and after a
+//!   gap in the reads;
+//! - every `full_every`, a check ([`InFlightCheck`]): only the ids and versions of
+//!   what is in flight (no lead numbers, no parent names), from which the tracker
+//!   finds what it lacks or holds stale ([`InFlightTracker::to_fetch`]) and what ended,
+//!   fetched by id with its new status ([`CallState`]);
+//! - in between, only what started since the last read ([`InFlightDelta`]).
+//!
+//! New calls show at the next live poll; ended calls leave the list at the next check;
+//! the stuck ages keep growing from the database's clock. Every entry, state change
+//! and exit the tracker sees becomes an [`Observation`] for the progress counts
+//! ([`InFlightTracker::take_observations`]).
 //!
 //! Merging is idempotent: a delta applied twice, or a row seen in two deltas (they
 //! overlap by [`OVERLAP`] so a transaction that commits late is not missed), changes
@@ -14,13 +23,14 @@
 //! the last one that was read, and after a gap longer than `full_every` the next read
 //! is a full one.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use crate::domain::{CallSource, InFlightCall, InFlightSnapshot};
+use crate::domain::{CallSource, InFlightCall, InFlightSnapshot, OpenClaim};
+use crate::progress::Observation;
 
 /// How far back each delta reaches before the previous read's database time: a row
 /// written by a transaction that began before that read but committed after it
@@ -36,11 +46,47 @@ pub struct InFlightDelta {
     pub manual_required_jobs: i64,
 }
 
+/// One call in flight as a check sees it: enough to tell whether the tracker's copy
+/// is current.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CallVersion {
+    pub source: CallSource,
+    pub id: Uuid,
+    pub state: String,
+    pub since: DateTime<Utc>,
+}
+
+/// The ids in flight now, with the open claims and redial holds, in one read.
+#[derive(Debug, Clone, PartialEq)]
+pub struct InFlightCheck {
+    pub db_now: DateTime<Utc>,
+    pub present: Vec<CallVersion>,
+    pub open_claims: Vec<OpenClaim>,
+    /// dialing_queues rows held by a quarantined call_log.
+    pub held_queue_ids: Vec<Uuid>,
+    pub manual_required_jobs: i64,
+}
+
+/// A row fetched by id: its status now and, when still in flight, the whole call.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CallState {
+    pub source: CallSource,
+    pub id: Uuid,
+    pub parent: Option<Uuid>,
+    pub status: String,
+    /// When it last changed (database time).
+    pub at: DateTime<Utc>,
+    pub picked_up: bool,
+    pub call: Option<InFlightCall>,
+}
+
 /// What the next live poll should read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum NextRead {
     /// Everything in flight.
     Full,
+    /// The ids in flight, then what changed by id.
+    Check,
     /// Only what started at or after this database time.
     Since(DateTime<Utc>),
 }
@@ -52,8 +98,10 @@ pub struct InFlightTracker {
     current: Option<InFlightSnapshot>,
     /// Where each call is in `current.calls`.
     index: HashMap<(CallSource, Uuid), usize>,
-    last_full: Option<Instant>,
+    last_check: Option<Instant>,
     last_read: Option<Instant>,
+    full_wanted: bool,
+    observed: Vec<Observation>,
 }
 
 impl InFlightTracker {
@@ -62,23 +110,27 @@ impl InFlightTracker {
             full_every,
             current: None,
             index: HashMap::new(),
-            last_full: None,
+            last_check: None,
             last_read: None,
+            full_wanted: true,
+            observed: Vec::new(),
         }
     }
 
-    /// A full read at the start, every `full_every`, and after a gap (failed polls)
-    /// longer than that; a delta from the last read's database time otherwise.
+    /// A full read at the start, when asked, and after a gap (failed polls) longer
+    /// than `full_every`; a check every `full_every`; a delta from the last read's
+    /// database time otherwise.
     pub fn next_read(&self, now: Instant) -> NextRead {
-        let (Some(current), Some(last_full), Some(last_read)) =
-            (&self.current, self.last_full, self.last_read)
+        let (Some(current), Some(last_check), Some(last_read)) =
+            (&self.current, self.last_check, self.last_read)
         else {
             return NextRead::Full;
         };
-        let due = now.saturating_duration_since(last_full) >= self.full_every;
         let gap = now.saturating_duration_since(last_read) > self.full_every;
-        if due || gap {
+        if self.full_wanted || gap {
             NextRead::Full
+        } else if now.saturating_duration_since(last_check) >= self.full_every {
+            NextRead::Check
         } else {
             NextRead::Since(current.db_now - OVERLAP)
         }
@@ -86,18 +138,122 @@ impl InFlightTracker {
 
     /// Ask for a full read at the next poll (after an action changed what is in flight).
     pub fn force_full(&mut self) {
-        self.last_full = None;
+        self.full_wanted = true;
     }
 
-    /// Takes a full read as the new truth; returns it.
-    pub fn apply_full(&mut self, snapshot: InFlightSnapshot, now: Instant) -> &InFlightSnapshot {
+    /// The rows moved since the last call, for the progress counts.
+    pub fn take_observations(&mut self) -> Vec<Observation> {
+        std::mem::take(&mut self.observed)
+    }
+
+    /// The ids of the calls of `source` the tracker holds (a check asks after the
+    /// call logs by id: they have no index that finds the ones still open).
+    pub fn known_ids(&self, source: CallSource) -> Vec<Uuid> {
+        self.current.as_ref().map_or_else(Vec::new, |c| {
+            c.calls
+                .iter()
+                .filter(|call| call.source == source)
+                .map(|call| call.id)
+                .collect()
+        })
+    }
+
+    /// What a check says the tracker lacks, holds stale, or holds but ended.
+    pub fn to_fetch(&self, check: &InFlightCheck) -> Vec<(CallSource, Uuid)> {
+        let calls = self.current.as_ref().map_or(&[][..], |c| &c.calls[..]);
+        let present: HashSet<(CallSource, Uuid)> =
+            check.present.iter().map(|v| (v.source, v.id)).collect();
+        let changed = check.present.iter().filter(|v| {
+            self.index
+                .get(&(v.source, v.id))
+                .is_none_or(|&i| calls[i].state != v.state || calls[i].since != v.since)
+        });
+        let ended = calls
+            .iter()
+            .filter(|c| !present.contains(&(c.source, c.id)))
+            .map(|c| (c.source, c.id));
+        changed.map(|v| (v.source, v.id)).chain(ended).collect()
+    }
+
+    /// Takes a check and the rows [`Self::to_fetch`] named, fetched after it.
+    pub fn apply_check(
+        &mut self,
+        check: InFlightCheck,
+        fetched: Vec<CallState>,
+        now: Instant,
+    ) -> &InFlightSnapshot {
+        let mut current = self.current.take().unwrap_or_else(|| InFlightSnapshot {
+            db_now: check.db_now,
+            calls: Vec::new(),
+            open_claims: Vec::new(),
+            manual_required_jobs: 0,
+        });
+        let mut fetched: HashMap<(CallSource, Uuid), CallState> =
+            fetched.into_iter().map(|s| ((s.source, s.id), s)).collect();
+        let present: HashSet<(CallSource, Uuid)> =
+            check.present.iter().map(|v| (v.source, v.id)).collect();
+        let mut calls = Vec::with_capacity(current.calls.len());
+        for known in current.calls.drain(..) {
+            let key = (known.source, known.id);
+            match fetched.remove(&key) {
+                Some(state) => {
+                    let obs = exit_or_change(&known, &state);
+                    self.observed.extend(obs);
+                    calls.extend(state.call);
+                }
+                None if present.contains(&key) => calls.push(known),
+                // Gone without a trace (deleted, or out of scope now).
+                None => self
+                    .observed
+                    .extend(observation(&known, Some(&known.state), None)),
+            }
+        }
+        for state in fetched.into_values() {
+            if let Some(call) = state.call {
+                self.observed.extend(observation(
+                    &call,
+                    entry_from(call.source),
+                    Some(&call.state),
+                ));
+                calls.push(call);
+            }
+        }
+        let held: HashSet<Uuid> = check
+            .held_queue_ids
+            .iter()
+            .copied()
+            .chain(check.open_claims.iter().filter_map(|c| c.queue_id))
+            .collect();
+        for call in &mut calls {
+            if call.source == CallSource::DialingQueues {
+                call.redial_hold = held.contains(&call.id);
+            }
+        }
+        current.calls = calls;
+        current.db_now = current.db_now.max(check.db_now);
+        current.open_claims = check.open_claims;
+        current.manual_required_jobs = check.manual_required_jobs;
+        self.reindex(&current);
+        self.last_check = Some(now);
+        self.last_read = Some(now);
+        self.current.insert(current)
+    }
+
+    fn reindex(&mut self, snapshot: &InFlightSnapshot) {
         self.index = snapshot
             .calls
             .iter()
             .enumerate()
             .map(|(i, c)| ((c.source, c.id), i))
             .collect();
-        self.last_full = Some(now);
+    }
+
+    /// Takes a full read as the new truth; returns it.
+    /// A full read sees no moves: after one, the progress is recounted instead.
+    pub fn apply_full(&mut self, snapshot: InFlightSnapshot, now: Instant) -> &InFlightSnapshot {
+        self.reindex(&snapshot);
+        self.full_wanted = false;
+        self.last_check = Some(now);
         self.last_read = Some(now);
         self.current.insert(snapshot)
     }
@@ -117,8 +273,24 @@ impl InFlightTracker {
         current.manual_required_jobs = delta.manual_required_jobs;
         for call in delta.calls {
             match self.index.get(&(call.source, call.id)) {
-                Some(&i) => current.calls[i] = call,
+                Some(&i) => {
+                    let known = &current.calls[i];
+                    if known.state != call.state {
+                        let mut obs = observation(&call, Some(&known.state), Some(&call.state));
+                        // A call log's own time is its creation: the change is now.
+                        if let Some(o) = obs.as_mut() {
+                            o.at = delta.db_now;
+                        }
+                        self.observed.extend(obs);
+                    }
+                    current.calls[i] = call;
+                }
                 None => {
+                    self.observed.extend(observation(
+                        &call,
+                        entry_from(call.source),
+                        Some(&call.state),
+                    ));
                     self.index
                         .insert((call.source, call.id), current.calls.len());
                     current.calls.push(call);
@@ -127,6 +299,50 @@ impl InFlightTracker {
         }
         current
     }
+}
+
+/// The status a queue row had before it was dialled: the dispatchers dial `pending`
+/// rows. A call log is a new row.
+fn entry_from(source: CallSource) -> Option<&'static str> {
+    match source {
+        CallSource::BroadcastQueue | CallSource::DialingQueues => Some("pending"),
+        CallSource::CallLogs => None,
+    }
+}
+
+fn parent_of(call: &InFlightCall) -> Option<Uuid> {
+    match call.source {
+        CallSource::BroadcastQueue => call.broadcast_id,
+        CallSource::CallLogs | CallSource::DialingQueues => call.campaign_id,
+    }
+}
+
+fn observation(call: &InFlightCall, from: Option<&str>, to: Option<&str>) -> Option<Observation> {
+    Some(Observation {
+        source: call.source,
+        id: call.id,
+        parent: parent_of(call)?,
+        from: from.map(str::to_string),
+        to: to.map(str::to_string),
+        at: call.since,
+        picked_up: false,
+    })
+}
+
+/// A known call fetched again: it ended, or it is still in flight in another state.
+fn exit_or_change(known: &InFlightCall, state: &CallState) -> Option<Observation> {
+    if state.status == known.state {
+        return None;
+    }
+    Some(Observation {
+        source: known.source,
+        id: known.id,
+        parent: state.parent.or_else(|| parent_of(known))?,
+        from: Some(known.state.clone()),
+        to: Some(state.status.clone()),
+        at: state.at,
+        picked_up: state.picked_up,
+    })
 }
 
 #[cfg(test)]
@@ -189,7 +405,7 @@ mod tests {
         t.apply_delta(delta(101, vec![]), next);
         let later = start + Duration::from_secs(2);
         assert_eq!(t.next_read(later), NextRead::Since(at(101) - OVERLAP));
-        assert_eq!(t.next_read(start + Duration::from_secs(5)), NextRead::Full);
+        assert_eq!(t.next_read(start + Duration::from_secs(5)), NextRead::Check);
         t.force_full();
         assert_eq!(t.next_read(later), NextRead::Full);
     }
@@ -283,5 +499,147 @@ mod tests {
         let mut t = InFlightTracker::new(Duration::from_secs(5));
         t.apply_full(full(100, vec![]), start);
         assert_eq!(t.apply_delta(delta(99, vec![]), start).db_now, at(100));
+    }
+
+    fn version(c: &InFlightCall) -> CallVersion {
+        CallVersion {
+            source: c.source,
+            id: c.id,
+            state: c.state.clone(),
+            since: c.since,
+        }
+    }
+
+    fn check(db_now: i64, present: Vec<CallVersion>) -> InFlightCheck {
+        InFlightCheck {
+            db_now: at(db_now),
+            present,
+            open_claims: Vec::new(),
+            held_queue_ids: Vec::new(),
+            manual_required_jobs: 3,
+        }
+    }
+
+    fn parented(mut c: InFlightCall) -> InFlightCall {
+        c.broadcast_id = Some(Uuid::from_u128(100));
+        c.campaign_id = Some(Uuid::from_u128(200));
+        c
+    }
+
+    #[test]
+    fn a_check_fetches_what_is_new_stale_or_ended_and_drops_what_ended() {
+        let start = Instant::now();
+        let mut t = InFlightTracker::new(Duration::from_secs(5));
+        let stays = parented(call(CallSource::BroadcastQueue, 1, "calling", 90));
+        let ends = parented(call(CallSource::BroadcastQueue, 2, "calling", 91));
+        let rings = parented(call(CallSource::CallLogs, 3, "queued", 92));
+        t.apply_full(
+            full(100, vec![stays.clone(), ends.clone(), rings.clone()]),
+            start,
+        );
+        t.take_observations();
+        let mut ringing = rings.clone();
+        ringing.state = "ringing".to_string();
+        let new = parented(call(CallSource::DialingQueues, 4, "calling", 104));
+        let c = check(105, vec![version(&stays), version(&ringing), version(&new)]);
+        let mut wanted = t.to_fetch(&c);
+        wanted.sort_by_key(|(_, id)| *id);
+        let wanted: Vec<u128> = wanted.iter().map(|(_, id)| id.as_u128()).collect();
+        assert_eq!(wanted, [2, 3, 4]);
+
+        let state = |c: &InFlightCall, status: &str, when: i64, still: bool| CallState {
+            source: c.source,
+            id: c.id,
+            parent: c.broadcast_id,
+            status: status.to_string(),
+            at: at(when),
+            picked_up: false,
+            call: still.then(|| {
+                let mut now = c.clone();
+                now.state = status.to_string();
+                now
+            }),
+        };
+        let mut with_claim = c.clone();
+        with_claim.open_claims.push(OpenClaim {
+            id: Uuid::from_u128(9),
+            status: "claimed".to_string(),
+            claimed_at: at(104),
+            queue_id: Some(new.id),
+            campaign_id: None,
+            destination_phone: None,
+        });
+        let merged = t.apply_check(
+            with_claim,
+            vec![
+                state(&ends, "completed", 103, false),
+                state(&ringing, "ringing", 104, true),
+                state(&new, "calling", 104, true),
+            ],
+            start + Duration::from_secs(5),
+        );
+        let mut got = ids(merged);
+        got.sort_by_key(|(_, id, _)| *id);
+        assert_eq!(
+            got,
+            [
+                (CallSource::BroadcastQueue, 1, "calling".to_string()),
+                (CallSource::CallLogs, 3, "ringing".to_string()),
+                (CallSource::DialingQueues, 4, "calling".to_string()),
+            ]
+        );
+        assert_eq!(merged.manual_required_jobs, 3);
+        assert_eq!(merged.open_claims.len(), 1);
+        let held: Vec<bool> = merged.calls.iter().map(|c| c.redial_hold).collect();
+        assert_eq!(
+            held.iter().filter(|h| **h).count(),
+            1,
+            "the claimed queue row"
+        );
+
+        let mut moves: Vec<(u128, Option<String>, Option<String>)> = t
+            .take_observations()
+            .into_iter()
+            .map(|o| (o.id.as_u128(), o.from, o.to))
+            .collect();
+        moves.sort();
+        let s = |v: &str| Some(v.to_string());
+        assert_eq!(
+            moves,
+            [
+                (2, s("calling"), s("completed")),
+                (3, s("queued"), s("ringing")),
+                (4, s("pending"), s("calling")),
+            ]
+        );
+        assert!(t.take_observations().is_empty());
+        // The next read is a delta again, from the check's database time.
+        assert_eq!(
+            t.next_read(start + Duration::from_secs(6)),
+            NextRead::Since(at(105) - OVERLAP)
+        );
+    }
+
+    #[test]
+    fn deltas_report_entries_and_state_changes_once() {
+        let start = Instant::now();
+        let mut t = InFlightTracker::new(Duration::from_secs(5));
+        t.apply_full(full(100, vec![]), start);
+        let log = parented(call(CallSource::CallLogs, 5, "queued", 100));
+        let d = delta(101, vec![log.clone()]);
+        t.apply_delta(d.clone(), start);
+        t.apply_delta(d, start);
+        let entries = t.take_observations();
+        assert_eq!(entries.len(), 1);
+        assert_eq!(entries[0].from, None);
+        assert_eq!(entries[0].at, at(100));
+        let mut ringing = log;
+        ringing.state = "ringing".to_string();
+        t.apply_delta(delta(102, vec![ringing]), start);
+        let changes = t.take_observations();
+        assert_eq!(changes.len(), 1);
+        assert_eq!(changes[0].from.as_deref(), Some("queued"));
+        // A call log's change is dated by the read, not by its creation.
+        assert_eq!(changes[0].at, at(102));
     }
 }

@@ -7,6 +7,7 @@ pub mod config;
 pub mod domain;
 pub mod fixes;
 pub mod in_flight;
+pub mod progress;
 pub mod rates;
 pub mod readiness;
 pub mod redact;
