@@ -118,27 +118,25 @@ impl RecountRequest {
     }
 }
 
-/// `(parent, minute, count)`: `minute` is whole minutes since the Unix epoch.
-pub type MinuteCount = (Uuid, i64, i64);
+/// `(parent, second, count)`: `second` is whole seconds since the Unix epoch (the
+/// series are by minutes *ago*, so they are kept by the second).
+pub type SecondCount = (Uuid, i64, i64);
 
 /// What a recount read, at one database time.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Recount {
     pub db_now: DateTime<Utc>,
     pub broadcast_counts: HashMap<Uuid, StatusCounts>,
-    /// Rows of the series broadcasts that finished in each of the last minutes.
-    pub broadcast_finished: Vec<MinuteCount>,
+    /// Rows of the series broadcasts that finished, by second, in the last 15 minutes.
+    pub broadcast_finished: Vec<SecondCount>,
     pub campaign_counts: HashMap<Uuid, StatusCounts>,
     /// When asked: each campaign's call-log counts in the window and picked-up count.
     pub campaign_logs: Option<HashMap<Uuid, (StatusCounts, i64)>>,
-    /// When asked: call logs created in each of the last minutes.
-    pub campaign_created: Vec<MinuteCount>,
+    /// When asked: call logs created, by second, in the last 15 minutes.
+    pub campaign_created: Vec<SecondCount>,
 }
 
-/// Whole minutes since the Unix epoch.
-pub fn minute_of(at: DateTime<Utc>) -> i64 {
-    at.timestamp().div_euclid(60)
-}
+const SERIES_SECONDS: i64 = MINUTES as i64 * 60;
 
 fn finished_status(status: Option<&str>) -> bool {
     status.is_some_and(|s| s != "pending" && s != "calling")
@@ -168,9 +166,9 @@ pub struct ProgressTracker {
     markers: HashMap<Uuid, String>,
     units: HashMap<Unit, UnitState>,
     urgent: HashSet<Unit>,
-    /// broadcast → minute → rows finished.
+    /// broadcast → second → rows finished.
     finished: HashMap<Uuid, BTreeMap<i64, u64>>,
-    /// campaign → minute → call logs created.
+    /// campaign → second → call logs created.
     created: HashMap<Uuid, BTreeMap<i64, u64>>,
     seen: HashMap<(CallSource, Uuid), Seen>,
     /// Recount time that may still be spent (negative: overspent).
@@ -274,9 +272,9 @@ impl ProgressTracker {
             self.urgent.insert(Unit::CampaignLogs);
         }
         self.forget_gone_units();
-        let first_kept = minute_of(heads.db_now) - MINUTES as i64;
-        for minutes in self.finished.values_mut().chain(self.created.values_mut()) {
-            minutes.retain(|&minute, _| minute >= first_kept);
+        let first_kept = heads.db_now.timestamp() - SERIES_SECONDS;
+        for seconds in self.finished.values_mut().chain(self.created.values_mut()) {
+            seconds.retain(|&second, _| second >= first_kept);
         }
         for log in heads.new_logs {
             self.observe(Observation {
@@ -399,9 +397,9 @@ impl ProgressTracker {
                 counted.push(Unit::Broadcast(b.id));
             }
         }
-        for (id, minute, n) in recount.broadcast_finished {
+        for (id, second, n) in recount.broadcast_finished {
             if let Some(series) = self.finished.get_mut(&id) {
-                *series.entry(minute).or_default() += u64::try_from(n).unwrap_or(0);
+                *series.entry(second).or_default() += u64::try_from(n).unwrap_or(0);
             }
         }
         for c in &mut self.campaigns {
@@ -415,12 +413,12 @@ impl ProgressTracker {
                 (c.log_counts, c.log_picked_up) = logs.remove(&c.id).unwrap_or_default();
             }
             self.created.clear();
-            for (id, minute, n) in recount.campaign_created {
+            for (id, second, n) in recount.campaign_created {
                 *self
                     .created
                     .entry(id)
                     .or_default()
-                    .entry(minute)
+                    .entry(second)
                     .or_default() += u64::try_from(n).unwrap_or(0);
             }
             counted.push(Unit::CampaignLogs);
@@ -454,7 +452,7 @@ impl ProgressTracker {
         if from == obs.to && from_picked_up == obs.picked_up {
             return;
         }
-        let minute = minute_of(obs.at);
+        let second = obs.at.timestamp();
         match unit {
             Unit::Broadcast(id) => {
                 let Some(b) = self.broadcasts.iter_mut().find(|b| b.id == id) else {
@@ -466,7 +464,7 @@ impl ProgressTracker {
                         .finished
                         .entry(id)
                         .or_default()
-                        .entry(minute)
+                        .entry(second)
                         .or_default() += 1;
                 }
             }
@@ -488,7 +486,7 @@ impl ProgressTracker {
                         .created
                         .entry(obs.parent)
                         .or_default()
-                        .entry(minute)
+                        .entry(second)
                         .or_default() += 1;
                 }
             }
@@ -520,7 +518,7 @@ impl ProgressTracker {
 
     /// The progress as of the last poll, series ending with the current minute.
     pub fn progress(&self) -> (Vec<BroadcastProgress>, Vec<CampaignProgress>) {
-        let last = self.db_now.map_or(0, minute_of);
+        let last = self.db_now.map_or(0, |t| t.timestamp());
         let mut broadcasts = self.broadcasts.clone();
         for b in &mut broadcasts {
             b.finished_per_minute = series(self.finished.get(&b.id), last);
@@ -549,13 +547,16 @@ fn move_one(counts: &mut StatusCounts, from: Option<&str>, to: Option<&str>) {
     }
 }
 
-/// The last [`MINUTES`] minutes up to `last`, oldest first.
-fn series(minutes: Option<&BTreeMap<i64, u64>>, last: i64) -> PerMinute {
-    let first = last - (MINUTES as i64 - 1);
+/// Counts by whole minutes before `now` (a second), the last [`MINUTES`] of them,
+/// oldest first; a time after `now` counts as this minute.
+fn series(seconds: Option<&BTreeMap<i64, u64>>, now: i64) -> PerMinute {
     let mut out = vec![0u64; MINUTES];
-    if let Some(minutes) = minutes {
-        for (&minute, &n) in minutes.range(first..=last) {
-            out[usize::try_from(minute - first).unwrap_or(0)] += n;
+    if let Some(seconds) = seconds {
+        for (&second, &n) in seconds.range(now - SERIES_SECONDS + 1..) {
+            let ago = usize::try_from((now - second).max(0) / 60).unwrap_or(MINUTES);
+            if ago < MINUTES {
+                out[MINUTES - 1 - ago] += n;
+            }
         }
     }
     out

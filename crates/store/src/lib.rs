@@ -9,6 +9,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use launchdeck_core::actions::{AuditRecord, StatusChange, StatusRow, StatusTarget, WriteOutcome};
 use launchdeck_core::cleanup::{CleanupWrite, CleanupWriteResult};
+use launchdeck_core::domain::CallSource;
 use launchdeck_core::domain::{
     Alert, Broadcast, BroadcastProgress, CalendarAvailability, CalendarIntegration, CallLogEntry,
     Campaign, CampaignProgress, InFlightSnapshot, LogFilter, PhoneNumber, RetellAgentRow, Scope,
@@ -17,7 +18,8 @@ use launchdeck_core::domain::{
 use launchdeck_core::fixes::{
     AckResult, AlertState, CalendarTokenState, CalendarTokenWrite, NumberRow, TokenWriteResult,
 };
-use launchdeck_core::in_flight::InFlightDelta;
+use launchdeck_core::in_flight::{CallState, InFlightCheck, InFlightDelta};
+use launchdeck_core::progress::{ProgressHeads, ProgressTracker, Recount, RecountRequest};
 use launchdeck_core::readiness::{
     BroadcastStats, BudgetSetting, ContactRelease, ProviderSafetyHealth, ReconciliationHealth,
 };
@@ -99,6 +101,47 @@ pub trait Store: Send + Sync {
         since: DateTime<Utc>,
     ) -> StoreResult<InFlightDelta>;
 
+    /// The ids and versions of every call in flight, with the open claims and holds:
+    /// a full read without the rows' contents. Call logs are asked by id
+    /// (`known_call_logs`), with those created in the last two minutes and the
+    /// quarantined ones; see `launchdeck_core::in_flight`.
+    async fn in_flight_check(
+        &self,
+        scope: &Scope,
+        known_call_logs: &[Uuid],
+    ) -> StoreResult<InFlightCheck>;
+
+    /// Rows by id, whatever their status now: the whole call when still in flight.
+    /// A row no longer there (or no longer in scope) is left out.
+    async fn call_states(
+        &self,
+        scope: &Scope,
+        ids: &[(CallSource, Uuid)],
+    ) -> StoreResult<Vec<CallState>>;
+
+    /// The draft/active/paused broadcasts and campaigns, and, when `logs_since` is
+    /// set, those campaigns' call logs created since then; see
+    /// `launchdeck_core::progress`.
+    async fn progress_heads(
+        &self,
+        scope: &Scope,
+        logs_since: Option<DateTime<Utc>>,
+    ) -> StoreResult<ProgressHeads>;
+
+    /// Counts the asked broadcasts, campaigns and campaign call logs from scratch.
+    async fn progress_recount(&self, request: &RecountRequest) -> StoreResult<Recount>;
+
+    /// Status counts and the 15-minute finish rate of each draft/active/paused
+    /// broadcast, counted now.
+    async fn broadcast_progress(&self, scope: &Scope) -> StoreResult<Vec<BroadcastProgress>> {
+        Ok(count_progress(self, scope).await?.0)
+    }
+
+    /// Queue and call-log counts of each draft/active/paused campaign, counted now.
+    async fn campaign_progress(&self, scope: &Scope) -> StoreResult<Vec<CampaignProgress>> {
+        Ok(count_progress(self, scope).await?.1)
+    }
+
     /// The newest `limit` call_logs rows and finished broadcast_queue rows, newest first.
     async fn call_log_window(
         &self,
@@ -106,12 +149,6 @@ pub trait Store: Send + Sync {
         filter: &LogFilter,
         limit: u32,
     ) -> StoreResult<Vec<CallLogEntry>>;
-
-    /// Status counts and the 15-minute finish rate of each draft/active/paused broadcast.
-    async fn broadcast_progress(&self, scope: &Scope) -> StoreResult<Vec<BroadcastProgress>>;
-
-    /// Queue and call-log counts of each draft/active/paused campaign.
-    async fn campaign_progress(&self, scope: &Scope) -> StoreResult<Vec<CampaignProgress>>;
 
     /// Unacknowledged alerts, newest first.
     async fn unacknowledged_alerts(&self, scope: &Scope, limit: u32) -> StoreResult<Vec<Alert>>;
@@ -361,4 +398,18 @@ fn read_only_store() -> StoreError {
 
 fn unsupported(what: &str) -> StoreError {
     StoreError::Other(format!("this store cannot read {what}"))
+}
+
+/// Every parent's progress counted from scratch now: the heads, then every unit.
+async fn count_progress<S: Store + ?Sized>(
+    store: &S,
+    scope: &Scope,
+) -> StoreResult<(Vec<BroadcastProgress>, Vec<CampaignProgress>)> {
+    let mut tracker = ProgressTracker::new();
+    tracker.apply_heads(store.progress_heads(scope, None).await?);
+    let now = std::time::Instant::now();
+    let request = tracker.plan(now);
+    let recount = store.progress_recount(&request).await?;
+    tracker.apply_recount(&request, recount, Duration::ZERO, now);
+    Ok(tracker.progress())
 }

@@ -9,8 +9,9 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
-use launchdeck_core::domain::{InFlightSnapshot, LogFilter, Scope};
+use launchdeck_core::domain::{CallSource, InFlightSnapshot, LogFilter, Scope};
 use launchdeck_core::in_flight::{InFlightTracker, NextRead};
+use launchdeck_core::progress::ProgressTracker;
 use launchdeck_core::readiness::Focus;
 use launchdeck_core::redact::sanitize_provider_text;
 use launchdeck_core::stuck::StuckThresholds;
@@ -72,6 +73,9 @@ pub struct Pollers {
     logs_shown: watch::Sender<bool>,
     /// Set by `r` and after actions: the next live poll reads every call in flight.
     full_read: Arc<AtomicBool>,
+    /// The progress counts, moved by the live poller's observations, recounted by
+    /// the progress poller.
+    progress: Arc<Mutex<ProgressTracker>>,
 }
 
 impl Pollers {
@@ -85,6 +89,7 @@ impl Pollers {
             filter,
             logs_shown,
             full_read: Arc::new(AtomicBool::new(false)),
+            progress: Arc::new(Mutex::new(ProgressTracker::new())),
         };
         let scope = options.scope;
         let intervals = options.poll;
@@ -96,6 +101,7 @@ impl Pollers {
             thresholds,
             tracker: Arc::new(Mutex::new(InFlightTracker::new(intervals.full_read))),
             full_read: pollers.full_read.clone(),
+            progress: pollers.progress.clone(),
         };
         pollers.start(
             Source::Live,
@@ -119,14 +125,18 @@ impl Pollers {
                 fetch_logs(s.clone(), scope, filter, limit)
             },
         );
-        let s = store.clone();
+        let progress = ProgressSource {
+            store: store.clone(),
+            scope,
+            tracker: pollers.progress.clone(),
+        };
         pollers.start(
             Source::Progress,
             intervals.progress,
             MAX_BACKOFF,
             None,
             &tx,
-            move || fetch_progress(s.clone(), scope),
+            move || fetch_progress(progress.clone()),
         );
         let s = store;
         pollers.start(
@@ -167,9 +177,10 @@ impl Pollers {
     }
 
     /// Wakes every poller now (`r`, and after an action); the calls in flight are
-    /// read in full.
+    /// read in full and the progress recounted.
     pub fn poll_now(&self) {
         self.full_read.store(true, Ordering::SeqCst);
+        lock(&self.progress).recount_all();
         for (_, wake) in &self.wake {
             wake.send_modify(|n| *n = n.wrapping_add(1));
         }
@@ -279,6 +290,11 @@ fn message(source: Source, result: Result<PollData, StoreError>) -> Msg {
     }
 }
 
+/// The trackers hold no invariant a panicking holder could break half-way.
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 /// The live poller's inputs and the calls in flight it has seen.
 #[derive(Clone)]
 struct LiveSource {
@@ -287,35 +303,52 @@ struct LiveSource {
     thresholds: StuckThresholds,
     tracker: Arc<Mutex<InFlightTracker>>,
     full_read: Arc<AtomicBool>,
+    progress: Arc<Mutex<ProgressTracker>>,
 }
 
-impl LiveSource {
-    fn tracker(&self) -> std::sync::MutexGuard<'_, InFlightTracker> {
-        // The tracker holds no invariant a panicking holder could break half-way.
-        self.tracker.lock().unwrap_or_else(|e| e.into_inner())
-    }
-}
-
-/// Every call in flight at the tracker's pace, only what started in between.
+/// Every call in flight at the tracker's pace (see `launchdeck_core::in_flight`);
+/// what moved goes to the progress counts.
 async fn read_in_flight(live: &LiveSource) -> Result<InFlightSnapshot, StoreError> {
     let now = tokio::time::Instant::now().into_std();
-    let next = {
-        let mut tracker = live.tracker();
-        if live.full_read.swap(false, Ordering::SeqCst) {
+    let (next, asked) = {
+        let mut tracker = lock(&live.tracker);
+        let asked = live.full_read.swap(false, Ordering::SeqCst);
+        if asked {
             tracker.force_full();
         }
-        tracker.next_read(now)
+        (tracker.next_read(now), asked)
     };
-    Ok(match next {
+    let snapshot = match next {
         NextRead::Full => {
             let snapshot = live.store.calls_in_flight(&live.scope).await?;
-            live.tracker().apply_full(snapshot, now).clone()
+            if !asked {
+                // After a gap the moves in between are unknown: count again.
+                lock(&live.progress).recount_all();
+            }
+            lock(&live.tracker).apply_full(snapshot, now).clone()
+        }
+        NextRead::Check => {
+            let known = lock(&live.tracker).known_ids(CallSource::CallLogs);
+            let check = live.store.in_flight_check(&live.scope, &known).await?;
+            let wanted = lock(&live.tracker).to_fetch(&check);
+            let fetched = if wanted.is_empty() {
+                Vec::new()
+            } else {
+                live.store.call_states(&live.scope, &wanted).await?
+            };
+            lock(&live.tracker).apply_check(check, fetched, now).clone()
         }
         NextRead::Since(since) => {
             let delta = live.store.in_flight_since(&live.scope, since).await?;
-            live.tracker().apply_delta(delta, now).clone()
+            lock(&live.tracker).apply_delta(delta, now).clone()
         }
-    })
+    };
+    let moves = lock(&live.tracker).take_observations();
+    let mut progress = lock(&live.progress);
+    for observation in moves {
+        progress.observe(observation);
+    }
+    Ok(snapshot)
 }
 
 async fn fetch_live(live: LiveSource) -> Result<PollData, StoreError> {
@@ -341,9 +374,30 @@ async fn fetch_logs(
     Ok(PollData::Logs(LogsData::new(Instant::now(), entries)))
 }
 
-async fn fetch_progress(store: Arc<dyn Store>, scope: Scope) -> Result<PollData, StoreError> {
-    let broadcasts = store.broadcast_progress(&scope).await?;
-    let campaigns = store.campaign_progress(&scope).await?;
+/// The progress poller's inputs and the counts it keeps.
+#[derive(Clone)]
+struct ProgressSource {
+    store: Arc<dyn Store>,
+    scope: Scope,
+    tracker: Arc<Mutex<ProgressTracker>>,
+}
+
+/// The parents and new call logs every poll; the recounts the tracker plans.
+async fn fetch_progress(p: ProgressSource) -> Result<PollData, StoreError> {
+    let now = tokio::time::Instant::now().into_std();
+    let since = lock(&p.tracker).logs_since();
+    let heads = p.store.progress_heads(&p.scope, since).await?;
+    let request = {
+        let mut tracker = lock(&p.tracker);
+        tracker.apply_heads(heads);
+        tracker.plan(now)
+    };
+    if !request.is_empty() {
+        let started = Instant::now();
+        let recount = p.store.progress_recount(&request).await?;
+        lock(&p.tracker).apply_recount(&request, recount, started.elapsed(), now);
+    }
+    let (broadcasts, campaigns) = lock(&p.tracker).progress();
     Ok(PollData::Progress(ProgressData::new(
         Instant::now(),
         broadcasts,

@@ -10,16 +10,18 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use launchdeck_core::domain::{
-    Alert, Broadcast, BroadcastProgress, CalendarAvailability, CalendarIntegration, CallLogEntry,
-    Campaign, CampaignProgress, InFlightSnapshot, LogFilter, PhoneNumber, RetellAgentRow, Scope,
-    SipTrunk, StopControl,
+    Alert, Broadcast, CalendarAvailability, CalendarIntegration, CallLogEntry, CallSource,
+    Campaign, InFlightSnapshot, LogFilter, PhoneNumber, RetellAgentRow, Scope, SipTrunk,
+    StopControl,
 };
-use launchdeck_core::in_flight::InFlightDelta;
+use launchdeck_core::in_flight::{CallState, CallVersion, InFlightCheck, InFlightDelta};
+use launchdeck_core::progress::{ProgressHead, ProgressHeads, Recount, RecountRequest};
 use launchdeck_store::{DbInfo, Store, StoreError, StoreResult};
 use launchdeck_tui::poll::Pollers;
 use launchdeck_tui::{Msg, PollData, Source, TuiOptions};
 use tokio::sync::mpsc;
 use tokio::time::Instant;
+use uuid::Uuid;
 
 /// A store whose database is down for the first `down_for` liveness probes.
 #[derive(Default)]
@@ -27,8 +29,16 @@ struct FakeStore {
     down_for: u32,
     probes: AtomicU32,
     filters: Mutex<Vec<LogFilter>>,
-    /// Each in-flight read, in order: true for a full one.
-    in_flight_reads: Mutex<Vec<bool>>,
+    /// Each in-flight read, in order: "full", "check" or "since".
+    in_flight_reads: Mutex<Vec<&'static str>>,
+}
+
+impl FakeStore {
+    fn read(&self, kind: &'static str) {
+        if let Ok(mut reads) = self.in_flight_reads.lock() {
+            reads.push(kind);
+        }
+    }
 }
 
 #[async_trait]
@@ -44,9 +54,7 @@ impl Store for FakeStore {
         Ok(Vec::new())
     }
     async fn calls_in_flight(&self, _: &Scope) -> StoreResult<InFlightSnapshot> {
-        if let Ok(mut reads) = self.in_flight_reads.lock() {
-            reads.push(true);
-        }
+        self.read("full");
         Ok(common::snapshot())
     }
     async fn in_flight_since(
@@ -54,9 +62,7 @@ impl Store for FakeStore {
         _: &Scope,
         _since: chrono::DateTime<chrono::Utc>,
     ) -> StoreResult<InFlightDelta> {
-        if let Ok(mut reads) = self.in_flight_reads.lock() {
-            reads.push(false);
-        }
+        self.read("since");
         let snapshot = common::snapshot();
         Ok(InFlightDelta {
             db_now: snapshot.db_now,
@@ -77,11 +83,77 @@ impl Store for FakeStore {
         entries.truncate(limit as usize);
         Ok(entries)
     }
-    async fn broadcast_progress(&self, _: &Scope) -> StoreResult<Vec<BroadcastProgress>> {
-        Ok(common::broadcasts())
+    async fn in_flight_check(&self, _: &Scope, _: &[Uuid]) -> StoreResult<InFlightCheck> {
+        self.read("check");
+        let snapshot = common::snapshot();
+        Ok(InFlightCheck {
+            db_now: snapshot.db_now,
+            present: snapshot
+                .calls
+                .iter()
+                .map(|c| CallVersion {
+                    source: c.source,
+                    id: c.id,
+                    state: c.state.clone(),
+                    since: c.since,
+                })
+                .collect(),
+            open_claims: snapshot.open_claims,
+            held_queue_ids: Vec::new(),
+            manual_required_jobs: snapshot.manual_required_jobs,
+        })
     }
-    async fn campaign_progress(&self, _: &Scope) -> StoreResult<Vec<CampaignProgress>> {
-        Ok(common::campaigns())
+    async fn call_states(
+        &self,
+        _: &Scope,
+        ids: &[(CallSource, Uuid)],
+    ) -> StoreResult<Vec<CallState>> {
+        panic!("nothing moved, nothing to fetch: {ids:?}")
+    }
+    async fn progress_heads(
+        &self,
+        _: &Scope,
+        _: Option<chrono::DateTime<chrono::Utc>>,
+    ) -> StoreResult<ProgressHeads> {
+        let head = |id, name: &str, status: &str| ProgressHead {
+            id,
+            name: name.to_string(),
+            status: status.to_string(),
+            agent_id: None,
+            marker: String::new(),
+        };
+        Ok(ProgressHeads {
+            db_now: common::snapshot().db_now,
+            broadcasts: common::broadcasts()
+                .iter()
+                .map(|b| head(b.id, &b.name, &b.status))
+                .collect(),
+            campaigns: common::campaigns()
+                .iter()
+                .map(|c| head(c.id, &c.name, &c.status))
+                .collect(),
+            new_logs: Vec::new(),
+        })
+    }
+    async fn progress_recount(&self, _: &RecountRequest) -> StoreResult<Recount> {
+        Ok(Recount {
+            db_now: common::snapshot().db_now,
+            broadcast_counts: common::broadcasts()
+                .into_iter()
+                .map(|b| (b.id, b.counts))
+                .collect(),
+            campaign_counts: common::campaigns()
+                .into_iter()
+                .map(|c| (c.id, c.queue_counts))
+                .collect(),
+            campaign_logs: Some(
+                common::campaigns()
+                    .into_iter()
+                    .map(|c| (c.id, (c.log_counts, c.log_picked_up)))
+                    .collect(),
+            ),
+            ..Recount::default()
+        })
     }
     async fn unacknowledged_alerts(&self, _: &Scope, _: u32) -> StoreResult<Vec<Alert>> {
         Err(StoreError::SchemaDrift(
@@ -271,7 +343,7 @@ async fn the_call_log_is_read_only_while_the_logs_screen_is_shown() {
 }
 
 #[tokio::test(start_paused = true)]
-async fn calls_in_flight_are_read_in_full_every_full_read_interval_and_on_r() {
+async fn calls_in_flight_are_read_in_full_at_start_and_on_r_and_checked_every_interval() {
     let store = Arc::new(FakeStore::default());
     let (tx, mut rx) = mpsc::channel(256);
     let pollers = Pollers::spawn(store.clone(), &TuiOptions::default(), tx);
@@ -286,14 +358,18 @@ async fn calls_in_flight_are_read_in_full_every_full_read_interval_and_on_r() {
         .lock()
         .map(|r| r.clone())
         .unwrap_or_default();
-    // Live every second, in full every 5 s (the delta merges into the last full read).
-    let full: Vec<usize> = reads
-        .iter()
-        .enumerate()
-        .filter(|(_, f)| **f)
-        .map(|(i, _)| i)
-        .collect();
-    assert_eq!(full, [0, 5, 10], "{reads:?}");
+    // Live every second: in full at the start, a check every 5 s, deltas between.
+    let at = |kind: &str| -> Vec<usize> {
+        reads
+            .iter()
+            .enumerate()
+            .filter(|(_, k)| **k == kind)
+            .map(|(i, _)| i)
+            .collect()
+    };
+    assert_eq!(at("full"), [0], "{reads:?}");
+    assert_eq!(at("check"), [5, 10], "{reads:?}");
+    assert_eq!(at("since").len(), 8, "{reads:?}");
 
     pollers.poll_now();
     next_of(&mut rx, Source::Live).await;
@@ -302,5 +378,5 @@ async fn calls_in_flight_are_read_in_full_every_full_read_interval_and_on_r() {
         .lock()
         .ok()
         .and_then(|r| r.last().copied());
-    assert_eq!(last, Some(true), "r reads everything");
+    assert_eq!(last, Some("full"), "r reads everything");
 }

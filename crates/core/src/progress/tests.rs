@@ -53,10 +53,10 @@ fn counted(start: Instant) -> ProgressTracker {
             id(B),
             counts(&[("pending", 10), ("calling", 2), ("completed", 5)]),
         )]),
-        broadcast_finished: vec![(id(B), minute_of(at(90)), 5)],
+        broadcast_finished: vec![(id(B), at(90).timestamp(), 5)],
         campaign_counts: HashMap::from([(id(C), counts(&[("pending", 4), ("calling", 1)]))]),
         campaign_logs: Some(HashMap::from([(id(C), (counts(&[("queued", 1)]), 0))])),
-        campaign_created: vec![(id(C), minute_of(at(95)), 1)],
+        campaign_created: vec![(id(C), at(95).timestamp(), 1)],
     };
     t.apply_recount(&request, recount, Duration::from_millis(1), start);
     assert!(t.counted());

@@ -8,20 +8,17 @@
 //! as a LATERAL subquery so each parent is an index probe, whatever the planner
 //! thinks of the whole set.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 
 use chrono::{DateTime, Utc};
-use launchdeck_core::domain::{
-    BroadcastProgress, CallSource, CampaignProgress, InFlightCall, InFlightSnapshot, OpenClaim,
-    Scope, StatusCounts,
-};
-use launchdeck_core::in_flight::InFlightDelta;
+use launchdeck_core::domain::{CallSource, InFlightCall, InFlightSnapshot, OpenClaim, Scope};
+use launchdeck_core::in_flight::{CallState, CallVersion, InFlightCheck, InFlightDelta};
 use sqlx::postgres::Postgres;
 use sqlx::{AssertSqlSafe, FromRow, Transaction};
 use uuid::Uuid;
 
 use super::PgStore;
-use super::rows::{ClaimRow, InFlightRow, per_minute};
+use super::rows::{ClaimRow, InFlightRow, call_source};
 use super::scope::{ScopeSql, fill};
 
 /// `q.status NOT IN ('pending', 'calling')`, spelled as three ranges so that the
@@ -91,6 +88,62 @@ SELECT 'call_logs', cl.id, cl.status, cl.created_at, cl.phone_number,
   LEFT JOIN campaigns c ON c.id = cl.campaign_id
  WHERE cl.created_at >= $3 AND cl.status IN ('queued', 'ringing'){log_scope}";
 
+// A check: the ids and versions of what is in flight. The call logs known to be in
+// flight are asked by id ($3), with those created in the last $4 seconds (a row whose
+// transaction committed after the deltas' overlap) and the quarantined ones (the
+// partial reconciliation index); the 24 h window scan is for full reads only.
+const IN_FLIGHT_CHECK_SQL: &str = "
+SELECT 'broadcast_queue' AS source, bq.id, bq.status AS state,
+       coalesce(bq.updated_at, bq.created_at, now()) AS since
+  FROM voice_broadcasts vb
+  JOIN broadcast_queue bq ON bq.broadcast_id = vb.id AND bq.status = 'calling'
+ WHERE true{broadcast_scope}
+UNION ALL
+SELECT 'call_logs', cl.id, cl.status, cl.created_at
+  FROM call_logs cl
+ WHERE cl.status IN ('queued', 'ringing')
+   AND (cl.id = ANY($3) OR cl.created_at >= now() - make_interval(secs => $4)
+        OR cl.provider_reconciliation_required){log_scope}
+UNION ALL
+SELECT 'dialing_queues', dq.id, dq.status, dq.updated_at
+  FROM dialing_queues dq
+  JOIN campaigns c ON c.id = dq.campaign_id
+ WHERE dq.status = 'calling'{dialing_scope}";
+
+// Rows by id ($3 broadcast_queue, $4 call_logs, $5 dialing_queues), whatever their
+// status: the whole call when still in flight, the new status when it ended.
+const CALL_STATES_SQL: &str = "
+SELECT 'broadcast_queue' AS source, bq.id, bq.status AS state,
+       coalesce(bq.updated_at, bq.created_at, now()) AS since,
+       bq.phone_number AS phone, bq.call_sid AS provider_call_id,
+       bq.broadcast_id, NULL::uuid AS campaign_id, vb.name AS parent_name,
+       coalesce(bq.attempts, 0) AS attempts, coalesce(bq.max_attempts, 1) AS max_attempts,
+       false AS redial_hold, bq.status = 'calling' AS in_flight, false AS picked_up,
+       coalesce(bq.updated_at, now()) AS changed_at
+  FROM broadcast_queue bq
+  JOIN voice_broadcasts vb ON vb.id = bq.broadcast_id
+ WHERE bq.id = ANY($3){broadcast_scope}
+UNION ALL
+SELECT 'call_logs', cl.id, cl.status, cl.created_at, cl.phone_number,
+       coalesce(cl.retell_call_id, cl.telnyx_call_control_id), NULL::uuid, cl.campaign_id,
+       c.name, 1, 1, cl.provider_reconciliation_required,
+       cl.status IN ('queued', 'ringing'),
+       cl.status = 'answered' OR (cl.status = 'completed' AND cl.duration_seconds > 0),
+       coalesce(cl.ended_at, now())
+  FROM call_logs cl
+  LEFT JOIN campaigns c ON c.id = cl.campaign_id
+ WHERE cl.id = ANY($4){log_scope}
+UNION ALL
+SELECT 'dialing_queues', dq.id, dq.status, dq.updated_at, dq.phone_number,
+       dq.last_provider_call_id, NULL::uuid, dq.campaign_id, c.name,
+       dq.attempts, dq.max_attempts, false, dq.status = 'calling', false, dq.updated_at
+  FROM dialing_queues dq
+  JOIN campaigns c ON c.id = dq.campaign_id
+ WHERE dq.id = ANY($5){dialing_scope}";
+
+/// How far back a check looks for call logs it was not told about.
+const CHECK_LOG_CATCH_UP: std::time::Duration = std::time::Duration::from_secs(120);
+
 const OPEN_CLAIMS_SQL: &str = "
 SELECT pdc.id, pdc.status, pdc.claimed_at, pdc.queue_id, pdc.campaign_id, pdc.destination_phone
   FROM provider_dispatch_claims pdc
@@ -102,70 +155,42 @@ SELECT now() AS db_now,
        (SELECT count(*) FROM provider_reconciliation_jobs j
          WHERE j.state = 'manual_required'{job_scope}) AS manual_required";
 
-const BROADCAST_COUNTS_SQL: &str = "
-SELECT vb.id, vb.name, vb.status, s.status AS row_status, s.n
-  FROM voice_broadcasts vb
-  LEFT JOIN LATERAL (
-        SELECT q.status, count(*) AS n
-          FROM broadcast_queue q
-         WHERE q.broadcast_id = vb.id
-         GROUP BY q.status) s ON true
- WHERE vb.status IN ('draft', 'active', 'paused'){scope}
- ORDER BY vb.name, vb.id";
+#[derive(FromRow)]
+struct VersionRow {
+    source: String,
+    id: Uuid,
+    state: String,
+    since: DateTime<Utc>,
+}
 
-// broadcast_queue has no index on updated_at, so "finished in the last 15 minutes"
-// cannot be a range scan. Per broadcast, the `(broadcast_id, status)` index yields
-// only the finished entries (QUEUE_FINISHED skips pending and calling), and the
-// 15-minute filter runs on those rows. Only `active` broadcasts are read: draft and
-// paused ones are not dispatching (their series is all zeros), and each broadcast
-// read costs a heap visit per finished row, so the cost follows the finished rows
-// of the active broadcasts, never the table.
-const BROADCAST_FINISHED_SQL: &str = "
-SELECT b.id, m.ago, m.n
-  FROM unnest($3::uuid[]) AS b(id)
- CROSS JOIN LATERAL (
-        SELECT greatest(0, floor(extract(epoch FROM now() - q.updated_at) / 60))::int AS ago,
-               count(*) AS n
-          FROM broadcast_queue q
-         WHERE q.broadcast_id = b.id AND {finished}
-           AND q.updated_at > now() - interval '15 minutes'
-         GROUP BY 1) m";
+#[derive(FromRow)]
+struct StateRow {
+    #[sqlx(flatten)]
+    call: InFlightRow,
+    in_flight: bool,
+    picked_up: bool,
+    changed_at: DateTime<Utc>,
+}
 
-const CAMPAIGNS_SQL: &str = "
-SELECT c.id, c.name, c.status, c.agent_id
-  FROM campaigns c
- WHERE c.status IN ('draft', 'active', 'paused'){scope}
- ORDER BY c.name, c.id";
-
-const CAMPAIGN_QUEUE_COUNTS_SQL: &str = "
-SELECT c.id, s.status, s.n
-  FROM unnest($3::uuid[]) AS c(id)
- CROSS JOIN LATERAL (
-        SELECT dq.status, count(*) AS n
-          FROM dialing_queues dq
-         WHERE dq.campaign_id = c.id
-         GROUP BY dq.status) s";
-
-// call_logs has no status index and grows without bound: counts cover a bounded
-// created_at window (PgOptions::campaign_log_window) so the planner can choose
-// between the created_at range and the campaign_id index.
-const CAMPAIGN_LOG_COUNTS_SQL: &str = "
-SELECT cl.campaign_id AS id, cl.status, count(*) AS n,
-       count(*) FILTER (WHERE cl.status = 'answered'
-                           OR (cl.status = 'completed' AND cl.duration_seconds > 0)) AS picked_up
-  FROM call_logs cl
- WHERE cl.campaign_id = ANY($3::uuid[])
-   AND cl.created_at >= now() - make_interval(secs => $4)
- GROUP BY cl.campaign_id, cl.status";
-
-const CAMPAIGN_CALLS_PER_MINUTE_SQL: &str = "
-SELECT cl.campaign_id AS id,
-       greatest(0, floor(extract(epoch FROM now() - cl.created_at) / 60))::int AS ago,
-       count(*) AS n
-  FROM call_logs cl
- WHERE cl.campaign_id = ANY($3::uuid[])
-   AND cl.created_at > now() - interval '15 minutes'
- GROUP BY 1, 2";
+impl StateRow {
+    fn into_state(self) -> Option<CallState> {
+        let in_flight = self.in_flight;
+        let (picked_up, at) = (self.picked_up, self.changed_at);
+        let call = self.call.into_call()?;
+        Some(CallState {
+            source: call.source,
+            id: call.id,
+            parent: match call.source {
+                CallSource::BroadcastQueue => call.broadcast_id,
+                CallSource::CallLogs | CallSource::DialingQueues => call.campaign_id,
+            },
+            status: call.state.clone(),
+            at,
+            picked_up,
+            call: in_flight.then_some(call),
+        })
+    }
+}
 
 #[derive(FromRow)]
 struct NowAndJobs {
@@ -173,84 +198,8 @@ struct NowAndJobs {
     manual_required: i64,
 }
 
-#[derive(FromRow)]
-struct ParentCount {
-    id: Uuid,
-    name: String,
-    status: String,
-    row_status: Option<String>,
-    n: Option<i64>,
-}
-
-#[derive(FromRow)]
-struct MinuteCount {
-    id: Uuid,
-    ago: i32,
-    n: i64,
-}
-
-#[derive(FromRow)]
-struct StatusCount {
-    id: Uuid,
-    status: String,
-    n: i64,
-}
-
-#[derive(FromRow)]
-struct LogCount {
-    id: Uuid,
-    status: String,
-    n: i64,
-    picked_up: i64,
-}
-
-#[derive(FromRow)]
-struct CampaignHead {
-    id: Uuid,
-    name: String,
-    status: String,
-    agent_id: Option<String>,
-}
-
 fn seconds(d: std::time::Duration) -> f64 {
     d.as_secs_f64()
-}
-
-/// `(minutes_ago, count)` pairs of each parent.
-fn group_minutes(rows: Vec<MinuteCount>) -> HashMap<Uuid, Vec<(i32, i64)>> {
-    let mut by_parent: HashMap<Uuid, Vec<(i32, i64)>> = HashMap::new();
-    for r in rows {
-        by_parent.entry(r.id).or_default().push((r.ago, r.n));
-    }
-    by_parent
-}
-
-fn group_counts(rows: Vec<StatusCount>) -> HashMap<Uuid, StatusCounts> {
-    let mut by_parent: HashMap<Uuid, StatusCounts> = HashMap::new();
-    for r in rows {
-        by_parent.entry(r.id).or_default().add(&r.status, r.n);
-    }
-    by_parent
-}
-
-/// Broadcast rows in listing order with their status counts folded in.
-fn fold_broadcasts(rows: Vec<ParentCount>) -> Vec<BroadcastProgress> {
-    let mut out: Vec<BroadcastProgress> = Vec::new();
-    for r in rows {
-        if out.last().is_none_or(|b| b.id != r.id) {
-            out.push(BroadcastProgress {
-                id: r.id,
-                name: r.name,
-                status: r.status,
-                counts: StatusCounts::default(),
-                finished_per_minute: Vec::new(),
-            });
-        }
-        if let (Some(status), Some(n), Some(current)) = (r.row_status, r.n, out.last_mut()) {
-            current.counts.add(&status, n);
-        }
-    }
-    out
 }
 
 impl PgStore {
@@ -362,105 +311,99 @@ impl PgStore {
         })
     }
 
-    pub(super) async fn query_broadcast_progress(
+    pub(super) async fn query_in_flight_check(
         &self,
         scope: &Scope,
-    ) -> Result<Vec<BroadcastProgress>, sqlx::Error> {
+        known_call_logs: &[Uuid],
+    ) -> Result<InFlightCheck, sqlx::Error> {
         let s = ScopeSql::new(scope);
-        let counts_sql = fill(BROADCAST_COUNTS_SQL, &[("scope", &s.per_user("vb"))]);
-        let finished_sql = fill(BROADCAST_FINISHED_SQL, &[("finished", QUEUE_FINISHED)]);
+        let versions_sql = fill(
+            IN_FLIGHT_CHECK_SQL,
+            &[
+                ("broadcast_scope", &s.per_user("vb")),
+                ("log_scope", &s.core_filter_only("cl")),
+                ("dialing_scope", &s.core("c")),
+            ],
+        );
+        let claims_sql = fill(OPEN_CLAIMS_SQL, &[("claim_scope", &s.core("pdc"))]);
+        let jobs_sql = fill(NOW_AND_JOBS_SQL, &[("job_scope", &s.core("j"))]);
 
         let mut tx = self.begin().await?;
-        let rows: Vec<ParentCount> = sqlx::query_as(AssertSqlSafe(counts_sql))
+        let head: NowAndJobs = sqlx::query_as(AssertSqlSafe(jobs_sql))
+            .persistent(self.persistent())
+            .bind(scope.user_id)
+            .bind(scope.org_id)
+            .fetch_one(&mut *tx)
+            .await?;
+        let versions: Vec<VersionRow> = sqlx::query_as(AssertSqlSafe(versions_sql))
+            .persistent(self.persistent())
+            .bind(scope.user_id)
+            .bind(scope.org_id)
+            .bind(known_call_logs)
+            .bind(seconds(CHECK_LOG_CATCH_UP))
+            .fetch_all(&mut *tx)
+            .await?;
+        let claims: Vec<ClaimRow> = sqlx::query_as(AssertSqlSafe(claims_sql))
             .persistent(self.persistent())
             .bind(scope.user_id)
             .bind(scope.org_id)
             .fetch_all(&mut *tx)
             .await?;
-        let mut broadcasts = fold_broadcasts(rows);
-        let ids: Vec<Uuid> = broadcasts
-            .iter()
-            .filter(|b| b.status == "active")
-            .map(|b| b.id)
-            .collect();
-        let minutes: Vec<MinuteCount> = sqlx::query_as(AssertSqlSafe(finished_sql))
+        let held: Vec<Uuid> = sqlx::query_scalar(HELD_QUEUE_IDS_SQL)
             .persistent(self.persistent())
-            .bind(scope.user_id)
-            .bind(scope.org_id)
-            .bind(&ids)
             .fetch_all(&mut *tx)
             .await?;
         tx.commit().await?;
-
-        let mut minutes = group_minutes(minutes);
-        for b in &mut broadcasts {
-            b.finished_per_minute = per_minute(minutes.remove(&b.id).unwrap_or_default());
-        }
-        Ok(broadcasts)
+        Ok(InFlightCheck {
+            db_now: head.db_now,
+            present: versions
+                .into_iter()
+                .filter_map(|v| {
+                    Some(CallVersion {
+                        source: call_source(&v.source)?,
+                        id: v.id,
+                        state: v.state,
+                        since: v.since,
+                    })
+                })
+                .collect(),
+            open_claims: claims.into_iter().map(OpenClaim::from).collect(),
+            held_queue_ids: held,
+            manual_required_jobs: head.manual_required,
+        })
     }
 
-    pub(super) async fn query_campaign_progress(
+    pub(super) async fn query_call_states(
         &self,
         scope: &Scope,
-    ) -> Result<Vec<CampaignProgress>, sqlx::Error> {
+        ids: &[(CallSource, Uuid)],
+    ) -> Result<Vec<CallState>, sqlx::Error> {
+        let of = |source: CallSource| -> Vec<Uuid> {
+            ids.iter()
+                .filter(|(s, _)| *s == source)
+                .map(|(_, id)| *id)
+                .collect()
+        };
         let s = ScopeSql::new(scope);
-        let heads_sql = fill(CAMPAIGNS_SQL, &[("scope", &s.core("c"))]);
-
+        let sql = fill(
+            CALL_STATES_SQL,
+            &[
+                ("broadcast_scope", &s.per_user("vb")),
+                ("log_scope", &s.core_filter_only("cl")),
+                ("dialing_scope", &s.core("c")),
+            ],
+        );
         let mut tx = self.begin().await?;
-        let heads: Vec<CampaignHead> = sqlx::query_as(AssertSqlSafe(heads_sql))
+        let rows: Vec<StateRow> = sqlx::query_as(AssertSqlSafe(sql))
             .persistent(self.persistent())
             .bind(scope.user_id)
             .bind(scope.org_id)
-            .fetch_all(&mut *tx)
-            .await?;
-        let ids: Vec<Uuid> = heads.iter().map(|c| c.id).collect();
-        let queue: Vec<StatusCount> = sqlx::query_as(CAMPAIGN_QUEUE_COUNTS_SQL)
-            .persistent(self.persistent())
-            .bind(scope.user_id)
-            .bind(scope.org_id)
-            .bind(&ids)
-            .fetch_all(&mut *tx)
-            .await?;
-        let logs: Vec<LogCount> = sqlx::query_as(CAMPAIGN_LOG_COUNTS_SQL)
-            .persistent(self.persistent())
-            .bind(scope.user_id)
-            .bind(scope.org_id)
-            .bind(&ids)
-            .bind(seconds(self.opts.campaign_log_window))
-            .fetch_all(&mut *tx)
-            .await?;
-        let minutes: Vec<MinuteCount> = sqlx::query_as(CAMPAIGN_CALLS_PER_MINUTE_SQL)
-            .persistent(self.persistent())
-            .bind(scope.user_id)
-            .bind(scope.org_id)
-            .bind(&ids)
+            .bind(of(CallSource::BroadcastQueue))
+            .bind(of(CallSource::CallLogs))
+            .bind(of(CallSource::DialingQueues))
             .fetch_all(&mut *tx)
             .await?;
         tx.commit().await?;
-
-        let mut queue = group_counts(queue);
-        let mut minutes = group_minutes(minutes);
-        let mut log_counts: HashMap<Uuid, (StatusCounts, i64)> = HashMap::new();
-        for r in logs {
-            let entry = log_counts.entry(r.id).or_default();
-            entry.0.add(&r.status, r.n);
-            entry.1 += r.picked_up;
-        }
-        Ok(heads
-            .into_iter()
-            .map(|c| {
-                let (log_counts, log_picked_up) = log_counts.remove(&c.id).unwrap_or_default();
-                CampaignProgress {
-                    queue_counts: queue.remove(&c.id).unwrap_or_default(),
-                    log_counts,
-                    log_picked_up,
-                    calls_per_minute: per_minute(minutes.remove(&c.id).unwrap_or_default()),
-                    id: c.id,
-                    name: c.name,
-                    status: c.status,
-                    agent_id: c.agent_id,
-                }
-            })
-            .collect())
+        Ok(rows.into_iter().filter_map(StateRow::into_state).collect())
     }
 }

@@ -1,11 +1,8 @@
 //! Result rows as sqlx reads them, and their conversion to domain types.
 
 use chrono::{DateTime, Utc};
-use launchdeck_core::domain::{CallLogEntry, CallSource, InFlightCall, OpenClaim, PerMinute};
+use launchdeck_core::domain::{CallLogEntry, CallSource, InFlightCall, OpenClaim};
 use uuid::Uuid;
-
-/// The per-minute series covers this many minutes, ending with the current one.
-pub(crate) const MINUTES: usize = 15;
 
 /// Source names exactly as the queries spell them.
 pub(crate) fn call_source(name: &str) -> Option<CallSource> {
@@ -15,21 +12,6 @@ pub(crate) fn call_source(name: &str) -> Option<CallSource> {
         "dialing_queues" => Some(CallSource::DialingQueues),
         _ => None,
     }
-}
-
-/// Fills a 15-slot series, oldest first, from `(minutes_ago, count)` pairs where
-/// 0 is the minute ending now. Pairs outside the window are ignored.
-pub(crate) fn per_minute(pairs: impl IntoIterator<Item = (i32, i64)>) -> PerMinute {
-    let mut series = vec![0u64; MINUTES];
-    for (ago, count) in pairs {
-        let Ok(ago) = usize::try_from(ago) else {
-            continue;
-        };
-        if ago < MINUTES {
-            series[MINUTES - 1 - ago] += u64::try_from(count).unwrap_or(0);
-        }
-    }
-    series
 }
 
 #[derive(Debug, sqlx::FromRow)]
@@ -140,20 +122,5 @@ impl LogRow {
             call_summary: self.call_summary,
             reconciliation_required: self.reconciliation_required,
         })
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn per_minute_is_oldest_first() {
-        let series = per_minute([(0, 3), (2, 5), (14, 1), (15, 9), (-1, 4)]);
-        assert_eq!(series.len(), MINUTES);
-        assert_eq!(series[14], 3);
-        assert_eq!(series[12], 5);
-        assert_eq!(series[0], 1);
-        assert_eq!(series.iter().sum::<u64>(), 9);
     }
 }

@@ -14,7 +14,7 @@ use uuid::Uuid;
 
 use super::error::QueryError;
 use super::scope::{ScopeSql, fill, scope_params};
-use super::values::{Cols, now_micros, timestamp, uuid_text};
+use super::values::{Cols, id_list, now_micros, timestamp, uuid_text};
 use super::{SqliteStore, begin_write};
 
 const TOKEN_STATE_SQL: &str = "
@@ -262,11 +262,6 @@ fn conditioned<'q>(query: Query<'q>, condition: &TokenCondition) -> Query<'q> {
         .bind(uuid_text(condition.id))
         .bind(condition.expected_expires_at.map(timestamp))
         .bind(condition.expected_refresh_token.expose_secret().to_string())
-}
-
-/// Ids bound as one JSON array of their stored text form.
-fn id_list(ids: &[Uuid]) -> String {
-    serde_json::Value::from(ids.iter().map(|id| uuid_text(*id)).collect::<Vec<_>>()).to_string()
 }
 
 fn alert_state(row: &SqliteRow) -> Result<AlertState, QueryError> {

@@ -12,6 +12,7 @@ mod error;
 mod fixes;
 mod live;
 mod logs;
+mod progress;
 mod readiness;
 mod scope;
 mod stop;
@@ -29,11 +30,12 @@ use chrono::{DateTime, Utc};
 use launchdeck_core::actions::{AuditRecord, StatusChange, StatusRow, StatusTarget, WriteOutcome};
 use launchdeck_core::cleanup::{CleanupWrite, CleanupWriteResult};
 use launchdeck_core::domain::{
-    Alert, Broadcast, BroadcastProgress, CalendarAvailability, CalendarIntegration, CallLogEntry,
-    Campaign, CampaignProgress, InFlightSnapshot, LogFilter, PhoneNumber, RetellAgentRow, Scope,
-    SipTrunk, StopControl,
+    Alert, Broadcast, CalendarAvailability, CalendarIntegration, CallLogEntry, CallSource,
+    Campaign, InFlightSnapshot, LogFilter, PhoneNumber, RetellAgentRow, Scope, SipTrunk,
+    StopControl,
 };
-use launchdeck_core::in_flight::InFlightDelta;
+use launchdeck_core::in_flight::{CallState, InFlightCheck, InFlightDelta};
+use launchdeck_core::progress::{ProgressHeads, Recount, RecountRequest};
 use launchdeck_core::readiness::{
     BroadcastStats, BudgetSetting, ContactRelease, ProviderSafetyHealth, ReconciliationHealth,
 };
@@ -322,12 +324,33 @@ impl Store for SqliteStore {
             .await
     }
 
-    async fn broadcast_progress(&self, scope: &Scope) -> StoreResult<Vec<BroadcastProgress>> {
-        self.run(self.query_broadcast_progress(scope)).await
+    async fn in_flight_check(
+        &self,
+        scope: &Scope,
+        known_call_logs: &[uuid::Uuid],
+    ) -> StoreResult<InFlightCheck> {
+        self.run(self.query_in_flight_check(scope, known_call_logs))
+            .await
     }
 
-    async fn campaign_progress(&self, scope: &Scope) -> StoreResult<Vec<CampaignProgress>> {
-        self.run(self.query_campaign_progress(scope)).await
+    async fn call_states(
+        &self,
+        scope: &Scope,
+        ids: &[(CallSource, uuid::Uuid)],
+    ) -> StoreResult<Vec<CallState>> {
+        self.run(self.query_call_states(scope, ids)).await
+    }
+
+    async fn progress_heads(
+        &self,
+        scope: &Scope,
+        logs_since: Option<DateTime<Utc>>,
+    ) -> StoreResult<ProgressHeads> {
+        self.run(self.query_progress_heads(scope, logs_since)).await
+    }
+
+    async fn progress_recount(&self, request: &RecountRequest) -> StoreResult<Recount> {
+        self.run(self.query_progress_recount(request)).await
     }
 
     async fn unacknowledged_alerts(&self, scope: &Scope, limit: u32) -> StoreResult<Vec<Alert>> {

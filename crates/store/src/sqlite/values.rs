@@ -60,6 +60,12 @@ pub fn uuid_text(id: Uuid) -> String {
     id.to_string()
 }
 
+/// Ids bound as one JSON array of their stored text form, for
+/// `IN (SELECT value FROM json_each(..))`.
+pub fn id_list(ids: &[Uuid]) -> String {
+    serde_json::Value::from(ids.iter().map(|id| uuid_text(*id)).collect::<Vec<_>>()).to_string()
+}
+
 pub fn opt_uuid_text(id: Option<Uuid>) -> Option<String> {
     id.map(uuid_text)
 }

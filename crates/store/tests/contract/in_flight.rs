@@ -1,12 +1,16 @@
-//! The live poller's deltas (`Store::in_flight_since`) merged into full reads by
+//! The live poller's deltas (`Store::in_flight_since`) and checks
+//! (`Store::in_flight_check`, `Store::call_states`) merged by
 //! `launchdeck_core::in_flight::InFlightTracker`: what started shows at once, what moved
-//! keeps one place with its newest state, what ended leaves at the next full read.
+//! keeps one place with its newest state, what ended leaves at the next check. And the
+//! progress counts kept from those moves (`launchdeck_core::progress`) agree with a
+//! recount from scratch.
 
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
-use launchdeck_core::domain::{CallSource, InFlightSnapshot};
+use launchdeck_core::domain::{BroadcastProgress, CallSource, CampaignProgress, InFlightSnapshot};
 use launchdeck_core::in_flight::{InFlightTracker, NextRead};
+use launchdeck_core::progress::ProgressTracker;
 use launchdeck_store::Store;
 use launchdeck_store::seed::SeedData;
 use serde_json::json;
@@ -29,8 +33,27 @@ fn expect(rows: &[(CallSource, u128, &str)]) -> BTreeMap<(CallSource, u128), Str
 fn since(tracker: &InFlightTracker, at: Instant) -> chrono::DateTime<chrono::Utc> {
     match tracker.next_read(at) {
         NextRead::Since(since) => since,
-        NextRead::Full => panic!("expected a delta read"),
+        other => panic!("expected a delta read, not {other:?}"),
     }
+}
+
+/// A check and the fetch of what it names, applied.
+async fn check<'t>(
+    store: &dyn Store,
+    tracker: &'t mut InFlightTracker,
+    at: Instant,
+) -> &'t InFlightSnapshot {
+    let known = tracker.known_ids(CallSource::CallLogs);
+    let check = store
+        .in_flight_check(&all(), &known)
+        .await
+        .expect("in_flight_check");
+    let wanted = tracker.to_fetch(&check);
+    let fetched = store
+        .call_states(&all(), &wanted)
+        .await
+        .expect("call_states");
+    tracker.apply_check(check, fetched, at)
 }
 
 pub async fn in_flight_deltas_merge_into_full_reads(store: &dyn Store, seeder: &dyn Seeder) {
@@ -149,7 +172,7 @@ pub async fn in_flight_deltas_merge_into_full_reads(store: &dyn Store, seeder: &
         Some("Autumn promo")
     );
 
-    // A broadcast that disappears takes its calls with it at the full read.
+    // A broadcast that disappears takes its calls with it at the next check.
     seeder
         .execute(&format!(
             "DELETE FROM broadcast_queue WHERE broadcast_id = '{b1}'"
@@ -159,12 +182,8 @@ pub async fn in_flight_deltas_merge_into_full_reads(store: &dyn Store, seeder: &
         .execute(&format!("DELETE FROM voice_broadcasts WHERE id = '{b1}'"))
         .await;
     let t5 = t0 + Duration::from_secs(5);
-    assert_eq!(tracker.next_read(t5), NextRead::Full);
-    let full = store
-        .calls_in_flight(&all())
-        .await
-        .expect("calls_in_flight");
-    let merged = tracker.apply_full(full, t5);
+    assert_eq!(tracker.next_read(t5), NextRead::Check);
+    let merged = check(store, &mut tracker, t5).await;
     assert_eq!(
         states(merged),
         expect(&[
@@ -194,4 +213,171 @@ pub async fn in_flight_deltas_merge_into_full_reads(store: &dyn Store, seeder: &
     assert_eq!(now.get(&(Bq, 41)).map(String::as_str), Some("calling"));
     assert_eq!(now.get(&(Log, 22)).map(String::as_str), Some("queued"));
     assert_eq!(now.len(), 6);
+}
+
+/// Counts from scratch, as the progress poller's first poll does.
+async fn recount(store: &dyn Store, progress: &mut ProgressTracker, at: Instant) {
+    let since = progress.logs_since();
+    let heads = store
+        .progress_heads(&all(), since)
+        .await
+        .expect("progress_heads");
+    progress.apply_heads(heads);
+    let request = progress.plan(at);
+    let recount = store
+        .progress_recount(&request)
+        .await
+        .expect("progress_recount");
+    progress.apply_recount(&request, recount, Duration::ZERO, at);
+}
+
+/// Broadcast and campaign figures, series summed (their minute buckets depend on the
+/// second the test runs at).
+fn figures(store_progress: (Vec<BroadcastProgress>, Vec<CampaignProgress>)) -> String {
+    let (broadcasts, campaigns) = store_progress;
+    let mut out = String::new();
+    for b in broadcasts {
+        let finished: u64 = b.finished_per_minute.iter().sum();
+        out += &format!("{} {:?} finished={finished}\n", b.name, b.counts.0);
+    }
+    for c in campaigns {
+        let created: u64 = c.calls_per_minute.iter().sum();
+        out += &format!(
+            "{} queue={:?} logs={:?} picked_up={} created={created}\n",
+            c.name, c.queue_counts.0, c.log_counts.0, c.log_picked_up
+        );
+    }
+    out
+}
+
+pub async fn progress_kept_from_moves_matches_a_recount(store: &dyn Store, seeder: &dyn Seeder) {
+    let mut data = new_seed(seeder);
+    let (b1, c1) = (id(1), id(2));
+    broadcast(&mut data, b1, USER_A1, "Spring promo", "active");
+    for (n, status) in [
+        (10, "calling"),
+        (11, "pending"),
+        (12, "pending"),
+        (13, "completed"),
+    ] {
+        queue_row(&mut data, id(n), b1, status, 60, json!({}));
+    }
+    campaign(&mut data, c1, USER_A1, "Renewals", "active");
+    for (n, status) in [(30, "calling"), (31, "pending"), (32, "pending")] {
+        dialing_row(&mut data, id(n), c1, USER_A1, status, 60, json!({}));
+    }
+    call_log(
+        &mut data,
+        id(20),
+        USER_A1,
+        Some(c1),
+        "queued",
+        60,
+        json!({}),
+    );
+    call_log(
+        &mut data,
+        id(23),
+        USER_A1,
+        Some(c1),
+        "completed",
+        120,
+        json!({"duration_seconds": 40}),
+    );
+    seeder.load(&data).await;
+
+    let t0 = Instant::now();
+    let mut live = InFlightTracker::new(Duration::from_secs(5));
+    let full = store
+        .calls_in_flight(&all())
+        .await
+        .expect("calls_in_flight");
+    live.apply_full(full, t0);
+    let mut progress = ProgressTracker::new();
+    recount(store, &mut progress, t0).await;
+    let before = figures(progress.progress());
+    assert_eq!(
+        before,
+        figures(scratch(store).await),
+        "the first count is a recount"
+    );
+    // The demo's clock keeps milliseconds: let the moves below be dated after it.
+    let counted = progress.oldest_recount().expect("counted");
+    while chrono::Utc::now() - counted < chrono::Duration::milliseconds(5) {
+        tokio::task::yield_now().await;
+    }
+
+    // The platform works: one broadcast call ends and one starts, the same for the
+    // campaign queue, a call log ends picked up, one is created queued and one failed
+    // at once (never in flight).
+    for sql in [
+        format!(
+            "UPDATE broadcast_queue SET status = 'completed' WHERE id = '{}'",
+            id(10)
+        ),
+        format!(
+            "UPDATE broadcast_queue SET status = 'calling' WHERE id = '{}'",
+            id(11)
+        ),
+        format!(
+            "UPDATE dialing_queues SET status = 'failed' WHERE id = '{}'",
+            id(30)
+        ),
+        format!(
+            "UPDATE dialing_queues SET status = 'calling' WHERE id = '{}'",
+            id(31)
+        ),
+        format!(
+            "UPDATE call_logs SET status = 'completed', duration_seconds = 30 WHERE id = '{}'",
+            id(20)
+        ),
+    ] {
+        seeder.execute(&sql).await;
+    }
+    let mut more = SeedData::default();
+    call_log(&mut more, id(21), USER_A1, Some(c1), "queued", 0, json!({}));
+    call_log(&mut more, id(24), USER_A1, Some(c1), "failed", 0, json!({}));
+    seeder.load(&more).await;
+
+    // The live poller: a delta, then a check; the progress poller: its heads.
+    let t1 = t0 + Duration::from_secs(1);
+    let delta = store
+        .in_flight_since(&all(), since(&live, t1))
+        .await
+        .expect("in_flight_since");
+    live.apply_delta(delta.clone(), t1);
+    live.apply_delta(delta, t1);
+    let t5 = t0 + Duration::from_secs(5);
+    check(store, &mut live, t5).await;
+    for observation in live.take_observations() {
+        progress.observe(observation.clone());
+        progress.observe(observation);
+    }
+    let heads = store
+        .progress_heads(&all(), progress.logs_since())
+        .await
+        .expect("progress_heads");
+    progress.apply_heads(heads.clone());
+    progress.apply_heads(heads);
+    assert!(progress.plan(t5).is_empty(), "nothing to recount yet");
+
+    let kept = figures(progress.progress());
+    assert_ne!(kept, before, "the moves show");
+    assert_eq!(
+        kept,
+        figures(scratch(store).await),
+        "kept from moves = counted from scratch"
+    );
+}
+
+async fn scratch(store: &dyn Store) -> (Vec<BroadcastProgress>, Vec<CampaignProgress>) {
+    let broadcasts = store
+        .broadcast_progress(&all())
+        .await
+        .expect("broadcast_progress");
+    let campaigns = store
+        .campaign_progress(&all())
+        .await
+        .expect("campaign_progress");
+    (broadcasts, campaigns)
 }
