@@ -60,7 +60,7 @@ pub fn tui_options(loaded: &LoadedConfig, ctx: &Context) -> TuiOptions {
             full_read: config.poll.full_read_interval,
             logs: config.poll.logs_interval,
             progress: config.poll.progress_interval,
-            alerts: config.poll.logs_interval,
+            alerts: config.poll.progress_interval,
             readiness: config.poll.readiness_interval,
         },
         thresholds: StuckThresholds::from(&config.thresholds),

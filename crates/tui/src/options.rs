@@ -35,7 +35,7 @@ impl Default for PollIntervals {
             full_read: Duration::from_secs(5),
             logs: Duration::from_secs(2),
             progress: Duration::from_secs(5),
-            alerts: Duration::from_secs(2),
+            alerts: Duration::from_secs(5),
             readiness: Duration::from_secs(60),
         }
     }
