@@ -63,12 +63,14 @@ SELECT DISTINCT cl.provider_reconciliation_queue_id
  WHERE cl.provider_reconciliation_required
    AND cl.provider_reconciliation_queue_id IS NOT NULL";
 
-// What started since $3 (database time), for the polls between two checks: each
-// active broadcast's `calling` rows updated since then (a range at the end of the
-// partial `idx_broadcast_queue_calling (broadcast_id, status, updated_at)`, one probe
-// per broadcast; only active broadcasts dial, the checks see the rest) and the
-// call_logs created since then (a range on `created_at`). Dialing rows have no index
-// on their update time: they come with the checks.
+// What started since $3 (database time), for the polls between two checks: the
+// `calling` rows updated since then of each active broadcast that dialled since then
+// (the engine bumps the broadcast's counters, so its `updated_at`, on every dial: a
+// one-row change detector), a range at the end of the partial
+// `idx_broadcast_queue_calling (broadcast_id, status, updated_at)`, one probe per
+// such broadcast — the checks see the rest; and the call_logs created since then (a
+// range on `created_at`). Dialing rows have no index on their update time: they come
+// with the checks.
 const IN_FLIGHT_SINCE_SQL: &str = "
 SELECT 'broadcast_queue' AS source, bq.id, bq.status AS state,
        coalesce(bq.updated_at, bq.created_at, now()) AS since,
@@ -80,7 +82,7 @@ SELECT 'broadcast_queue' AS source, bq.id, bq.status AS state,
  CROSS JOIN LATERAL (
         SELECT * FROM broadcast_queue q
          WHERE q.broadcast_id = vb.id AND q.status = 'calling' AND q.updated_at >= $3) bq
- WHERE vb.status = 'active'{broadcast_scope}
+ WHERE vb.status = 'active' AND vb.updated_at >= $3{broadcast_scope}
 UNION ALL
 SELECT 'call_logs', cl.id, cl.status, cl.created_at, cl.phone_number,
        coalesce(cl.retell_call_id, cl.telnyx_call_control_id), NULL::uuid, cl.campaign_id,

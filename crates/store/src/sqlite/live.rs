@@ -56,7 +56,7 @@ SELECT 'broadcast_queue' AS source, bq.id AS id, bq.status AS state,
   FROM voice_broadcasts vb
   JOIN broadcast_queue bq ON bq.broadcast_id = vb.id AND bq.status = 'calling'
                          AND bq.updated_at >= $3
- WHERE vb.status = 'active'{broadcast_scope}
+ WHERE vb.status = 'active' AND vb.updated_at >= $3{broadcast_scope}
 UNION ALL
 SELECT 'call_logs', cl.id, cl.status, cl.created_at, cl.phone_number,
        coalesce(cl.retell_call_id, cl.telnyx_call_control_id), NULL, cl.campaign_id,

@@ -37,6 +37,16 @@ fn since(tracker: &InFlightTracker, at: Instant) -> chrono::DateTime<chrono::Utc
     }
 }
 
+/// What the engine does on every dial besides the row: bump the broadcast's counter
+/// (and so its `updated_at`, the deltas' change detector).
+async fn dialled(seeder: &dyn Seeder, broadcast: Uuid) {
+    seeder
+        .execute(&format!(
+            "UPDATE voice_broadcasts SET calls_made = coalesce(calls_made, 0) + 1 WHERE id = '{broadcast}'"
+        ))
+        .await;
+}
+
 /// A check and the fetch of what it names, applied.
 async fn check<'t>(
     store: &dyn Store,
@@ -97,6 +107,7 @@ pub async fn in_flight_deltas_merge_into_full_reads(store: &dyn Store, seeder: &
     queue_row(&mut more, id(12), b1, "calling", 1, json!({}));
     call_log(&mut more, id(21), USER_A1, Some(c1), "queued", 1, json!({}));
     seeder.load(&more).await;
+    dialled(seeder, b1).await;
     seeder
         .execute(&format!(
             "UPDATE broadcast_queue SET status = 'completed' WHERE id = '{}'",
@@ -156,6 +167,7 @@ pub async fn in_flight_deltas_merge_into_full_reads(store: &dyn Store, seeder: &
     broadcast(&mut parent, b2, USER_A1, "Autumn promo", "active");
     queue_row(&mut parent, id(40), b2, "calling", 1, json!({}));
     seeder.load(&parent).await;
+    dialled(seeder, b2).await;
     let t2 = t0 + Duration::from_secs(2);
     let delta = store
         .in_flight_since(&all(), since(&tracker, t2))
@@ -202,6 +214,7 @@ pub async fn in_flight_deltas_merge_into_full_reads(store: &dyn Store, seeder: &
     queue_row(&mut late, id(41), b2, "calling", 1, json!({}));
     call_log(&mut late, id(22), USER_A1, Some(c1), "queued", 1, json!({}));
     seeder.load(&late).await;
+    dialled(seeder, b2).await;
     let t7 = t5 + Duration::from_secs(2);
     assert_eq!(since(&tracker, t7), missed_from);
     let delta = store
@@ -319,6 +332,7 @@ pub async fn progress_kept_from_moves_matches_a_recount(store: &dyn Store, seede
             "UPDATE broadcast_queue SET status = 'calling' WHERE id = '{}'",
             id(11)
         ),
+        format!("UPDATE voice_broadcasts SET calls_made = 1 WHERE id = '{b1}'"),
         format!(
             "UPDATE dialing_queues SET status = 'failed' WHERE id = '{}'",
             id(30)
