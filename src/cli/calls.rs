@@ -10,7 +10,7 @@ use launchdeck_core::stuck::{self, StuckThresholds, Stuckness};
 use serde::Serialize;
 use uuid::Uuid;
 
-use super::connect::{ConnectError, open_store, runtime, scope};
+use super::connect::{ConnectError, open_read_store, runtime, scope};
 use super::exit::Exit;
 use super::output::Mark;
 use super::{Context, report_error};
@@ -68,7 +68,7 @@ pub fn run(args: CallsArgs, ctx: &Context) -> Exit {
         Err(e) => return report_error(format!("cannot start the async runtime: {e}")),
     };
     let snapshot = rt.block_on(async {
-        let store = open_store(&loaded).await?;
+        let store = open_read_store(&loaded).await?;
         Ok::<_, ConnectError>(store.calls_in_flight(&scope).await?)
     });
     let snapshot = match snapshot {

@@ -12,7 +12,7 @@ use launchdeck_ops::{GatherOptions, Gatherer};
 use serde::Serialize;
 use uuid::Uuid;
 
-use super::connect::{ConnectError, open_store, runtime};
+use super::connect::{ConnectError, open_read_store, runtime};
 use super::exit::Exit;
 use super::output::{Mark, Painter};
 use super::{Context, logging, report_error};
@@ -59,7 +59,7 @@ pub fn run(args: CheckArgs, ctx: &Context) -> Exit {
         Err(e) => return report_error(format!("cannot start the async runtime: {e}")),
     };
     let report = rt.block_on(async {
-        let store = open_store(&loaded).await?;
+        let store = open_read_store(&loaded).await?;
         let gatherer = Gatherer::from_loaded(&loaded, store, GatherOptions::default());
         Ok::<_, ConnectError>(gatherer.report(focus).await)
     });

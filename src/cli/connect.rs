@@ -6,6 +6,7 @@ use std::time::Duration;
 use launchdeck_core::config::{Config, LoadedConfig};
 use launchdeck_core::domain::Scope;
 use launchdeck_store::pg::{PgOptions, PgStore};
+use launchdeck_store::replica::ReadRouter;
 use launchdeck_store::{Store, StoreError};
 use secrecy::ExposeSecret;
 
@@ -39,12 +40,15 @@ const ONE_SHOT_LOG_WINDOW: Duration = Duration::from_secs(30 * 24 * 3600);
 /// it answers.
 pub async fn open_store(loaded: &LoadedConfig) -> Result<Arc<dyn Store>, ConnectError> {
     let url = database_url(loaded)?;
-    let opts = PgOptions {
+    let store = PgStore::connect(url.expose_secret(), one_shot_options()).await?;
+    Ok(Arc::new(store))
+}
+
+fn one_shot_options() -> PgOptions {
+    PgOptions {
         in_flight_log_window: ONE_SHOT_LOG_WINDOW,
         ..PgOptions::default()
-    };
-    let store = PgStore::connect(url.expose_secret(), opts).await?;
-    Ok(Arc::new(store))
+    }
 }
 
 /// Builds the store without connecting, for the TUI, which must start (and say what
@@ -53,6 +57,35 @@ pub fn open_store_lazy(loaded: &LoadedConfig) -> Result<Arc<dyn Store>, ConnectE
     let url = database_url(loaded)?;
     let store = PgStore::connect_lazy(url.expose_secret(), PgOptions::default())?;
     Ok(Arc::new(store))
+}
+
+/// The store reads go to: with `[database] read_url`, a router that reads from the
+/// replica while it keeps up and from `primary` otherwise; else `primary` itself.
+/// Built without connecting (the replica may be down: reads then go to the primary).
+pub fn read_store(
+    loaded: &LoadedConfig,
+    primary: Arc<dyn Store>,
+    opts: PgOptions,
+) -> Result<Arc<dyn Store>, ConnectError> {
+    let database = &loaded.config.database;
+    let Some(read_url) = &database.read_url else {
+        return Ok(primary);
+    };
+    let replica = PgStore::connect_lazy(read_url.expose_secret(), opts)?;
+    Ok(Arc::new(ReadRouter::new(
+        primary,
+        Arc::new(replica),
+        database.max_replica_lag,
+    )))
+}
+
+/// The primary and, for one-shot reads (`check`, `calls`), the read store.
+pub async fn open_read_store(loaded: &LoadedConfig) -> Result<Arc<dyn Store>, ConnectError> {
+    let primary = open_store(loaded).await?;
+    let reads = read_store(loaded, primary, one_shot_options())?;
+    // The first probe decides where the reads go (the primary answered above).
+    reads.db_info().await?;
+    Ok(reads)
 }
 
 fn database_url(loaded: &LoadedConfig) -> Result<&secrecy::SecretString, ConnectError> {

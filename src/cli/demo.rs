@@ -102,7 +102,7 @@ pub fn run(args: DemoArgs, ctx: &Context) -> Exit {
         let store = demo.store();
         let gatherer = Gatherer::new(&loaded.config, store.clone(), GatherOptions::default())
             .with_environment(demo_secrets(&loaded));
-        let shown = launchdeck_tui::run(store, gatherer, tui).await;
+        let shown = launchdeck_tui::run(launchdeck_tui::Stores::one(store), gatherer, tui).await;
         let started = demo.ready().await;
         demo.stop().await;
         shown.map_err(|e| e.to_string())?;

@@ -4,9 +4,10 @@ use launchdeck_core::config::LoadedConfig;
 use launchdeck_core::stuck::StuckThresholds;
 use launchdeck_ops::actions::audit::AUDIT_FILE_NAME;
 use launchdeck_ops::{GatherOptions, Gatherer};
-use launchdeck_tui::{PollIntervals, TuiOptions};
+use launchdeck_store::pg::PgOptions;
+use launchdeck_tui::{PollIntervals, Stores, TuiOptions};
 
-use super::connect::{open_store_lazy, runtime, scope};
+use super::connect::{open_store_lazy, read_store, runtime, scope};
 use super::exit::Exit;
 use super::{Context, logging, report_error};
 
@@ -25,9 +26,11 @@ pub fn run(ctx: &Context) -> Exit {
         Err(e) => return report_error(format!("cannot start the async runtime: {e}")),
     };
     let result = rt.block_on(async {
-        let store = open_store_lazy(&loaded).map_err(|e| e.to_string())?;
-        let gatherer = Gatherer::from_loaded(&loaded, store.clone(), GatherOptions::default());
-        launchdeck_tui::run(store, gatherer, options)
+        let primary = open_store_lazy(&loaded).map_err(|e| e.to_string())?;
+        let reads = read_store(&loaded, primary.clone(), PgOptions::default())
+            .map_err(|e| e.to_string())?;
+        let gatherer = Gatherer::from_loaded(&loaded, reads.clone(), GatherOptions::default());
+        launchdeck_tui::run(Stores { primary, reads }, gatherer, options)
             .await
             .map_err(|e| e.to_string())
     });

@@ -5,7 +5,7 @@
 //!
 //! ```text
 //! let mut demo = Demo::launch(&data_dir, DemoOptions::default()).await?;  // fakes up
-//! launchdeck_tui::run(demo.store(), gatherer, options).await?;  // reads wait for the load
+//! launchdeck_tui::run(Stores::one(demo.store()), gatherer, options).await?;  // reads wait for the load
 //! demo.ready().await?;       // how loading and starting the simulator went
 //! demo.stop().await;
 //! ```

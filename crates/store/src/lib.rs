@@ -31,6 +31,7 @@ use uuid::Uuid;
 mod cleanup;
 pub mod migrations;
 pub mod pg;
+pub mod replica;
 pub mod schema_contract;
 pub mod seed;
 pub mod sqlite;
@@ -74,6 +75,19 @@ pub struct DbInfo {
     pub transaction_pooler: bool,
     /// "postgres" or "sqlite".
     pub backend: &'static str,
+    /// With a read replica configured: where the reads go and why.
+    pub replica: Option<ReplicaInfo>,
+}
+
+/// The read replica's state, as the header shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReplicaInfo {
+    /// Reads go to the replica (else to the primary).
+    pub serving: bool,
+    /// How far its replay is behind, when it answered.
+    pub lag: Option<Duration>,
+    /// Why reads went back to the primary.
+    pub problem: Option<String>,
 }
 
 /// Every question the console asks of the platform's database.

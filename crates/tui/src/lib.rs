@@ -32,7 +32,7 @@ pub use keys::{KeyAction, KeySpec, Keymap};
 pub use options::{PollIntervals, TuiOptions};
 pub use readiness::AreaResult;
 pub use records::{CallRecords, RecordState};
-pub use runtime::run;
+pub use runtime::{Stores, run};
 
 /// Why the TUI could not start or had to stop.
 #[derive(Debug, thiserror::Error)]

@@ -14,7 +14,7 @@ use launchdeck_core::redact::sanitize_provider_text;
 use launchdeck_core::stuck::{
     StuckThresholds, Stuckness, claim_is_stuck, classify, in_flight_order,
 };
-use launchdeck_store::DbInfo;
+use launchdeck_store::{DbInfo, ReplicaInfo};
 use uuid::Uuid;
 
 /// Identifies a row across polls.
@@ -46,6 +46,8 @@ pub struct SourceCounts {
 pub struct LiveData {
     pub received: Instant,
     pub round_trip: Duration,
+    /// With a read replica: where the reads went and why.
+    pub replica: Option<ReplicaInfo>,
     pub db_now: DateTime<Utc>,
     /// In `stuck::in_flight_order`: flagged rows first, then oldest first.
     pub rows: Vec<CallRow>,
@@ -82,6 +84,7 @@ impl LiveData {
         LiveData {
             received,
             round_trip: info.round_trip,
+            replica: info.replica.clone(),
             db_now,
             rows,
             open_claims: snapshot.open_claims,

@@ -42,17 +42,13 @@ const TICK: Duration = Duration::from_secs(1);
 
 /// Runs the TUI until `q`, `ctrl-c`, SIGTERM or SIGHUP. The terminal is restored on
 /// every way out, panics included. `gatherer` answers the readiness checks.
-pub async fn run(
-    store: Arc<dyn Store>,
-    gatherer: Gatherer,
-    options: TuiOptions,
-) -> Result<(), TuiError> {
+pub async fn run(stores: Stores, gatherer: Gatherer, options: TuiOptions) -> Result<(), TuiError> {
     let keymap = Keymap::with_overrides(&options.key_overrides)?;
     let shutdown = shutdown_signals()?;
     let mut terminal = TerminalGuard::enter()?;
     let size = terminal.size()?;
     let mut app = App::new(options.clone(), keymap, Clock::now(), size);
-    let (services, rx) = Services::spawn(store, gatherer, &options);
+    let (services, rx) = Services::spawn(stores, gatherer, &options);
     let draw = |app: &App| terminal.draw(app);
     let result = drive(&mut app, EventStream::new(), &services, rx, draw, shutdown).await;
     drop(services);
@@ -72,6 +68,26 @@ fn shutdown_signals() -> Result<impl Future<Output = ()>, TuiError> {
     })
 }
 
+/// The database the console reads and the one it plans and writes on: the same store,
+/// or a read replica behind `launchdeck_store::replica::ReadRouter` for the reads.
+#[derive(Clone)]
+pub struct Stores {
+    /// Every action's plan and write.
+    pub primary: Arc<dyn Store>,
+    /// The pollers (and the readiness gatherer the caller built on the same store).
+    pub reads: Arc<dyn Store>,
+}
+
+impl Stores {
+    /// One database for everything.
+    pub fn one(store: Arc<dyn Store>) -> Stores {
+        Stores {
+            reads: store.clone(),
+            primary: store,
+        }
+    }
+}
+
 /// The background work the loop talks to. Dropping it stops every poller and cancels
 /// a readiness run in flight.
 pub struct Services {
@@ -85,15 +101,15 @@ impl Services {
     /// Starts the store pollers and the readiness poller, and readies the provider
     /// record fetcher; every result arrives on the returned receiver.
     pub fn spawn(
-        store: Arc<dyn Store>,
+        stores: Stores,
         gatherer: Gatherer,
         options: &TuiOptions,
     ) -> (Services, mpsc::Receiver<Msg>) {
         let (tx, rx) = mpsc::channel(64);
         let records = RecordFetcher::new(gatherer.clone(), tx.clone());
-        let actions = ActionRunner::new(store.clone(), gatherer.clone(), options, tx.clone());
+        let actions = ActionRunner::new(stores.primary, gatherer.clone(), options, tx.clone());
         let readiness = ReadinessPoller::spawn(gatherer, options.poll.readiness, tx.clone());
-        let pollers = Pollers::spawn(store, options, tx);
+        let pollers = Pollers::spawn(stores.reads, options, tx);
         let services = Services {
             pollers,
             readiness,

@@ -20,7 +20,7 @@ use launchdeck_store::Store;
 use launchdeck_store::seed::{first_campaign, sqlite};
 use launchdeck_store::sqlite::SqliteStore;
 use launchdeck_tui::records::RecordState;
-use launchdeck_tui::runtime::{Services, drive};
+use launchdeck_tui::runtime::{Services, Stores, drive};
 use launchdeck_tui::{App, Clock, Keymap, PollIntervals, TuiError, TuiOptions, view};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
@@ -175,7 +175,8 @@ async fn enter_on_a_logs_row_shows_retells_record_of_the_call() {
     };
     let size = Rect::new(0, 0, 120, 40);
     let mut app = App::new(options.clone(), Keymap::default(), Clock::now(), size);
-    let (services, rx) = Services::spawn(world.store.clone(), gatherer(&world), &options);
+    let (services, rx) =
+        Services::spawn(Stores::one(world.store.clone()), gatherer(&world), &options);
 
     let (keys, key_events) = futures::channel::mpsc::unbounded::<io::Result<Event>>();
     let (frame_tx, mut frames) = mpsc::unbounded_channel();

@@ -19,7 +19,7 @@ use launchdeck_store::Store;
 use launchdeck_store::seed::{first_campaign, sqlite};
 use launchdeck_store::sqlite::SqliteStore;
 use launchdeck_tui::poll::ReadinessPoller;
-use launchdeck_tui::runtime::{Services, drive};
+use launchdeck_tui::runtime::{Services, Stores, drive};
 use launchdeck_tui::{App, Clock, Keymap, Msg, PollIntervals, Screen, TuiError, TuiOptions, view};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
@@ -166,7 +166,7 @@ async fn keys_are_answered_and_other_areas_arrive_while_retell_hangs() {
     let size = Rect::new(0, 0, 100, 30);
     let mut app = App::new(options.clone(), Keymap::default(), Clock::now(), size);
     let gatherer = gatherer(&world, Duration::from_secs(300));
-    let (services, rx) = Services::spawn(world.store.clone(), gatherer, &options);
+    let (services, rx) = Services::spawn(Stores::one(world.store.clone()), gatherer, &options);
 
     let (keys, key_events) = futures::channel::mpsc::unbounded::<io::Result<Event>>();
     let (frame_tx, mut frames) = mpsc::unbounded_channel();

@@ -167,6 +167,8 @@ pub(super) struct FileConfig {
 #[serde(deny_unknown_fields, default)]
 pub(super) struct DatabaseFile {
     pub url: Option<SecretString>,
+    pub read_url: Option<SecretString>,
+    pub max_replica_lag: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -79,11 +79,29 @@ pub struct Config {
     pub logging: LoggingConfig,
 }
 
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct DatabaseConfig {
     /// `postgres://…` (may hold a password, hence secret); display it with
     /// [`database_url_for_display`].
     pub url: Option<SecretString>,
+    /// A read replica: every poll and readiness read goes there, every action's plan
+    /// and write to `url`.
+    pub read_url: Option<SecretString>,
+    /// Past this replay lag (or when the replica does not answer) reads go to `url`.
+    pub max_replica_lag: Duration,
+}
+
+/// `[database] max_replica_lag` when unset.
+pub const DEFAULT_MAX_REPLICA_LAG: Duration = Duration::from_secs(10);
+
+impl Default for DatabaseConfig {
+    fn default() -> Self {
+        DatabaseConfig {
+            url: None,
+            read_url: None,
+            max_replica_lag: DEFAULT_MAX_REPLICA_LAG,
+        }
+    }
 }
 
 /// Tenant scope (product.md Decision 4): none = everything the connection sees.

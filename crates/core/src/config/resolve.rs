@@ -11,14 +11,16 @@ use uuid::Uuid;
 
 use super::error::{ConfigError, ConfigErrorKind, Origin};
 use super::file::{
-    FileConfig, GoogleFile, KeyListFile, PollFile, TestBroadcastFile, ThresholdsFile, UiFile,
+    DatabaseFile, FileConfig, GoogleFile, KeyListFile, PollFile, TestBroadcastFile, ThresholdsFile,
+    UiFile,
 };
 use super::keys::{KeyAction, KeyBinding, KeyCode, KeyMap};
 use super::values::{BaseUrl, check_database_url, is_e164, parse_duration};
 use super::{
-    Config, DatabaseConfig, ElevenLabsConfig, GoogleConfig, LOG_WINDOW_MAX, LoggingConfig,
-    PollIntervals, RetellConfig, ScopeConfig, TEST_BROADCAST_MAX_CALLS, TestBroadcastConfig,
-    Thresholds, TwilioConfig, UiConfig, default_urls,
+    Config, DEFAULT_MAX_REPLICA_LAG, DatabaseConfig, ElevenLabsConfig, GoogleConfig,
+    LOG_WINDOW_MAX, LoggingConfig, PollIntervals, RetellConfig, ScopeConfig,
+    TEST_BROADCAST_MAX_CALLS, TestBroadcastConfig, Thresholds, TwilioConfig, UiConfig,
+    default_urls,
 };
 use crate::redact::sanitize_provider_text;
 
@@ -152,7 +154,7 @@ pub(super) fn build(
 ) -> Result<Config, ConfigError> {
     let r = Resolver { origins };
     Ok(Config {
-        database: database(&r, raw.database.url)?,
+        database: database(&r, raw.database)?,
         scope: ScopeConfig {
             user_id: r.uuid("scope", "user_id", raw.scope.user_id)?,
             org_id: r.uuid("scope", "org_id", raw.scope.org_id)?,
@@ -208,19 +210,43 @@ pub(super) fn build(
     })
 }
 
-fn database(r: &Resolver, raw: Option<SecretString>) -> Result<DatabaseConfig, ConfigError> {
-    let url = secret(raw);
-    if let Some(url) = &url {
-        check_database_url(url.expose_secret()).map_err(|problem| {
-            r.invalid(
-                "database",
-                "url",
-                problem,
-                "use postgres://USER:PASSWORD@HOST:PORT/DB (the Supabase connection string)",
-            )
-        })?;
+fn database(r: &Resolver, raw: DatabaseFile) -> Result<DatabaseConfig, ConfigError> {
+    let check = |key: &str, url: &Option<SecretString>| -> Result<(), ConfigError> {
+        match url {
+            Some(url) => check_database_url(url.expose_secret()).map_err(|problem| {
+                r.invalid(
+                    "database",
+                    key,
+                    problem,
+                    "use postgres://USER:PASSWORD@HOST:PORT/DB (the Supabase connection string)",
+                )
+            }),
+            None => Ok(()),
+        }
+    };
+    let url = secret(raw.url);
+    let read_url = secret(raw.read_url);
+    check("url", &url)?;
+    check("read_url", &read_url)?;
+    if read_url.is_some() && url.is_none() {
+        return Err(r.invalid(
+            "database",
+            "read_url",
+            "is set without [database] url".to_string(),
+            "set the primary's URL too: actions plan and write there, never on a replica",
+        ));
     }
-    Ok(DatabaseConfig { url })
+    let max_replica_lag = r.duration(
+        "database",
+        "max_replica_lag",
+        raw.max_replica_lag,
+        DEFAULT_MAX_REPLICA_LAG,
+    )?;
+    Ok(DatabaseConfig {
+        url,
+        read_url,
+        max_replica_lag,
+    })
 }
 
 fn google(r: &Resolver, raw: GoogleFile) -> Result<GoogleConfig, ConfigError> {

@@ -97,7 +97,11 @@ impl SectionDef {
 pub const SECTIONS: &[SectionDef] = &[
     SectionDef {
         name: "database",
-        keys: SectionKeys::Fixed(&[secret("url")]),
+        keys: SectionKeys::Fixed(&[
+            secret("url"),
+            secret("read_url"),
+            key("max_replica_lag", Dur),
+        ]),
     },
     SectionDef {
         name: "scope",
@@ -210,6 +214,7 @@ pub fn all_keys() -> Vec<(&'static str, KeyDef)> {
 pub fn secret_env_vars(section: &str, key: &str) -> &'static [&'static str] {
     match (section, key) {
         ("database", "url") => &["LAUNCHDECK_DATABASE_URL", "DATABASE_URL", "SUPABASE_DB_URL"],
+        ("database", "read_url") => &["LAUNCHDECK_DATABASE_READ_URL"],
         ("retell", "api_key") => &["RETELL_AI_API_KEY", "LAUNCHDECK_RETELL_API_KEY"],
         ("twilio", "account_sid") => &["TWILIO_ACCOUNT_SID", "LAUNCHDECK_TWILIO_ACCOUNT_SID"],
         ("twilio", "auth_token") => &["TWILIO_AUTH_TOKEN", "LAUNCHDECK_TWILIO_AUTH_TOKEN"],

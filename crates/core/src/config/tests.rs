@@ -653,3 +653,35 @@ proptest! {
         let _ = database_url_for_display(&text);
     }
 }
+
+#[test]
+fn a_read_replica_needs_the_primary_too_and_its_lag_bound_defaults_to_10s() {
+    let fx = Fixture::new();
+    let replica = "postgres://reader:hunter2@replica.example.com/postgres";
+    let err = load_err(&fx.options(&[("LAUNCHDECK_DATABASE_READ_URL", replica)]));
+    assert!(err.contains("[database] read_url"), "{err}");
+    assert!(err.contains("set the primary's URL too"), "{err}");
+    assert!(!err.contains("hunter2"), "{err}");
+
+    let loaded = load_ok(&fx.options(&[
+        (
+            "LAUNCHDECK_DATABASE_URL",
+            "postgres://u@primary.example.com/db",
+        ),
+        ("LAUNCHDECK_DATABASE_READ_URL", replica),
+    ]));
+    let database = &loaded.config.database;
+    assert!(database.read_url.is_some());
+    assert_eq!(database.max_replica_lag, Duration::from_secs(10));
+    let loaded = load_ok(&fx.options(&[
+        (
+            "LAUNCHDECK_DATABASE_URL",
+            "postgres://u@primary.example.com/db",
+        ),
+        ("LAUNCHDECK_DATABASE_MAX_REPLICA_LAG", "2s"),
+    ]));
+    assert_eq!(
+        loaded.config.database.max_replica_lag,
+        Duration::from_secs(2)
+    );
+}

@@ -1,7 +1,7 @@
 //! Connection facts and schema drift.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 
@@ -42,6 +42,12 @@ pub(crate) fn missing_from(present: &BTreeMap<String, BTreeSet<String>>) -> Vec<
     missing
 }
 
+const REPLICA_LAG_SQL: &str = "
+SELECT CASE WHEN NOT pg_is_in_recovery() THEN NULL
+            WHEN pg_last_wal_receive_lsn() IS NOT DISTINCT FROM pg_last_wal_replay_lsn() THEN 0
+            ELSE extract(epoch FROM now() - pg_last_xact_replay_timestamp())
+       END::float8";
+
 impl PgStore {
     pub(super) async fn query_db_info(&self) -> Result<DbInfo, sqlx::Error> {
         let mut conn = self.pool.acquire().await?;
@@ -57,7 +63,18 @@ impl PgStore {
             server_version: short_version(&version),
             transaction_pooler: self.transaction_pooler,
             backend: "postgres",
+            replica: None,
         })
+    }
+
+    /// A standby's replay lag: zero when it has replayed all it received, else the
+    /// time since the last transaction it replayed; `None` when this is no standby.
+    pub(super) async fn query_replica_lag(&self) -> Result<Option<Duration>, sqlx::Error> {
+        let lag: Option<f64> = sqlx::query_scalar(REPLICA_LAG_SQL)
+            .persistent(self.persistent())
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(lag.map(|secs| Duration::from_secs_f64(secs.max(0.0))))
     }
 
     pub(super) async fn query_missing_schema(&self) -> Result<Vec<String>, sqlx::Error> {

@@ -194,6 +194,12 @@ impl PgStore {
             .await
     }
 
+    /// When this database is a standby: how far its replay is behind (`None`: it is
+    /// not a standby). For `[database] read_url`.
+    pub async fn replica_lag(&self) -> StoreResult<Option<Duration>> {
+        self.run(self.query_replica_lag()).await
+    }
+
     /// Named (cached) statements, except through the transaction pooler.
     fn persistent(&self) -> bool {
         !self.transaction_pooler

@@ -46,6 +46,7 @@ impl SqliteStore {
             server_version: format!("SQLite {version}"),
             transaction_pooler: false,
             backend: "sqlite",
+            replica: None,
         })
     }
 

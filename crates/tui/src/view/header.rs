@@ -8,6 +8,7 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 
 use launchdeck_core::readiness::Status;
+use launchdeck_store::ReplicaInfo;
 
 use super::format;
 use crate::app::{App, Source};
@@ -129,11 +130,36 @@ fn database_status(app: &App, compact: bool) -> Vec<Span<'static>> {
     }
     let ok = if compact { "DB" } else { "DB ok" };
     match &app.data.live {
-        Some(live) => vec![
-            Span::styled(s.ok, app.theme.ok),
-            Span::raw(format!(" {ok} {} ms", live.round_trip.as_millis())),
-        ],
+        Some(live) => {
+            let mut spans = vec![
+                Span::styled(s.ok, app.theme.ok),
+                Span::raw(format!(" {ok} {} ms", live.round_trip.as_millis())),
+            ];
+            if let Some(replica) = &live.replica {
+                spans.push(replica_status(app, replica, compact));
+            }
+            spans
+        }
         None => vec![Span::raw(format!("{} DB connecting...", s.unknown))],
+    }
+}
+
+/// ` replica lag 0.4 s`, or ` ! reading the primary: replica unreachable` (compact:
+/// ` ! primary: replica unreachable`).
+fn replica_status(app: &App, replica: &ReplicaInfo, compact: bool) -> Span<'static> {
+    match (&replica.problem, compact) {
+        (None, _) => {
+            let lag = replica.lag.unwrap_or_default().as_secs_f64();
+            Span::raw(format!(" replica lag {lag:.1} s"))
+        }
+        (Some(problem), true) => Span::styled(
+            format!(" {} primary: {problem}", app.symbols.warn),
+            app.theme.warn,
+        ),
+        (Some(problem), false) => Span::styled(
+            format!(" {} reading the primary: {problem}", app.symbols.warn),
+            app.theme.warn,
+        ),
     }
 }
 

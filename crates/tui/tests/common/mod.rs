@@ -88,6 +88,7 @@ pub fn db_info() -> DbInfo {
         server_version: "PostgreSQL 17.2".to_string(),
         transaction_pooler: false,
         backend: "postgres",
+        replica: None,
     }
 }
 
