@@ -464,6 +464,10 @@ mod tests {
                 "url = \"postgres://USER:PASSWORD@HOST:5432/postgres?sslmode=require\"",
                 "",
             )
+            .replace(
+                "read_url = \"postgres://USER:PASSWORD@REPLICA-HOST:5432/postgres?sslmode=require\"",
+                "",
+            )
             .replace("user_id = \"00000000-0000-0000-0000-000000000000\"", "")
             .replace("org_id = \"00000000-0000-0000-0000-000000000000\"", "")
             .replace("allowlist = [\"+14155550199\"]", "")

@@ -201,7 +201,7 @@ impl LoadedConfig {
 fn mask_for_display(section: &str, key: &str, secret: &SecretString) -> String {
     let value = secret.expose_secret();
     match (section, key) {
-        ("database", "url") => database_url_for_display(value),
+        ("database", "url" | "read_url") => database_url_for_display(value),
         ("twilio", "account_sid") => mask_account_sid(value),
         _ => mask_secret(value),
     }

@@ -306,6 +306,7 @@ impl Config {
     pub fn secret(&self, section: &str, key: &str) -> Option<&SecretString> {
         match (section, key) {
             ("database", "url") => self.database.url.as_ref(),
+            ("database", "read_url") => self.database.read_url.as_ref(),
             ("retell", "api_key") => self.retell.api_key.as_ref(),
             ("twilio", "account_sid") => self.twilio.account_sid.as_ref(),
             ("twilio", "auth_token") => self.twilio.auth_token.as_ref(),

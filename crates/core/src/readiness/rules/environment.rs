@@ -32,8 +32,14 @@ pub fn check_environment(snap: &Snapshot) -> Vec<Check> {
     snap.environment
         .secrets
         .iter()
+        .filter(|secret| secret.masked.is_some() || !optional(&secret.section, &secret.key))
         .map(|secret| secret_check(snap, secret))
         .collect()
+}
+
+/// A secret whose absence is a choice, not a gap: no check when it is unset.
+fn optional(section: &str, key: &str) -> bool {
+    matches!((section, key), ("database", "read_url"))
 }
 
 fn secret_check(snap: &Snapshot, secret: &SecretFact) -> Check {
