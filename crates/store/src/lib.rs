@@ -179,25 +179,18 @@ pub trait Store: Send + Sync {
     /// Active, unexpired contact_stop_controls rows.
     async fn active_stops(&self, scope: &Scope) -> StoreResult<Vec<StopControl>>;
 
-    // Readiness facts (launchdeck-ops). The defaults say the store cannot answer; the
-    // PostgreSQL and SQLite stores answer every one.
+    // Readiness facts (launchdeck-ops).
 
     /// Which of `readiness::SAFETY_FUNCTIONS` the database lacks.
-    async fn missing_platform_functions(&self) -> StoreResult<PlatformAnswer<Vec<String>>> {
-        Err(unsupported("the platform function list"))
-    }
+    async fn missing_platform_functions(&self) -> StoreResult<PlatformAnswer<Vec<String>>>;
 
     /// `provider_safety_health_check()`.
-    async fn provider_safety_health(&self) -> StoreResult<PlatformAnswer<ProviderSafetyHealth>> {
-        Err(unsupported("provider_safety_health_check()"))
-    }
+    async fn provider_safety_health(&self) -> StoreResult<PlatformAnswer<ProviderSafetyHealth>>;
 
     /// `retell_reconciliation_health_check()`; `None` when it returns no row.
     async fn reconciliation_health(
         &self,
-    ) -> StoreResult<PlatformAnswer<Option<ReconciliationHealth>>> {
-        Err(unsupported("retell_reconciliation_health_check()"))
-    }
+    ) -> StoreResult<PlatformAnswer<Option<ReconciliationHealth>>>;
 
     /// `get_campaign_contact_release_status(campaign_id)`, called in a transaction whose
     /// JWT subject is the campaign's owner (Decision 1).
@@ -205,41 +198,26 @@ pub trait Store: Send + Sync {
         &self,
         campaign_id: Uuid,
         owner_user_id: Uuid,
-    ) -> StoreResult<PlatformAnswer<ContactRelease>> {
-        let _ = (campaign_id, owner_user_id);
-        Err(unsupported("get_campaign_contact_release_status()"))
-    }
+    ) -> StoreResult<PlatformAnswer<ContactRelease>>;
 
     /// For each draft/active/paused broadcast: pending rows, the age origin of each
     /// `calling` row, the newest 50 finished statuses.
     async fn broadcast_readiness_stats(
         &self,
         scope: &Scope,
-    ) -> StoreResult<BTreeMap<Uuid, BroadcastStats>> {
-        let _ = scope;
-        Err(unsupported("broadcast queue statistics"))
-    }
+    ) -> StoreResult<BTreeMap<Uuid, BroadcastStats>>;
 
-    async fn budget_settings(&self, scope: &Scope) -> StoreResult<Vec<BudgetSetting>> {
-        let _ = scope;
-        Err(unsupported("budget_settings"))
-    }
+    async fn budget_settings(&self, scope: &Scope) -> StoreResult<Vec<BudgetSetting>>;
 
     /// `system_settings.retell_max_concurrent` per user.
-    async fn retell_max_concurrent(&self, scope: &Scope) -> StoreResult<BTreeMap<Uuid, i32>> {
-        let _ = scope;
-        Err(unsupported("system_settings"))
-    }
+    async fn retell_max_concurrent(&self, scope: &Scope) -> StoreResult<BTreeMap<Uuid, i32>>;
 
     /// A calendar integration's access token exactly as stored (base64 of the
     /// plaintext). Only the readiness calendar probe reads it.
     async fn calendar_access_token(
         &self,
         integration_id: Uuid,
-    ) -> StoreResult<Option<SecretString>> {
-        let _ = integration_id;
-        Err(unsupported("calendar access tokens"))
-    }
+    ) -> StoreResult<Option<SecretString>>;
 
     // Actions (product.md "Actions"): conditional writes and the audit trail. They live
     // on this trait, with defaults that refuse, so every consumer holds one
@@ -251,45 +229,28 @@ pub trait Store: Send + Sync {
         &self,
         target: StatusTarget,
         scope: &Scope,
-    ) -> StoreResult<Option<StatusRow>> {
-        let _ = (target, scope);
-        Err(unsupported("broadcast and campaign statuses"))
-    }
+    ) -> StoreResult<Option<StatusRow>>;
 
     /// Sets `status` in one transaction, only while the row still has the previewed
     /// status and `updated_at`; a row that moved on is skipped, never clobbered.
-    async fn change_status(&self, change: &StatusChange) -> StoreResult<WriteOutcome> {
-        let _ = change;
-        Err(read_only_store())
-    }
+    async fn change_status(&self, change: &StatusChange) -> StoreResult<WriteOutcome>;
 
     /// Applies the stuck-call cleanup writes in ONE transaction. Each write applies
     /// only while its row still has the previewed `status` and `updated_at` (call_logs:
     /// the previewed `status` and no `ended_at`) and is under no redial hold; a row that
     /// moved on is skipped, reported with its status now. One result per write, in order.
-    async fn apply_cleanup(&self, writes: &[CleanupWrite]) -> StoreResult<Vec<CleanupWriteResult>> {
-        let _ = writes;
-        Err(read_only_store())
-    }
+    async fn apply_cleanup(&self, writes: &[CleanupWrite]) -> StoreResult<Vec<CleanupWriteResult>>;
 
     /// Runs launchdeck's own migrations (its audit table), idempotently. Called lazily
     /// before the first action; read-only commands never call it.
-    async fn prepare_audit(&self) -> StoreResult<()> {
-        Err(read_only_store())
-    }
+    async fn prepare_audit(&self) -> StoreResult<()>;
 
     /// Appends records to the audit table (after the action's transaction committed).
-    async fn append_audit(&self, records: &[AuditRecord]) -> StoreResult<()> {
-        let _ = records;
-        Err(read_only_store())
-    }
+    async fn append_audit(&self, records: &[AuditRecord]) -> StoreResult<()>;
 
     /// The newest `limit` audit records, newest first; none when the audit table has
     /// not been created yet. Never creates it.
-    async fn audit_records(&self, limit: u32) -> StoreResult<Vec<AuditRecord>> {
-        let _ = limit;
-        Err(unsupported("the audit log"))
-    }
+    async fn audit_records(&self, limit: u32) -> StoreResult<Vec<AuditRecord>>;
 
     // The fix actions: refresh calendar tokens, acknowledge alerts, fix a Retell
     // number's outbound agent (launchdeck_core::fixes).
@@ -299,10 +260,7 @@ pub trait Store: Send + Sync {
     async fn calendar_token_state(
         &self,
         integration_id: Uuid,
-    ) -> StoreResult<Option<CalendarTokenState>> {
-        let _ = integration_id;
-        Err(unsupported("calendar refresh tokens"))
-    }
+    ) -> StoreResult<Option<CalendarTokenState>>;
 
     /// Applies the token writes in one transaction, each only while its row still has
     /// the previewed `token_expires_at` and refresh token (a row that moved on is
@@ -310,54 +268,33 @@ pub trait Store: Send + Sync {
     async fn apply_calendar_tokens(
         &self,
         writes: &[CalendarTokenWrite],
-    ) -> StoreResult<Vec<TokenWriteResult>> {
-        let _ = writes;
-        Err(read_only_store())
-    }
+    ) -> StoreResult<Vec<TokenWriteResult>>;
 
     /// The alerts among `ids` that exist, each with whether it lies in `scope`. Reads only.
-    async fn alerts_by_id(&self, ids: &[Uuid], scope: &Scope) -> StoreResult<Vec<AlertState>> {
-        let _ = (ids, scope);
-        Err(unsupported("alerts by id"))
-    }
+    async fn alerts_by_id(&self, ids: &[Uuid], scope: &Scope) -> StoreResult<Vec<AlertState>>;
 
     /// Sets `acknowledged = true, acknowledged_at = now()` in one transaction, only on
     /// the alerts still unacknowledged. One result per id, in order.
-    async fn acknowledge_alerts(&self, ids: &[Uuid]) -> StoreResult<Vec<AckResult>> {
-        let _ = ids;
-        Err(read_only_store())
-    }
+    async fn acknowledge_alerts(&self, ids: &[Uuid]) -> StoreResult<Vec<AckResult>>;
 
     // The emergency stop (launchdeck_core::stop).
 
     /// Writes a stop in ONE transaction: the pause, only while the row still has the
     /// previewed status, and the stop row, only when no active row of the same scope
     /// exists (two consoles stopping the same thing at once write one row).
-    async fn apply_stop(&self, write: &StopWrite) -> StoreResult<StopWriteResult> {
-        let _ = write;
-        Err(read_only_store())
-    }
+    async fn apply_stop(&self, write: &StopWrite) -> StoreResult<StopWriteResult>;
 
     /// One contact_stop_controls row (active or not), with whether it applies within
     /// `scope`; `None` when no such row exists. Reads only.
-    async fn stop_row(&self, id: Uuid, scope: &Scope) -> StoreResult<Option<StopRowState>> {
-        let _ = (id, scope);
-        Err(unsupported("stop rows by id"))
-    }
+    async fn stop_row(&self, id: Uuid, scope: &Scope) -> StoreResult<Option<StopRowState>>;
 
     /// Deactivates a stop row launchdeck wrote (`active = false`, `updated_at`), only
     /// while it is still active; any other row is left as it is.
-    async fn lift_stop(&self, id: Uuid) -> StoreResult<LiftResult> {
-        let _ = id;
-        Err(read_only_store())
-    }
+    async fn lift_stop(&self, id: Uuid) -> StoreResult<LiftResult>;
 
     /// The `phone_numbers` row holding the E.164 number `e164`, with whether it lies in
     /// `scope`; `None` when the database has no such number. Reads only.
-    async fn phone_number_row(&self, e164: &str, scope: &Scope) -> StoreResult<Option<NumberRow>> {
-        let _ = (e164, scope);
-        Err(unsupported("phone numbers by number"))
-    }
+    async fn phone_number_row(&self, e164: &str, scope: &Scope) -> StoreResult<Option<NumberRow>>;
 
     // The test broadcast (launchdeck_core::test_broadcast): its target, the draft
     // broadcast holding an audio test's rows, the rows, and their conditional writes.
@@ -368,33 +305,21 @@ pub trait Store: Send + Sync {
         &self,
         target: StatusTarget,
         scope: &Scope,
-    ) -> StoreResult<Option<TestTargetRow>> {
-        let _ = (target, scope);
-        Err(unsupported("test broadcast targets"))
-    }
+    ) -> StoreResult<Option<TestTargetRow>>;
 
     /// The draft broadcast named `name` of `source`'s owner, created (in one
     /// transaction, once even when two consoles ask at once) as a copy of `source`'s
     /// message, audio, voice, IVR and DTMF settings, status `draft`, when there is none.
     /// Returns its id and whether it was created now.
-    async fn ensure_test_broadcast(&self, source: Uuid, name: &str) -> StoreResult<(Uuid, bool)> {
-        let _ = (source, name);
-        Err(read_only_store())
-    }
+    async fn ensure_test_broadcast(&self, source: Uuid, name: &str) -> StoreResult<(Uuid, bool)>;
 
     /// Inserts one test row in the state the platform writes before it dials
     /// (broadcast_queue `calling`, attempts 1; call_logs `queued`); its id. One statement.
-    async fn insert_test_row(&self, row: &TestRowInsert) -> StoreResult<Uuid> {
-        let _ = row;
-        Err(read_only_store())
-    }
+    async fn insert_test_row(&self, row: &TestRowInsert) -> StoreResult<Uuid>;
 
     /// One conditional write on a test row, in one statement: true when it changed
     /// the row, false when the row had moved on (it is then left as it is).
-    async fn write_test_call(&self, write: &TestCallWrite) -> StoreResult<bool> {
-        let _ = write;
-        Err(read_only_store())
-    }
+    async fn write_test_call(&self, write: &TestCallWrite) -> StoreResult<bool>;
 }
 
 /// The answer of one of the platform's database functions, which the demo's SQLite
@@ -404,14 +329,6 @@ pub enum PlatformAnswer<T> {
     Answer(T),
     /// Why the question does not apply to this database.
     NotApplicable(String),
-}
-
-fn read_only_store() -> StoreError {
-    StoreError::Other("this store cannot write".to_string())
-}
-
-fn unsupported(what: &str) -> StoreError {
-    StoreError::Other(format!("this store cannot read {what}"))
 }
 
 /// Every parent's progress counted from scratch now: the heads, then every unit.

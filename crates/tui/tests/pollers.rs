@@ -9,16 +9,28 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use async_trait::async_trait;
+use launchdeck_core::actions::{AuditRecord, StatusChange, StatusRow, StatusTarget, WriteOutcome};
+use launchdeck_core::cleanup::{CleanupWrite, CleanupWriteResult};
 use launchdeck_core::domain::{
     Alert, Broadcast, CalendarAvailability, CalendarIntegration, CallLogEntry, CallSource,
     Campaign, InFlightSnapshot, LogFilter, PhoneNumber, RetellAgentRow, Scope, SipTrunk,
     StopControl,
 };
+use launchdeck_core::fixes::{
+    AckResult, AlertState, CalendarTokenState, CalendarTokenWrite, NumberRow, TokenWriteResult,
+};
 use launchdeck_core::in_flight::{CallState, CallVersion, InFlightCheck, InFlightDelta};
 use launchdeck_core::progress::{ProgressHead, ProgressHeads, Recount, RecountRequest};
-use launchdeck_store::{DbInfo, Store, StoreError, StoreResult};
+use launchdeck_core::readiness::{
+    BroadcastStats, BudgetSetting, ContactRelease, ProviderSafetyHealth, ReconciliationHealth,
+};
+use launchdeck_core::stop::{LiftResult, StopRowState, StopWrite, StopWriteResult};
+use launchdeck_core::test_broadcast::{TestCallWrite, TestRowInsert, TestTargetRow};
+use launchdeck_store::{DbInfo, PlatformAnswer, Store, StoreError, StoreResult};
 use launchdeck_tui::poll::Pollers;
 use launchdeck_tui::{Msg, PollData, Source, TuiOptions};
+use secrecy::SecretString;
+use std::collections::BTreeMap;
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 use uuid::Uuid;
@@ -31,6 +43,11 @@ struct FakeStore {
     filters: Mutex<Vec<LogFilter>>,
     /// Each in-flight read, in order: "full", "check" or "since".
     in_flight_reads: Mutex<Vec<&'static str>>,
+}
+
+/// The fake answers only what the pollers ask.
+fn not_here(what: &str) -> StoreError {
+    StoreError::Other(format!("the pollers' fake store has no {what}"))
 }
 
 impl FakeStore {
@@ -183,6 +200,97 @@ impl Store for FakeStore {
     }
     async fn active_stops(&self, _: &Scope) -> StoreResult<Vec<StopControl>> {
         Ok(Vec::new())
+    }
+    // What the pollers never ask.
+    async fn missing_platform_functions(&self) -> StoreResult<PlatformAnswer<Vec<String>>> {
+        Err(not_here("missing_platform_functions"))
+    }
+    async fn provider_safety_health(&self) -> StoreResult<PlatformAnswer<ProviderSafetyHealth>> {
+        Err(not_here("provider_safety_health"))
+    }
+    async fn reconciliation_health(
+        &self,
+    ) -> StoreResult<PlatformAnswer<Option<ReconciliationHealth>>> {
+        Err(not_here("reconciliation_health"))
+    }
+    async fn contact_release_status(
+        &self,
+        _: Uuid,
+        _: Uuid,
+    ) -> StoreResult<PlatformAnswer<ContactRelease>> {
+        Err(not_here("contact_release_status"))
+    }
+    async fn broadcast_readiness_stats(
+        &self,
+        _: &Scope,
+    ) -> StoreResult<BTreeMap<Uuid, BroadcastStats>> {
+        Err(not_here("broadcast_readiness_stats"))
+    }
+    async fn budget_settings(&self, _: &Scope) -> StoreResult<Vec<BudgetSetting>> {
+        Err(not_here("budget_settings"))
+    }
+    async fn retell_max_concurrent(&self, _: &Scope) -> StoreResult<BTreeMap<Uuid, i32>> {
+        Err(not_here("retell_max_concurrent"))
+    }
+    async fn calendar_access_token(&self, _: Uuid) -> StoreResult<Option<SecretString>> {
+        Err(not_here("calendar_access_token"))
+    }
+    async fn status_row(&self, _: StatusTarget, _: &Scope) -> StoreResult<Option<StatusRow>> {
+        Err(not_here("status_row"))
+    }
+    async fn change_status(&self, _: &StatusChange) -> StoreResult<WriteOutcome> {
+        Err(not_here("change_status"))
+    }
+    async fn apply_cleanup(&self, _: &[CleanupWrite]) -> StoreResult<Vec<CleanupWriteResult>> {
+        Err(not_here("apply_cleanup"))
+    }
+    async fn prepare_audit(&self) -> StoreResult<()> {
+        Err(not_here("prepare_audit"))
+    }
+    async fn append_audit(&self, _: &[AuditRecord]) -> StoreResult<()> {
+        Err(not_here("append_audit"))
+    }
+    async fn audit_records(&self, _: u32) -> StoreResult<Vec<AuditRecord>> {
+        Err(not_here("audit_records"))
+    }
+    async fn calendar_token_state(&self, _: Uuid) -> StoreResult<Option<CalendarTokenState>> {
+        Err(not_here("calendar_token_state"))
+    }
+    async fn apply_calendar_tokens(
+        &self,
+        _: &[CalendarTokenWrite],
+    ) -> StoreResult<Vec<TokenWriteResult>> {
+        Err(not_here("apply_calendar_tokens"))
+    }
+    async fn alerts_by_id(&self, _: &[Uuid], _: &Scope) -> StoreResult<Vec<AlertState>> {
+        Err(not_here("alerts_by_id"))
+    }
+    async fn acknowledge_alerts(&self, _: &[Uuid]) -> StoreResult<Vec<AckResult>> {
+        Err(not_here("acknowledge_alerts"))
+    }
+    async fn apply_stop(&self, _: &StopWrite) -> StoreResult<StopWriteResult> {
+        Err(not_here("apply_stop"))
+    }
+    async fn stop_row(&self, _: Uuid, _: &Scope) -> StoreResult<Option<StopRowState>> {
+        Err(not_here("stop_row"))
+    }
+    async fn lift_stop(&self, _: Uuid) -> StoreResult<LiftResult> {
+        Err(not_here("lift_stop"))
+    }
+    async fn phone_number_row(&self, _: &str, _: &Scope) -> StoreResult<Option<NumberRow>> {
+        Err(not_here("phone_number_row"))
+    }
+    async fn test_target(&self, _: StatusTarget, _: &Scope) -> StoreResult<Option<TestTargetRow>> {
+        Err(not_here("test_target"))
+    }
+    async fn ensure_test_broadcast(&self, _: Uuid, _: &str) -> StoreResult<(Uuid, bool)> {
+        Err(not_here("ensure_test_broadcast"))
+    }
+    async fn insert_test_row(&self, _: &TestRowInsert) -> StoreResult<Uuid> {
+        Err(not_here("insert_test_row"))
+    }
+    async fn write_test_call(&self, _: &TestCallWrite) -> StoreResult<bool> {
+        Err(not_here("write_test_call"))
     }
 }
 
