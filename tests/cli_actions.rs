@@ -5,7 +5,7 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::process::{Command, Output};
 
-use launchdeck_store::seed::{SeedData, pg};
+use launchdeck_seed::{SeedData, pg};
 use launchdeck_testkit::TestDb;
 use serde_json::{Value, json};
 use tempfile::TempDir;

@@ -7,7 +7,7 @@ use std::collections::HashSet;
 use std::process::Command;
 
 use chrono::Utc;
-use launchdeck_store::seed::{first_campaign, pg};
+use launchdeck_seed::{first_campaign, pg};
 use launchdeck_testkit::TestDb;
 use serde_json::Value;
 use uuid::Uuid;

@@ -11,8 +11,8 @@ use std::path::{Path, PathBuf};
 use std::process::Output;
 
 use base64::Engine;
-use launchdeck_store::seed::first_campaign::SeedFacts;
-use launchdeck_store::seed::pg;
+use launchdeck_seed::first_campaign::SeedFacts;
+use launchdeck_seed::pg;
 use launchdeck_testkit::TestDb;
 use serde_json::Value;
 use tokio::process::Command;

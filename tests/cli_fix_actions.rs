@@ -8,11 +8,11 @@ use std::process::{Command, Output};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use chrono::{DateTime, Utc};
+use launchdeck_seed::{SeedData, pg};
 use launchdeck_sim::fakes::{
     CANARY_GOOGLE_ACCESS_TOKEN, FakeAgent, FakeNumber, GoogleFake, GoogleState, RetellFake,
     RetellState, Route,
 };
-use launchdeck_store::seed::{SeedData, pg};
 use launchdeck_testkit::TestDb;
 use serde_json::{Value, json};
 use sqlx::AssertSqlSafe;

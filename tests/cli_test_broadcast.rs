@@ -6,8 +6,8 @@
 use std::process::{Command, Output};
 use std::time::Duration;
 
+use launchdeck_seed::{SeedData, pg};
 use launchdeck_sim::fakes::{CallPlan, FakeAgent, FakeNumber, RetellFake, RetellState, Route};
-use launchdeck_store::seed::{SeedData, pg};
 use launchdeck_testkit::TestDb;
 use serde_json::{Value, json};
 use tempfile::TempDir;

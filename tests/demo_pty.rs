@@ -6,7 +6,7 @@ mod common;
 
 use chrono::Utc;
 use common::pty::{PtyApp, cursor_line, move_cursor_to, move_cursor_with};
-use launchdeck_store::seed::first_campaign;
+use launchdeck_seed::first_campaign;
 
 /// The `N` of `✗ N stuck` in the Calls screen's title line.
 fn stuck_count(screen: &str) -> Option<u64> {

@@ -8,7 +8,7 @@ mod cli;
 use std::process::Output;
 
 use chrono::Utc;
-use launchdeck_store::seed::{first_campaign, pg};
+use launchdeck_seed::{first_campaign, pg};
 use launchdeck_testkit::TestDb;
 use serde_json::Value;
 

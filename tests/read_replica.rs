@@ -14,7 +14,7 @@ use std::process::{Command, Output};
 use std::time::Duration;
 
 use chrono::Utc;
-use launchdeck_store::seed::{first_campaign, pg};
+use launchdeck_seed::{first_campaign, pg};
 use launchdeck_testkit::{TestDb, wait_until};
 use serde_json::Value;
 use sqlx::PgPool;

@@ -8,7 +8,7 @@ use std::path::Path;
 
 use chrono::Utc;
 use common::pty::{PtyApp, move_cursor_to};
-use launchdeck_store::seed::{first_campaign, pg};
+use launchdeck_seed::{first_campaign, pg};
 use launchdeck_testkit::{TcpProxy, TestDb};
 
 /// The number after "Calls in flight " on the Calls screen.

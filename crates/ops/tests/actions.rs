@@ -8,9 +8,9 @@ use std::path::PathBuf;
 use launchdeck_core::actions::{AuditResult, StatusTarget};
 use launchdeck_core::domain::Scope;
 use launchdeck_ops::actions::{ActionContext, ActionError, NoChange, PlanStep, pause, resume};
+use launchdeck_seed::SeedData;
 use launchdeck_store::Store;
 use launchdeck_store::pg::{PgOptions, PgStore};
-use launchdeck_store::seed::SeedData;
 use launchdeck_store::sqlite::{SqliteOptions, SqliteStore};
 use launchdeck_testkit::TestDb;
 use serde_json::json;
@@ -56,7 +56,7 @@ impl World {
         let store = SqliteStore::open(dir.path().join("demo.sqlite"), SqliteOptions::default())
             .await
             .expect("open SQLite");
-        launchdeck_store::seed::sqlite::load(store.pool(), data)
+        launchdeck_seed::sqlite::load(store.pool(), data)
             .await
             .expect("seed SQLite");
         World {
@@ -67,7 +67,7 @@ impl World {
 
     async fn pg(data: &SeedData) -> World {
         let db = TestDb::create().await;
-        launchdeck_store::seed::pg::load(db.pool(), data)
+        launchdeck_seed::pg::load(db.pool(), data)
             .await
             .expect("seed PostgreSQL");
         let store = PgStore::connect(db.url(), PgOptions::default())

@@ -16,13 +16,13 @@ use launchdeck_ops::actions::{ActionContext, ActionEnv, ActionError, PlanView};
 use launchdeck_ops::{GatherOptions, Gatherer};
 use launchdeck_providers::retell::NewCall;
 use launchdeck_providers::{HttpConfig, RetellClient};
+use launchdeck_seed::SeedData;
 use launchdeck_sim::fakes::{
     CallPlan, FakeAgent, FakeNumber, RetellFake, RetellState, Route, TwilioCallPlan, TwilioFake,
     TwilioOutcome, TwilioState,
 };
 use launchdeck_store::Store;
 use launchdeck_store::pg::{PgOptions, PgStore};
-use launchdeck_store::seed::SeedData;
 use launchdeck_testkit::TestDb;
 use secrecy::SecretString;
 use serde_json::{Value, json};
@@ -192,7 +192,7 @@ impl World {
             .expect("twilio fake");
         let calls = place_calls(&retell, &twilio).await;
         let db = TestDb::create().await;
-        launchdeck_store::seed::pg::load(db.pool(), &data(&calls))
+        launchdeck_seed::pg::load(db.pool(), &data(&calls))
             .await
             .expect("seed PostgreSQL");
         let store = PgStore::connect(db.url(), PgOptions::default())

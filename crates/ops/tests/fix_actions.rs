@@ -22,6 +22,7 @@ use launchdeck_ops::actions::acknowledge::{self, AckRequest, AckStep};
 use launchdeck_ops::actions::outbound_agent::{self, AgentNoChange, AgentRequest, AgentStep};
 use launchdeck_ops::actions::tokens::{self, TokenRequest, TokenStep};
 use launchdeck_ops::actions::{ActionContext, ActionEnv, ActionError, ActionOutcome, PlanView};
+use launchdeck_seed::SeedData;
 use launchdeck_sim::fakes::{
     CANARY_GOOGLE_ACCESS_TOKEN, CANARY_GOOGLE_REFRESH_TOKEN, ElevenLabsFake, ElevenLabsState,
     FakeAgent, FakeNumber, Fault, GoogleFake, GoogleState, RetellFake, RetellState, Route,
@@ -29,7 +30,6 @@ use launchdeck_sim::fakes::{
 };
 use launchdeck_store::Store;
 use launchdeck_store::pg::{PgOptions, PgStore};
-use launchdeck_store::seed::SeedData;
 use launchdeck_store::sqlite::{SqliteOptions, SqliteStore};
 use launchdeck_testkit::TestDb;
 use secrecy::ExposeSecret;
@@ -137,7 +137,7 @@ impl Bench {
         let store = SqliteStore::open(dir.path().join("demo.sqlite"), SqliteOptions::default())
             .await
             .expect("open SQLite");
-        launchdeck_store::seed::sqlite::load(store.pool(), data)
+        launchdeck_seed::sqlite::load(store.pool(), data)
             .await
             .expect("seed SQLite");
         Bench {
@@ -150,7 +150,7 @@ impl Bench {
 
     async fn pg(data: &SeedData) -> Bench {
         let db = TestDb::create().await;
-        launchdeck_store::seed::pg::load(db.pool(), data)
+        launchdeck_seed::pg::load(db.pool(), data)
             .await
             .expect("seed PostgreSQL");
         let store = PgStore::connect(db.url(), PgOptions::default())

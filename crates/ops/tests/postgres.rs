@@ -7,15 +7,15 @@ use std::sync::Arc;
 
 use launchdeck_core::readiness::{Focus, Status};
 use launchdeck_ops::Gatherer;
+use launchdeck_seed::pg;
 use launchdeck_store::pg::{PgOptions, PgStore};
-use launchdeck_store::seed::pg;
 use launchdeck_testkit::TestDb;
 use world::{fast, find};
 
 async fn seeded() -> (
     TestDb,
     world::Fakes,
-    launchdeck_store::seed::first_campaign::SeedFacts,
+    launchdeck_seed::first_campaign::SeedFacts,
 ) {
     let db = TestDb::create().await;
     let audio = world::audio_server().await;

@@ -20,13 +20,13 @@ use launchdeck_ops::actions::{
     ActionContext, ActionEnv, ActionError, ActionOutcome, ActionPlan, ActionRequest, PlanView,
 };
 use launchdeck_ops::{GatherOptions, Gatherer};
+use launchdeck_seed::first_campaign::SeedFacts;
+use launchdeck_seed::pg;
 use launchdeck_sim::fakes::{
     CallPlan, Fault, RecordedRequest, Route, TwilioCallPlan, TwilioOutcome,
 };
 use launchdeck_store::Store;
 use launchdeck_store::pg::{PgOptions, PgStore};
-use launchdeck_store::seed::first_campaign::SeedFacts;
-use launchdeck_store::seed::pg;
 use launchdeck_testkit::TestDb;
 use serde_json::Value;
 use sqlx::AssertSqlSafe;

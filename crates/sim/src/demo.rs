@@ -26,8 +26,8 @@ use axum::routing::get;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use launchdeck_core::config::{BaseUrl, Config};
-use launchdeck_store::seed::first_campaign::{self, SeedFacts};
-use launchdeck_store::seed::{self, SeedData};
+use launchdeck_seed::SeedData;
+use launchdeck_seed::first_campaign::{self, SeedFacts};
 use launchdeck_store::sqlite::{
     LoadDone, LoadGate, SqliteOptions, SqliteStore, load_gate, now_micros, parse_timestamp,
 };
@@ -399,7 +399,7 @@ impl Seeding {
 
     async fn load(self, store: &SqliteStore) -> Result<SeedReport, DemoError> {
         let started = Instant::now();
-        seed::sqlite::load(store.pool(), &self.data).await?;
+        launchdeck_seed::sqlite::load(store.pool(), &self.data).await?;
         let load_time = started.elapsed();
         let (provisioned, provision_time) = self.provisioned.unwrap_or_default();
         let report = SeedReport {

@@ -16,9 +16,9 @@ use std::time::{Duration, Instant};
 
 use launchdeck_core::cleanup::{CleanupWrite, ProviderAnswer, Verdict, decide};
 use launchdeck_core::domain::Scope;
+use launchdeck_seed::SeedData;
 use launchdeck_store::Store;
 use launchdeck_store::pg::{PgOptions, PgStore};
-use launchdeck_store::seed::SeedData;
 use launchdeck_testkit::TestDb;
 use serde_json::json;
 use sqlx::{Connection, PgConnection};
@@ -132,7 +132,7 @@ async fn seed(db: &TestDb) -> Result<(), String> {
         "id": BROADCAST, "user_id": USER, "name": "Spring promo", "status": "active",
         "message_text": "Hello",
     }));
-    launchdeck_store::seed::pg::load(db.pool(), &data)
+    launchdeck_seed::pg::load(db.pool(), &data)
         .await
         .map_err(|e| format!("seed: {e}"))?;
     let rows = format!(

@@ -33,7 +33,6 @@ pub mod migrations;
 pub mod pg;
 pub mod replica;
 pub mod schema_contract;
-pub mod seed;
 pub mod sqlite;
 mod test_calls;
 

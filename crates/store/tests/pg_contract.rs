@@ -8,8 +8,8 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use launchdeck_core::domain::Scope;
+use launchdeck_seed::SeedData;
 use launchdeck_store::pg::{PgOptions, PgStore};
-use launchdeck_store::seed::SeedData;
 use launchdeck_store::{Store, StoreError};
 use launchdeck_testkit::{TcpProxy, TestDb, wait_until};
 use sqlx::{AssertSqlSafe, Row};
@@ -24,7 +24,7 @@ struct PgBackend {
 #[async_trait]
 impl Seeder for PgBackend {
     async fn load(&self, data: &SeedData) {
-        if let Err(e) = launchdeck_store::seed::pg::load(self.db.pool(), data).await {
+        if let Err(e) = launchdeck_seed::pg::load(self.db.pool(), data).await {
             panic!("loading the contract data set failed: {e}");
         }
     }

@@ -10,7 +10,7 @@ use async_trait::async_trait;
 use chrono::Utc;
 use launchdeck_core::domain::{CallSource, Scope};
 use launchdeck_core::stuck::{StuckThresholds, Stuckness, classify};
-use launchdeck_store::seed::{SeedData, first_campaign};
+use launchdeck_seed::{SeedData, first_campaign};
 use launchdeck_store::sqlite::{SqliteOptions, SqliteStore, parse_timestamp, timestamp};
 use launchdeck_store::{PlatformAnswer, Store, StoreError};
 use secrecy::ExposeSecret;
@@ -29,7 +29,7 @@ struct SqliteBackend {
 #[async_trait]
 impl Seeder for SqliteBackend {
     async fn load(&self, data: &SeedData) {
-        if let Err(e) = launchdeck_store::seed::sqlite::load(self.store.pool(), data).await {
+        if let Err(e) = launchdeck_seed::sqlite::load(self.store.pool(), data).await {
             panic!("loading the contract data set failed: {e}");
         }
     }
@@ -232,7 +232,7 @@ async fn reopening_keeps_the_data_and_open_fresh_starts_over() {
     let mut data = SeedData::default();
     data.table("auth.users")
         .push(json!({"id": Uuid::from_u128(1)}));
-    launchdeck_store::seed::sqlite::load(store.pool(), &data)
+    launchdeck_seed::sqlite::load(store.pool(), &data)
         .await
         .expect("load");
     store.close().await;
@@ -323,7 +323,7 @@ async fn the_platform_checks_refuse_bad_rows() {
     bad_status
         .table("call_logs")
         .push(call_log_row(10, "in_progress"));
-    let err = launchdeck_store::seed::sqlite::load(b.store.pool(), &bad_status)
+    let err = launchdeck_seed::sqlite::load(b.store.pool(), &bad_status)
         .await
         .expect_err("in_progress is not a call_logs status");
     assert!(matches!(err, StoreError::Refused(_)), "{err:?}");
@@ -333,7 +333,7 @@ async fn the_platform_checks_refuse_bad_rows() {
     let mut row = call_log_row(11, "queued");
     row["organization_id"] = json!(Uuid::from_u128(99));
     bad_tenant.table("call_logs").push(row);
-    let err = launchdeck_store::seed::sqlite::load(b.store.pool(), &bad_tenant)
+    let err = launchdeck_seed::sqlite::load(b.store.pool(), &bad_tenant)
         .await
         .expect_err("the organization does not exist");
     assert!(matches!(err, StoreError::Refused(_)), "{err:?}");

@@ -14,16 +14,14 @@ use chrono::Utc;
 use launchdeck_core::config::{BaseUrl, Config};
 use launchdeck_core::readiness::{Check, Focus, Report};
 use launchdeck_ops::{AreaChecks, GatherOptions, Gatherer};
+use launchdeck_seed::first_campaign::{self, DEFAULT_SEED, GOOGLE_ACCESS_TOKEN_CANARY, SeedFacts};
+use launchdeck_seed::{SeedData, sqlite};
 use launchdeck_sim::fakes::{
     ElevenLabsFake, ElevenLabsState, FakeServer, GoogleFake, GoogleState, RetellFake, RetellState,
     TwilioFake, TwilioState,
 };
 use launchdeck_sim::simulator::provision;
 use launchdeck_store::Store;
-use launchdeck_store::seed::first_campaign::{
-    self, DEFAULT_SEED, GOOGLE_ACCESS_TOKEN_CANARY, SeedFacts,
-};
-use launchdeck_store::seed::{SeedData, sqlite};
 use launchdeck_store::sqlite::SqliteStore;
 use secrecy::SecretString;
 use serde_json::json;

@@ -6,7 +6,7 @@ use tokio::time::Instant;
 
 use super::plan::{self, BroadcastFinal, Listener};
 use super::{BroadcastTrack, MAX_CLAIM, Sim, bump, db, next_check};
-use launchdeck_store::seed::sqlite::normalize_phone_e164;
+use launchdeck_seed::sqlite::normalize_phone_e164;
 
 /// A due row: id, broadcast, phone, caller id, attempts, max attempts, retry delay.
 type DueRow = (String, String, String, Option<String>, i64, i64, i64);

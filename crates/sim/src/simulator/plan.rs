@@ -43,7 +43,7 @@ pub const CALL_LOG_STATUSES: &[&str] = &[
 ];
 
 // Completed calls' outcomes: the seed's mix, so the demo's new calls look like its history.
-use launchdeck_store::seed::first_campaign::COMPLETED_OUTCOMES;
+use launchdeck_seed::first_campaign::COMPLETED_OUTCOMES;
 
 /// Twilio error codes a failed broadcast call carries.
 const TWILIO_FAILURES: &[(&str, &str)] = &[

@@ -10,8 +10,8 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
-use launchdeck_store::seed::SeedData;
-use launchdeck_store::seed::first_campaign::SeedFacts;
+use launchdeck_seed::SeedData;
+use launchdeck_seed::first_campaign::SeedFacts;
 use rand::Rng;
 use serde_json::{Value, json};
 
@@ -252,7 +252,7 @@ fn replace_values(data: &mut SeedData, new_ids: &HashMap<String, String>) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use launchdeck_store::seed::TableRows;
+    use launchdeck_seed::TableRows;
 
     #[test]
     fn ids_are_replaced_everywhere() {

@@ -18,7 +18,7 @@ const SQLITE_CONSTRAINT: i64 = 19;
 const SQLITE_NOTADB: i64 = 26;
 
 /// How to get a usable demo database back (the store creates the schema in a new file).
-pub(crate) const RECREATE: &str =
+pub const RECREATE: &str =
     "delete the demo database file in the data directory and start `launchdeck demo` again";
 
 /// A query's failure: from SQLite, or a row that could not be read. Query functions
@@ -51,7 +51,7 @@ impl QueryError {
 }
 
 /// Maps a sqlx error to the `StoreError` kind the console reacts to.
-pub(crate) fn map_error(error: sqlx::Error, busy_timeout: Duration) -> StoreError {
+pub fn map_error(error: sqlx::Error, busy_timeout: Duration) -> StoreError {
     use sqlx::Error as E;
     match error {
         E::Database(db) => map_database_error(db.message(), db.code().as_deref(), busy_timeout),

@@ -49,7 +49,7 @@ use uuid::Uuid;
 
 use crate::{DbInfo, PlatformAnswer, Store, StoreError, StoreResult};
 use error::QueryError;
-pub(crate) use error::{RECREATE, map_error};
+pub use error::{RECREATE, map_error};
 
 pub use values::{now_micros, parse_timestamp, timestamp};
 

@@ -11,8 +11,8 @@ use std::time::{Duration, Instant};
 use launchdeck_core::domain::{BroadcastProgress, CallSource, CampaignProgress, InFlightSnapshot};
 use launchdeck_core::in_flight::{InFlightTracker, NextRead};
 use launchdeck_core::progress::ProgressTracker;
+use launchdeck_seed::SeedData;
 use launchdeck_store::Store;
-use launchdeck_store::seed::SeedData;
 use serde_json::json;
 
 use super::*;

@@ -22,8 +22,8 @@ use launchdeck_core::actions::{
 };
 use launchdeck_core::domain::{CallSource, InFlightCall, LogFilter, Scope};
 use launchdeck_core::stuck::{StuckThresholds, Stuckness, claim_is_stuck, classify};
+use launchdeck_seed::SeedData;
 use launchdeck_store::Store;
-use launchdeck_store::seed::SeedData;
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, BTreeSet};
 use uuid::Uuid;

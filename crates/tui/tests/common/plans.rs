@@ -8,8 +8,8 @@ use std::sync::Arc;
 use launchdeck_core::actions::StatusTarget;
 use launchdeck_core::domain::Scope;
 use launchdeck_ops::actions::{ActionContext, ActionPlan, pause, resume};
+use launchdeck_seed::SeedData;
 use launchdeck_store::Store;
-use launchdeck_store::seed::SeedData;
 use launchdeck_store::sqlite::{SqliteOptions, SqliteStore};
 use serde_json::json;
 use tempfile::TempDir;
@@ -48,7 +48,7 @@ impl PlanWorld {
         let store = SqliteStore::open(dir.path().join("demo.sqlite"), SqliteOptions::default())
             .await
             .expect("open SQLite");
-        launchdeck_store::seed::sqlite::load(store.pool(), &data)
+        launchdeck_seed::sqlite::load(store.pool(), &data)
             .await
             .expect("seed SQLite");
         PlanWorld {

@@ -10,7 +10,7 @@ use uuid::Uuid;
 use super::people::{self, PLACES};
 use super::rng::{Gen, PhoneBook, exact_mix};
 use super::tenants::Tenants;
-use crate::seed::SeedData;
+use crate::SeedData;
 
 pub(super) const LEADS: usize = 1_200;
 const LEADS_WITHOUT_STATE: usize = 120;

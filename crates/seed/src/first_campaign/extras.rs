@@ -15,7 +15,7 @@ use super::campaign::CampaignRows;
 use super::facts::{CalendarFacts, StopFacts};
 use super::rng::{Gen, PhoneBook};
 use super::tenants::{CAMPAIGN_CALLER, Tenants};
-use crate::seed::SeedData;
+use crate::SeedData;
 
 const RELEASE_MEMBERS: usize = 20;
 const EXTERNAL_DNC_NUMBERS: usize = 30;

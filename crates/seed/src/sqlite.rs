@@ -18,9 +18,9 @@ use sqlx::{QueryBuilder, Sqlite, SqlitePool, Transaction};
 use uuid::Uuid;
 
 use super::{SeedData, TableRows, is_identifier};
-use crate::sqlite::RECREATE;
-use crate::sqlite::values::{parse_timestamp, timestamp};
-use crate::{StoreError, StoreResult};
+use launchdeck_store::sqlite::RECREATE;
+use launchdeck_store::sqlite::values::{parse_timestamp, timestamp};
+use launchdeck_store::{StoreError, StoreResult};
 
 /// SQLite's default limit of bound parameters per statement (SQLITE_MAX_VARIABLE_NUMBER).
 const MAX_PARAMETERS: usize = 32_766;
@@ -29,7 +29,9 @@ const MAX_ROWS: usize = 500;
 
 /// Insert every table of `data`, in order, in one transaction.
 pub async fn load(pool: &SqlitePool, data: &SeedData) -> StoreResult<()> {
-    let mut tx = crate::sqlite::begin_write(pool).await.map_err(sql_error)?;
+    let mut tx = launchdeck_store::sqlite::begin_write(pool)
+        .await
+        .map_err(sql_error)?;
     for table in &data.tables {
         let Some(target) = sqlite_table(table.table)? else {
             continue;
@@ -158,7 +160,7 @@ fn push_value(tuple: &mut Separated<'_, Sqlite, &'static str>, value: &Value) {
 }
 
 fn sql_error(e: sqlx::Error) -> StoreError {
-    crate::sqlite::map_error(e, std::time::Duration::from_secs(5))
+    launchdeck_store::sqlite::map_error(e, std::time::Duration::from_secs(5))
 }
 
 /// One value in the storage form of a column of declared type `kind`.

@@ -7,7 +7,7 @@ use uuid::Uuid;
 
 use super::facts::{AgentFacts, NumberFacts, OrgFacts, RetellNumberState, TrunkFacts};
 use super::rng::Gen;
-use crate::seed::SeedData;
+use crate::SeedData;
 
 /// The ids later sections hang their rows on.
 pub(super) struct Tenants {

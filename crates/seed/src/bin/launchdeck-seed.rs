@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use chrono::Utc;
 use clap::Parser;
-use launchdeck_store::seed::{SeedData, first_campaign, pg};
+use launchdeck_seed::{SeedData, first_campaign, pg};
 use sqlx::PgPool;
 use sqlx::postgres::PgPoolOptions;
 

@@ -11,7 +11,7 @@ use super::facts::BroadcastFacts;
 use super::people;
 use super::rng::{Gen, PhoneBook, exact_mix, money};
 use super::tenants::{BROADCAST_A_CALLER, BROADCAST_B_CALLER, Tenants};
-use crate::seed::SeedData;
+use crate::SeedData;
 
 /// Broadcast A's queue, by status (schema.md §8).
 const A_MIX: &[(&str, usize)] = &[

@@ -11,7 +11,7 @@ use uuid::Uuid;
 use super::people;
 use super::rng::{Gen, PhoneBook};
 use super::tenants::Tenants;
-use crate::seed::SeedData;
+use crate::SeedData;
 
 const LEADS: usize = 10;
 const CALL_LOGS: usize = 12;

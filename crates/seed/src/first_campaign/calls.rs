@@ -12,7 +12,7 @@ use super::campaign::{CampaignRows, Lead};
 use super::facts::{LedgerFacts, RetellCallFact};
 use super::rng::{Gen, exact_mix};
 use super::tenants::{CAMPAIGN_CALLER, CAMPAIGN_SIP_CALLER, Tenants};
-use crate::seed::SeedData;
+use crate::SeedData;
 
 /// Finished call_logs by status (2,910 of the 3,000; the other 90 are queued/ringing).
 const FINISHED_MIX: &[(&str, usize)] = &[

@@ -10,8 +10,8 @@ use std::process::Command;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use chrono::{DateTime, Duration, Utc};
-use launchdeck_store::seed::SeedData;
-use launchdeck_store::seed::first_campaign::{self, GOOGLE_ACCESS_TOKEN_CANARY, SeedFacts};
+use launchdeck_seed::SeedData;
+use launchdeck_seed::first_campaign::{self, GOOGLE_ACCESS_TOKEN_CANARY, SeedFacts};
 use launchdeck_testkit::TestDb;
 use serde_json::{Map, Value};
 use sqlx::PgPool;
@@ -379,7 +379,7 @@ async fn count(pool: &PgPool, sql: &'static str, bind: Option<String>) -> i64 {
 async fn load_fresh() -> (TestDb, SeedFacts) {
     let db = TestDb::create().await;
     let (data, facts) = first_campaign::generate(Utc::now(), SEED);
-    launchdeck_store::seed::pg::load(db.pool(), &data)
+    launchdeck_seed::pg::load(db.pool(), &data)
         .await
         .unwrap_or_else(|e| panic!("the first-campaign seed does not load: {e}"));
     (db, facts)
