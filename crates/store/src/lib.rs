@@ -33,6 +33,7 @@ pub mod migrations;
 pub mod pg;
 pub mod replica;
 pub mod schema_contract;
+mod scope;
 pub mod sqlite;
 mod test_calls;
 

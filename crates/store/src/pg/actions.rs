@@ -14,8 +14,8 @@ use sqlx::{AssertSqlSafe, FromRow, PgConnection, Transaction};
 use uuid::Uuid;
 
 use super::PgStore;
-use super::scope::{ScopeSql, fill};
 use crate::migrations::MIGRATIONS;
+use crate::scope::{ScopeSql, fill};
 
 /// Serialises concurrent migration runs (two consoles starting their first action).
 const MIGRATION_LOCK_KEY: i64 = 0x6c61_756e_6368; // "launch"

@@ -13,7 +13,7 @@ use sqlx::{AssertSqlSafe, FromRow, PgConnection};
 use uuid::Uuid;
 
 use super::PgStore;
-use super::scope::{ScopeSql, fill};
+use crate::scope::{ScopeSql, fill};
 
 const TOKEN_STATE_SQL: &str = "
 SELECT token_expires_at, refresh_token_encrypted FROM calendar_integrations WHERE id = $1";

@@ -19,7 +19,7 @@ use uuid::Uuid;
 
 use super::PgStore;
 use super::rows::{ClaimRow, InFlightRow, call_source};
-use super::scope::{ScopeSql, fill};
+use crate::scope::{ScopeSql, fill};
 
 /// `q.status NOT IN ('pending', 'calling')`, spelled as three ranges so that the
 /// btree on `(broadcast_id, status)` skips the pending and calling entries instead

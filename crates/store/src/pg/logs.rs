@@ -5,7 +5,7 @@ use sqlx::AssertSqlSafe;
 
 use super::PgStore;
 use super::rows::LogRow;
-use super::scope::{ScopeSql, fill};
+use crate::scope::{ScopeSql, fill};
 
 // Parameters: $1 user, $2 org (scope), $3 horizon in seconds, $4 limit,
 // $5 status, $6 ILIKE pattern, $7 campaign, $8 broadcast.

@@ -14,7 +14,6 @@ mod logs;
 mod progress;
 mod readiness;
 mod rows;
-mod scope;
 mod stop;
 mod tables;
 mod test_broadcast;

@@ -14,7 +14,7 @@ use uuid::Uuid;
 
 use super::PgStore;
 use super::live::QUEUE_FINISHED;
-use super::scope::{ScopeSql, fill};
+use crate::scope::{ScopeSql, fill};
 
 // `marker`: what moves when a parent changed in a way its calls do not show. A
 // broadcast's `updated_at` moves on every dial, its `total_leads` when leads are

@@ -16,8 +16,8 @@ use sqlx::{AssertSqlSafe, FromRow};
 use uuid::Uuid;
 
 use super::PgStore;
-use super::scope::{ScopeSql, fill};
 use crate::PlatformAnswer;
+use crate::scope::{ScopeSql, fill};
 
 const MISSING_FUNCTIONS_SQL: &str = "
 SELECT f.name

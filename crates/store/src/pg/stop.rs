@@ -11,8 +11,8 @@ use sqlx::{AssertSqlSafe, FromRow, PgConnection};
 use uuid::Uuid;
 
 use super::PgStore;
-use super::scope::{ScopeSql, fill};
 use super::tables::StopRow;
+use crate::scope::{ScopeSql, fill};
 
 /// Serialises launchdeck's stop writes (and only them): stops are rare, and one lock
 /// makes "is there an active row already?" and the insert one step.

@@ -11,7 +11,7 @@ use sqlx::{AssertSqlSafe, FromRow};
 use uuid::Uuid;
 
 use super::PgStore;
-use super::scope::{ScopeSql, fill};
+use crate::scope::{ScopeSql, fill};
 
 const ALERTS_SQL: &str = "
 SELECT a.id, a.user_id, a.alert_type, a.severity, a.title, a.message, a.related_id,

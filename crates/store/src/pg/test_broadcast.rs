@@ -9,7 +9,7 @@ use sqlx::{AssertSqlSafe, FromRow};
 use uuid::Uuid;
 
 use super::PgStore;
-use super::scope::{ScopeSql, fill};
+use crate::scope::{ScopeSql, fill};
 use crate::test_calls::{
     Bind, Dialect, FIND_DRAFT_SQL, create_draft_sql, draft_description, update_sql,
 };

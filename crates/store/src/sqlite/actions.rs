@@ -12,11 +12,12 @@ use sqlx::sqlite::SqliteRow;
 use sqlx::{AssertSqlSafe, SqliteConnection};
 
 use super::error::QueryError;
-use super::scope::{ScopeSql, fill, scope_params};
+use super::values::scope_params;
 use super::values::{Cols, timestamp, uuid_text};
 use super::{SqliteStore, begin_write};
 use crate::StoreError;
 use crate::migrations::MIGRATIONS;
+use crate::scope::{ScopeSql, fill};
 
 /// `$1` user, `$2` organization (the scope), `$3` the row's id.
 fn status_row_sql(table: StatusTable, scope: &Scope) -> String {

@@ -13,9 +13,10 @@ use sqlx::{AssertSqlSafe, SqliteConnection};
 use uuid::Uuid;
 
 use super::error::QueryError;
-use super::scope::{ScopeSql, fill, scope_params};
+use super::values::scope_params;
 use super::values::{Cols, id_list, now_micros, timestamp, uuid_text};
 use super::{SqliteStore, begin_write};
+use crate::scope::{ScopeSql, fill};
 
 const TOKEN_STATE_SQL: &str = "
 SELECT token_expires_at, refresh_token_encrypted FROM calendar_integrations WHERE id = $1";

@@ -10,8 +10,9 @@ use uuid::Uuid;
 
 use super::SqliteStore;
 use super::error::QueryError;
-use super::scope::{ScopeSql, fill, scope_params};
+use super::values::scope_params;
 use super::values::{Cols, id_list, now_micros, timestamp};
+use crate::scope::{ScopeSql, fill};
 
 const IN_FLIGHT_SQL: &str = "
 SELECT 'broadcast_queue' AS source, bq.id AS id, bq.status AS state,

@@ -7,8 +7,9 @@ use sqlx::sqlite::SqliteRow;
 
 use super::SqliteStore;
 use super::error::QueryError;
-use super::scope::{ScopeSql, fill, scope_params};
+use super::values::scope_params;
 use super::values::{Cols, now_micros, opt_uuid_text, timestamp};
+use crate::scope::{ScopeSql, fill};
 
 // Parameters: $1 user, $2 org (scope), $3 horizon start, $4 limit, $5 status,
 // $6 LIKE pattern, $7 campaign, $8 broadcast.

@@ -14,7 +14,6 @@ mod live;
 mod logs;
 mod progress;
 mod readiness;
-mod scope;
 mod stop;
 mod tables;
 mod test_broadcast;

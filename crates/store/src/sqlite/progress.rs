@@ -15,8 +15,9 @@ use uuid::Uuid;
 use super::SqliteStore;
 use super::error::QueryError;
 use super::live::window_start;
-use super::scope::{ScopeSql, fill, scope_params};
+use super::values::scope_params;
 use super::values::{Cols, id_list, now_micros, timestamp};
+use crate::scope::{ScopeSql, fill};
 
 const BROADCAST_HEADS_SQL: &str = "
 SELECT vb.id, vb.name, vb.status, NULL AS agent_id,

@@ -14,9 +14,10 @@ use uuid::Uuid;
 
 use super::SqliteStore;
 use super::error::QueryError;
-use super::scope::{ScopeSql, fill, scope_params};
+use super::values::scope_params;
 use super::values::{Cols, uuid_text};
 use crate::PlatformAnswer;
+use crate::scope::{ScopeSql, fill};
 
 /// Why the platform's database functions have no answer here.
 pub(crate) const NO_PLATFORM_FUNCTIONS: &str =

@@ -12,10 +12,11 @@ use uuid::Uuid;
 
 use super::actions::change_status_in;
 use super::error::QueryError;
-use super::scope::{ScopeSql, fill, scope_params};
 use super::tables::stop_control;
+use super::values::scope_params;
 use super::values::{Cols, now_micros, opt_uuid_text, timestamp, uuid_text};
 use super::{SqliteStore, begin_write};
+use crate::scope::{ScopeSql, fill};
 
 /// `$1` scope_type, `$2` org, `$3` user, `$4` campaign, `$5` now.
 const SAME_SCOPE_SQL: &str = "

@@ -10,8 +10,9 @@ use sqlx::sqlite::SqliteRow;
 
 use super::SqliteStore;
 use super::error::QueryError;
-use super::scope::{ScopeSql, fill, scope_params};
+use super::values::scope_params;
 use super::values::{Cols, now_micros, timestamp};
+use crate::scope::{ScopeSql, fill};
 
 const ALERTS_SQL: &str = "
 SELECT a.id, a.user_id, a.alert_type, a.severity, a.title, a.message, a.related_id,

@@ -9,9 +9,10 @@ use sqlx::AssertSqlSafe;
 use uuid::Uuid;
 
 use super::error::QueryError;
-use super::scope::{ScopeSql, fill, scope_params};
+use super::values::scope_params;
 use super::values::{Cols, timestamp, uuid_text};
 use super::{SqliteStore, begin_write};
+use crate::scope::{ScopeSql, fill};
 use crate::test_calls::{
     Bind, Dialect, FIND_DRAFT_SQL, create_draft_sql, draft_description, update_sql,
 };

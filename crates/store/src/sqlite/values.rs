@@ -66,6 +66,11 @@ pub fn id_list(ids: &[Uuid]) -> String {
     serde_json::Value::from(ids.iter().map(|id| uuid_text(*id)).collect::<Vec<_>>()).to_string()
 }
 
+/// The scope's `$1` (user) and `$2` (organization) parameters, as stored text.
+pub fn scope_params(scope: &launchdeck_core::domain::Scope) -> (Option<String>, Option<String>) {
+    (opt_uuid_text(scope.user_id), opt_uuid_text(scope.org_id))
+}
+
 pub fn opt_uuid_text(id: Option<Uuid>) -> Option<String> {
     id.map(uuid_text)
 }

@@ -1,19 +1,16 @@
-//! Tenant filters (product.md Decision 4) as SQL fragments, the same rules as the
-//! PostgreSQL store. Every query binds the scope's user as `$1` and its organization
-//! as `$2` (NULL when unset); a fragment only mentions the parameters that are set,
-//! and SQLite ignores bound parameters a statement does not use.
+//! Tenant filters (product.md Decision 4) as SQL fragments, one text for both stores
+//! (PostgreSQL and SQLite read them alike). Every query binds the scope's user as `$1`
+//! and its organization as `$2` (possibly NULL and unreferenced); the fragment only
+//! mentions the parameters that are set, so each scope shape gets its own plan and the
+//! indexes on `user_id` / `organization_id` stay usable.
 
 use launchdeck_core::domain::Scope;
-
-use super::values::opt_uuid_text;
 
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct ScopeSql {
     by_user: bool,
     by_org: bool,
 }
-
-const MEMBERS: &str = "SELECT ou.user_id FROM organization_users ou WHERE ou.organization_id = $2";
 
 impl ScopeSql {
     pub(crate) fn new(scope: &Scope) -> Self {
@@ -35,15 +32,17 @@ impl ScopeSql {
         sql
     }
 
-    /// Like [`ScopeSql::core`], with `+col` so SQLite cannot drive the scan with the
-    /// tenant indexes (on call_logs the `created_at` window is the small set).
+    /// Like [`ScopeSql::core`], written so the planner cannot drive the scan with
+    /// the tenant indexes (neither PostgreSQL nor SQLite uses an index for
+    /// `(x = $1) IS TRUE`): on call_logs an organization's `organization_id` entries
+    /// are a large share of the table, while the `created_at` window is small.
     pub(crate) fn core_filter_only(&self, alias: &str) -> String {
         let mut sql = String::new();
         if self.by_user {
-            sql.push_str(&format!(" AND +{alias}.user_id = $1"));
+            sql.push_str(&format!(" AND ({alias}.user_id = $1) IS TRUE"));
         }
         if self.by_org {
-            sql.push_str(&format!(" AND +{alias}.organization_id = $2"));
+            sql.push_str(&format!(" AND ({alias}.organization_id = $2) IS TRUE"));
         }
         sql
     }
@@ -60,22 +59,28 @@ impl ScopeSql {
         sql
     }
 
-    /// contact_stop_controls: a stop applies when every tenant column it sets matches
-    /// the scope (a global stop sets none, so it always applies).
+    /// contact_stop_controls: a stop applies when every tenant column it sets
+    /// matches the scope (a global stop sets none, so it always applies).
     pub(crate) fn stop(&self, alias: &str) -> String {
         let mut sql = String::new();
         if self.by_user {
             sql.push_str(&format!(
-                " AND ({alias}.user_id IS NULL OR {alias}.user_id = $1) \
-                 AND ({alias}.campaign_id IS NULL OR {alias}.campaign_id IN \
+                " AND ({alias}.user_id IS NULL OR {alias}.user_id = $1)"
+            ));
+            sql.push_str(&format!(
+                " AND ({alias}.campaign_id IS NULL OR {alias}.campaign_id IN \
                  (SELECT c.id FROM campaigns c WHERE c.user_id = $1))"
             ));
         }
         if self.by_org {
             sql.push_str(&format!(
-                " AND ({alias}.organization_id IS NULL OR {alias}.organization_id = $2) \
-                 AND ({alias}.user_id IS NULL OR {alias}.user_id IN ({MEMBERS})) \
-                 AND ({alias}.campaign_id IS NULL OR {alias}.campaign_id IN \
+                " AND ({alias}.organization_id IS NULL OR {alias}.organization_id = $2)"
+            ));
+            sql.push_str(&format!(
+                " AND ({alias}.user_id IS NULL OR {alias}.user_id IN ({MEMBERS}))"
+            ));
+            sql.push_str(&format!(
+                " AND ({alias}.campaign_id IS NULL OR {alias}.campaign_id IN \
                  (SELECT c.id FROM campaigns c WHERE c.organization_id = $2))"
             ));
         }
@@ -83,10 +88,7 @@ impl ScopeSql {
     }
 }
 
-/// The `$1` (user) and `$2` (organization) parameters, as stored text.
-pub(crate) fn scope_params(scope: &Scope) -> (Option<String>, Option<String>) {
-    (opt_uuid_text(scope.user_id), opt_uuid_text(scope.org_id))
-}
+const MEMBERS: &str = "SELECT ou.user_id FROM organization_users ou WHERE ou.organization_id = $2";
 
 /// Fills `{name}` markers of a SQL template. Markers are written by this crate; the
 /// values are fragments built above, never user input.
@@ -130,8 +132,8 @@ mod tests {
     #[test]
     fn fill_replaces_markers() {
         assert_eq!(
-            fill("SELECT 1 WHERE 1{s} AND x{s}", &[("s", " AND a")]),
-            "SELECT 1 WHERE 1 AND a AND x AND a"
+            fill("SELECT 1 WHERE true{s} AND x{s}", &[("s", " AND a")]),
+            "SELECT 1 WHERE true AND a AND x AND a"
         );
     }
 }
