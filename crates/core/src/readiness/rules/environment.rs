@@ -107,6 +107,21 @@ mod tests {
     }
 
     #[test]
+    fn an_unset_read_replica_is_a_choice_not_a_gap() {
+        let mut snap = fixture::healthy();
+        snap.environment.secrets = vec![
+            fixture::secret("database", "url", true),
+            fixture::secret("database", "read_url", false),
+        ];
+        let ids: Vec<String> = check_environment(&snap).into_iter().map(|c| c.id).collect();
+        assert_eq!(ids, ["environment.secret:database.url"]);
+        snap.environment.secrets = vec![fixture::secret("database", "read_url", true)];
+        let checks = check_environment(&snap);
+        assert_eq!(checks.len(), 1);
+        assert_eq!(checks[0].status, Status::Pass);
+    }
+
+    #[test]
     fn present_secret_is_shown_masked_with_its_source() {
         let snap = fixture::healthy();
         let checks = check_environment(&snap);
