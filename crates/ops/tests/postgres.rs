@@ -129,3 +129,55 @@ async fn a_missing_platform_function_is_unknown_not_a_crash() {
     assert_eq!(find(&report, "safety.reconciliation").status, Status::Warn);
     db.drop_db().await;
 }
+
+/// The contact release is read again only when something it depends on changed: a
+/// run with nothing changed reuses the last answer (even if the function would now say
+/// otherwise), a revoked release makes the next run ask the function again.
+#[tokio::test]
+async fn the_contact_release_is_asked_again_only_when_its_marker_moves() {
+    let (db, fakes, facts) = seeded().await;
+    let gatherer = gatherer(&db, &fakes).await;
+    let id = format!("campaign.contact_release:{}", facts.campaign.id);
+    let first = gatherer.report(Focus::All).await;
+    assert!(find(&first, &id).reason.contains("canary_20"));
+
+    // The function now answers "no row" for everyone; what it reads has not changed.
+    sqlx::query(
+        "DO $$
+         DECLARE result text := pg_get_function_result(
+             'get_campaign_contact_release_status(uuid)'::regprocedure);
+         BEGIN
+             ALTER FUNCTION get_campaign_contact_release_status(uuid)
+                 RENAME TO launchdeck_test_release_status;
+             EXECUTE format('CREATE FUNCTION get_campaign_contact_release_status(p uuid)
+                             RETURNS %s LANGUAGE sql AS
+                             $f$ SELECT * FROM launchdeck_test_release_status(p) WHERE false $f$',
+                            result);
+         END $$",
+    )
+    .execute(db.pool())
+    .await
+    .expect("replace the function");
+    let second = gatherer.report(Focus::All).await;
+    assert_eq!(
+        find(&second, &id).reason,
+        find(&first, &id).reason,
+        "reused"
+    );
+
+    sqlx::query(
+        "UPDATE campaign_contact_releases SET revoked_at = now()
+          WHERE campaign_id = $1 AND revoked_at IS NULL",
+    )
+    .bind(facts.campaign.id)
+    .execute(db.pool())
+    .await
+    .expect("revoke the release");
+    let third = gatherer.report(Focus::All).await;
+    let release = find(&third, &id);
+    assert!(
+        !release.reason.contains("canary_20"),
+        "asked again: {}",
+        release.reason
+    );
+}

@@ -200,6 +200,16 @@ pub trait Store: Send + Sync {
         owner_user_id: Uuid,
     ) -> StoreResult<PlatformAnswer<ContactRelease>>;
 
+    /// What `contact_release_status` depends on, as one cheap text: the campaign's
+    /// releases (how many, the newest, the newest revocation, how many are current
+    /// now), their members, and the campaign's enrolled leads. The same text means the
+    /// same answer (the readiness checks reuse it; the function itself reads every
+    /// `campaign_leads` row).
+    async fn contact_release_marker(
+        &self,
+        campaign_id: Uuid,
+    ) -> StoreResult<PlatformAnswer<String>>;
+
     /// For each draft/active/paused broadcast: pending rows, the age origin of each
     /// `calling` row, the newest 50 finished statuses.
     async fn broadcast_readiness_stats(

@@ -256,6 +256,13 @@ impl Store for ReadRouter {
         read!(self.contact_release_status(campaign_id, owner_user_id))
     }
 
+    async fn contact_release_marker(
+        &self,
+        campaign_id: Uuid,
+    ) -> StoreResult<PlatformAnswer<String>> {
+        read!(self.contact_release_marker(campaign_id))
+    }
+
     async fn broadcast_readiness_stats(
         &self,
         scope: &Scope,

@@ -220,6 +220,9 @@ impl Store for FakeStore {
     ) -> StoreResult<PlatformAnswer<ContactRelease>> {
         Err(not_here("contact_release_status"))
     }
+    async fn contact_release_marker(&self, _: Uuid) -> StoreResult<PlatformAnswer<String>> {
+        Err(not_here("contact_release_marker"))
+    }
     async fn broadcast_readiness_stats(
         &self,
         _: &Scope,

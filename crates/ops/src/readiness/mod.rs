@@ -75,6 +75,8 @@ pub struct Gatherer {
     clients: Clients,
     audio: Result<reqwest::Client, Failure>,
     options: GatherOptions,
+    /// Contact-release answers reused between runs (shared by every clone).
+    releases: database::ReleaseCache,
 }
 
 impl std::fmt::Debug for Gatherer {
@@ -103,6 +105,7 @@ impl Gatherer {
             clients: Clients::from_config(config, &options),
             audio: audio::client(options.source_timeout),
             options,
+            releases: database::ReleaseCache::default(),
         }
     }
 
@@ -164,8 +167,10 @@ impl Gatherer {
     fn spawn_independent(&self, tasks: &mut Tasks, focus: Focus) {
         let c = &self.clients;
         let (store, scope, limit) = (self.store.clone(), self.scope, self.options.source_timeout);
+        let releases = self.releases.clone();
         tasks.spawn(Input::Database, async move {
-            Part::Database(Box::new(database::gather(store, scope, focus, limit).await))
+            let answer = database::gather(store, scope, focus, limit, &releases).await;
+            Part::Database(Box::new(answer))
         });
         let (client, lane) = (c.retell.clone(), c.retell_lane.clone());
         tasks.spawn(Input::Retell, async move {

@@ -409,6 +409,14 @@ impl Store for PgStore {
         self.run(self.query_reconciliation_health()).await
     }
 
+    async fn contact_release_marker(
+        &self,
+        campaign_id: uuid::Uuid,
+    ) -> StoreResult<crate::PlatformAnswer<String>> {
+        self.run(self.query_contact_release_marker(campaign_id))
+            .await
+    }
+
     async fn contact_release_status(
         &self,
         campaign_id: uuid::Uuid,

@@ -64,6 +64,19 @@ SELECT release_state::text AS release_state, release_stage::text AS release_stag
 
 // Pending count, the `calling` rows' ages and the newest 50 finished statuses of each
 // draft/active/paused broadcast, through the (broadcast_id, status) indexes.
+// Everything get_campaign_contact_release_status() reads, folded into one text; the
+// "current" count moves when a release activates or expires, so time is covered too.
+const CONTACT_RELEASE_MARKER_SQL: &str = "
+SELECT concat_ws('/', count(*), max(r.created_at), max(r.revoked_at),
+                 count(*) FILTER (WHERE r.revoked_at IS NULL AND r.activated_at <= now()
+                                    AND r.expires_at > now()),
+                 (SELECT count(*) FROM campaign_contact_release_members m
+                   WHERE m.release_id IN (SELECT r2.id FROM campaign_contact_releases r2
+                                           WHERE r2.campaign_id = $1)),
+                 (SELECT count(*) FROM campaign_leads cl WHERE cl.campaign_id = $1))
+  FROM campaign_contact_releases r
+ WHERE r.campaign_id = $1";
+
 const BROADCAST_STATS_SQL: &str = "
 SELECT vb.id,
        (SELECT count(*) FROM broadcast_queue q
@@ -208,6 +221,20 @@ impl PgStore {
             expired_lease_count: r.expired_lease_count,
             manual_required_count: r.manual_required_count,
         })))
+    }
+
+    pub(super) async fn query_contact_release_marker(
+        &self,
+        campaign_id: Uuid,
+    ) -> Result<PlatformAnswer<String>, sqlx::Error> {
+        let mut tx = self.begin().await?;
+        let marker: String = sqlx::query_scalar(CONTACT_RELEASE_MARKER_SQL)
+            .persistent(self.persistent())
+            .bind(campaign_id)
+            .fetch_one(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(PlatformAnswer::Answer(marker))
     }
 
     pub(super) async fn query_contact_release_status(

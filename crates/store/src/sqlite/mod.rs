@@ -404,6 +404,15 @@ impl Store for SqliteStore {
         Ok(readiness::reconciliation_health())
     }
 
+    async fn contact_release_marker(
+        &self,
+        _campaign_id: Uuid,
+    ) -> StoreResult<PlatformAnswer<String>> {
+        Ok(PlatformAnswer::NotApplicable(
+            "the demo database has no contact releases".to_string(),
+        ))
+    }
+
     async fn contact_release_status(
         &self,
         _campaign_id: Uuid,
