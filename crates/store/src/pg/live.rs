@@ -205,7 +205,44 @@ fn seconds(d: std::time::Duration) -> f64 {
     d.as_secs_f64()
 }
 
+/// `template` (a query over the three in-flight sources) with the scope's filters.
+fn with_sources_scope(template: &str, scope: &Scope) -> String {
+    let s = ScopeSql::new(scope);
+    fill(
+        template,
+        &[
+            ("broadcast_scope", &s.per_user("vb")),
+            ("log_scope", &s.core_filter_only("cl")),
+            ("dialing_scope", &s.core("c")),
+        ],
+    )
+}
+
 impl PgStore {
+    /// The open dispatch claims and the dialing rows a quarantined call_log holds, in
+    /// the transaction `tx`.
+    async fn claims_and_holds(
+        &self,
+        tx: &mut Transaction<'static, Postgres>,
+        scope: &Scope,
+    ) -> Result<(Vec<ClaimRow>, Vec<Uuid>), sqlx::Error> {
+        let claims_sql = fill(
+            OPEN_CLAIMS_SQL,
+            &[("claim_scope", &ScopeSql::new(scope).core("pdc"))],
+        );
+        let claims: Vec<ClaimRow> = sqlx::query_as(AssertSqlSafe(claims_sql))
+            .persistent(self.persistent())
+            .bind(scope.user_id)
+            .bind(scope.org_id)
+            .fetch_all(&mut **tx)
+            .await?;
+        let held: Vec<Uuid> = sqlx::query_scalar(HELD_QUEUE_IDS_SQL)
+            .persistent(self.persistent())
+            .fetch_all(&mut **tx)
+            .await?;
+        Ok((claims, held))
+    }
+
     /// The database's clock, the manual jobs and the calls of `calls_sql` (scope
     /// parameters $1 and $2, then `param` as $3), in the transaction `tx`.
     async fn head_and_calls<P>(
@@ -246,32 +283,13 @@ impl PgStore {
         &self,
         scope: &Scope,
     ) -> Result<InFlightSnapshot, sqlx::Error> {
-        let s = ScopeSql::new(scope);
-        let calls_sql = fill(
-            IN_FLIGHT_SQL,
-            &[
-                ("broadcast_scope", &s.per_user("vb")),
-                ("log_scope", &s.core_filter_only("cl")),
-                ("dialing_scope", &s.core("c")),
-            ],
-        );
-        let claims_sql = fill(OPEN_CLAIMS_SQL, &[("claim_scope", &s.core("pdc"))]);
-
+        let calls_sql = with_sources_scope(IN_FLIGHT_SQL, scope);
         let mut tx = self.begin().await?;
         let window = seconds(self.opts.in_flight_log_window);
         let (head, mut calls) = self
             .head_and_calls(&mut tx, scope, calls_sql, window)
             .await?;
-        let claims: Vec<ClaimRow> = sqlx::query_as(AssertSqlSafe(claims_sql))
-            .persistent(self.persistent())
-            .bind(scope.user_id)
-            .bind(scope.org_id)
-            .fetch_all(&mut *tx)
-            .await?;
-        let held: Vec<Uuid> = sqlx::query_scalar(HELD_QUEUE_IDS_SQL)
-            .persistent(self.persistent())
-            .fetch_all(&mut *tx)
-            .await?;
+        let (claims, held) = self.claims_and_holds(&mut tx, scope).await?;
         tx.commit().await?;
 
         let mut held: HashSet<Uuid> = held.into_iter().collect();
@@ -294,14 +312,7 @@ impl PgStore {
         scope: &Scope,
         since: DateTime<Utc>,
     ) -> Result<InFlightDelta, sqlx::Error> {
-        let s = ScopeSql::new(scope);
-        let calls_sql = fill(
-            IN_FLIGHT_SINCE_SQL,
-            &[
-                ("broadcast_scope", &s.per_user("vb")),
-                ("log_scope", &s.core_filter_only("cl")),
-            ],
-        );
+        let calls_sql = with_sources_scope(IN_FLIGHT_SINCE_SQL, scope);
         let mut tx = self.begin().await?;
         let (head, calls) = self
             .head_and_calls(&mut tx, scope, calls_sql, since)
@@ -319,17 +330,11 @@ impl PgStore {
         scope: &Scope,
         known_call_logs: &[Uuid],
     ) -> Result<InFlightCheck, sqlx::Error> {
-        let s = ScopeSql::new(scope);
-        let versions_sql = fill(
-            IN_FLIGHT_CHECK_SQL,
-            &[
-                ("broadcast_scope", &s.per_user("vb")),
-                ("log_scope", &s.core_filter_only("cl")),
-                ("dialing_scope", &s.core("c")),
-            ],
+        let versions_sql = with_sources_scope(IN_FLIGHT_CHECK_SQL, scope);
+        let jobs_sql = fill(
+            NOW_AND_JOBS_SQL,
+            &[("job_scope", &ScopeSql::new(scope).core("j"))],
         );
-        let claims_sql = fill(OPEN_CLAIMS_SQL, &[("claim_scope", &s.core("pdc"))]);
-        let jobs_sql = fill(NOW_AND_JOBS_SQL, &[("job_scope", &s.core("j"))]);
 
         let mut tx = self.begin().await?;
         let head: NowAndJobs = sqlx::query_as(AssertSqlSafe(jobs_sql))
@@ -346,16 +351,7 @@ impl PgStore {
             .bind(seconds(CHECK_LOG_CATCH_UP))
             .fetch_all(&mut *tx)
             .await?;
-        let claims: Vec<ClaimRow> = sqlx::query_as(AssertSqlSafe(claims_sql))
-            .persistent(self.persistent())
-            .bind(scope.user_id)
-            .bind(scope.org_id)
-            .fetch_all(&mut *tx)
-            .await?;
-        let held: Vec<Uuid> = sqlx::query_scalar(HELD_QUEUE_IDS_SQL)
-            .persistent(self.persistent())
-            .fetch_all(&mut *tx)
-            .await?;
+        let (claims, held) = self.claims_and_holds(&mut tx, scope).await?;
         tx.commit().await?;
         Ok(InFlightCheck {
             db_now: head.db_now,
@@ -387,15 +383,7 @@ impl PgStore {
                 .map(|(_, id)| *id)
                 .collect()
         };
-        let s = ScopeSql::new(scope);
-        let sql = fill(
-            CALL_STATES_SQL,
-            &[
-                ("broadcast_scope", &s.per_user("vb")),
-                ("log_scope", &s.core_filter_only("cl")),
-                ("dialing_scope", &s.core("c")),
-            ],
-        );
+        let sql = with_sources_scope(CALL_STATES_SQL, scope);
         let mut tx = self.begin().await?;
         let rows: Vec<StateRow> = sqlx::query_as(AssertSqlSafe(sql))
             .persistent(self.persistent())
