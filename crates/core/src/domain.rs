@@ -66,6 +66,16 @@ pub struct InFlightCall {
     pub redial_hold: bool,
 }
 
+impl InFlightCall {
+    /// The broadcast (broadcast_queue) or campaign (call_logs, dialing_queues) it belongs to.
+    pub fn parent(&self) -> Option<Uuid> {
+        match self.source {
+            CallSource::BroadcastQueue => self.broadcast_id,
+            CallSource::CallLogs | CallSource::DialingQueues => self.campaign_id,
+        }
+    }
+}
+
 /// A dispatch claim that has not been finalised (shown, never cleaned by launchdeck).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct OpenClaim {

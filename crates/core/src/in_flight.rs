@@ -38,6 +38,10 @@ use crate::progress::Observation;
 /// committed later still comes with the next full read.
 pub const OVERLAP: chrono::Duration = chrono::Duration::seconds(2);
 
+/// How far back a check looks for call logs it was not told about (created before a
+/// delta saw them, by a transaction that committed late).
+pub const CHECK_LOG_CATCH_UP: Duration = Duration::from_secs(120);
+
 /// Calls that started (or moved while in flight) since a given database time.
 #[derive(Debug, Clone, PartialEq)]
 pub struct InFlightDelta {
@@ -310,18 +314,11 @@ fn entry_from(source: CallSource) -> Option<&'static str> {
     }
 }
 
-fn parent_of(call: &InFlightCall) -> Option<Uuid> {
-    match call.source {
-        CallSource::BroadcastQueue => call.broadcast_id,
-        CallSource::CallLogs | CallSource::DialingQueues => call.campaign_id,
-    }
-}
-
 fn observation(call: &InFlightCall, from: Option<&str>, to: Option<&str>) -> Option<Observation> {
     Some(Observation {
         source: call.source,
         id: call.id,
-        parent: parent_of(call)?,
+        parent: call.parent()?,
         from: from.map(str::to_string),
         to: to.map(str::to_string),
         at: call.since,
@@ -337,7 +334,7 @@ fn exit_or_change(known: &InFlightCall, state: &CallState) -> Option<Observation
     Some(Observation {
         source: known.source,
         id: known.id,
-        parent: state.parent.or_else(|| parent_of(known))?,
+        parent: state.parent.or_else(|| known.parent())?,
         from: Some(known.state.clone()),
         to: Some(state.status.clone()),
         at: state.at,

@@ -90,6 +90,21 @@ impl ScopeSql {
 
 const MEMBERS: &str = "SELECT ou.user_id FROM organization_users ou WHERE ou.organization_id = $2";
 
+/// `template`, a query over the three in-flight sources, with the scope's filters for
+/// its `{broadcast_scope}` (voice_broadcasts `vb`), `{log_scope}` (call_logs `cl`) and
+/// `{dialing_scope}` (campaigns `c`) markers.
+pub(crate) fn fill_sources(template: &str, scope: &Scope) -> String {
+    let s = ScopeSql::new(scope);
+    fill(
+        template,
+        &[
+            ("broadcast_scope", &s.per_user("vb")),
+            ("log_scope", &s.core_filter_only("cl")),
+            ("dialing_scope", &s.core("c")),
+        ],
+    )
+}
+
 /// Fills `{name}` markers of a SQL template. Markers are written by this crate; the
 /// values are fragments built above, never user input.
 pub(crate) fn fill(template: &str, parts: &[(&str, &str)]) -> String {

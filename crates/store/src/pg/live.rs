@@ -12,14 +12,16 @@ use std::collections::HashSet;
 
 use chrono::{DateTime, Utc};
 use launchdeck_core::domain::{CallSource, InFlightCall, InFlightSnapshot, OpenClaim, Scope};
-use launchdeck_core::in_flight::{CallState, CallVersion, InFlightCheck, InFlightDelta};
+use launchdeck_core::in_flight::{
+    CHECK_LOG_CATCH_UP, CallState, CallVersion, InFlightCheck, InFlightDelta,
+};
 use sqlx::postgres::Postgres;
 use sqlx::{AssertSqlSafe, FromRow, Transaction};
 use uuid::Uuid;
 
 use super::PgStore;
 use super::rows::{ClaimRow, InFlightRow, call_source};
-use crate::scope::{ScopeSql, fill};
+use crate::scope::{ScopeSql, fill, fill_sources};
 
 /// `q.status NOT IN ('pending', 'calling')`, spelled as three ranges so that the
 /// btree on `(broadcast_id, status)` skips the pending and calling entries instead
@@ -144,9 +146,6 @@ SELECT 'dialing_queues', dq.id, dq.status, dq.updated_at, dq.phone_number,
   JOIN campaigns c ON c.id = dq.campaign_id
  WHERE dq.id = ANY($5){dialing_scope}";
 
-/// How far back a check looks for call logs it was not told about.
-const CHECK_LOG_CATCH_UP: std::time::Duration = std::time::Duration::from_secs(120);
-
 const OPEN_CLAIMS_SQL: &str = "
 SELECT pdc.id, pdc.status, pdc.claimed_at, pdc.queue_id, pdc.campaign_id, pdc.destination_phone
   FROM provider_dispatch_claims pdc
@@ -183,10 +182,7 @@ impl StateRow {
         Some(CallState {
             source: call.source,
             id: call.id,
-            parent: match call.source {
-                CallSource::BroadcastQueue => call.broadcast_id,
-                CallSource::CallLogs | CallSource::DialingQueues => call.campaign_id,
-            },
+            parent: call.parent(),
             status: call.state.clone(),
             at,
             picked_up,
@@ -203,19 +199,6 @@ struct NowAndJobs {
 
 fn seconds(d: std::time::Duration) -> f64 {
     d.as_secs_f64()
-}
-
-/// `template` (a query over the three in-flight sources) with the scope's filters.
-fn with_sources_scope(template: &str, scope: &Scope) -> String {
-    let s = ScopeSql::new(scope);
-    fill(
-        template,
-        &[
-            ("broadcast_scope", &s.per_user("vb")),
-            ("log_scope", &s.core_filter_only("cl")),
-            ("dialing_scope", &s.core("c")),
-        ],
-    )
 }
 
 impl PgStore {
@@ -283,7 +266,7 @@ impl PgStore {
         &self,
         scope: &Scope,
     ) -> Result<InFlightSnapshot, sqlx::Error> {
-        let calls_sql = with_sources_scope(IN_FLIGHT_SQL, scope);
+        let calls_sql = fill_sources(IN_FLIGHT_SQL, scope);
         let mut tx = self.begin().await?;
         let window = seconds(self.opts.in_flight_log_window);
         let (head, mut calls) = self
@@ -312,7 +295,7 @@ impl PgStore {
         scope: &Scope,
         since: DateTime<Utc>,
     ) -> Result<InFlightDelta, sqlx::Error> {
-        let calls_sql = with_sources_scope(IN_FLIGHT_SINCE_SQL, scope);
+        let calls_sql = fill_sources(IN_FLIGHT_SINCE_SQL, scope);
         let mut tx = self.begin().await?;
         let (head, calls) = self
             .head_and_calls(&mut tx, scope, calls_sql, since)
@@ -330,7 +313,7 @@ impl PgStore {
         scope: &Scope,
         known_call_logs: &[Uuid],
     ) -> Result<InFlightCheck, sqlx::Error> {
-        let versions_sql = with_sources_scope(IN_FLIGHT_CHECK_SQL, scope);
+        let versions_sql = fill_sources(IN_FLIGHT_CHECK_SQL, scope);
         let jobs_sql = fill(
             NOW_AND_JOBS_SQL,
             &[("job_scope", &ScopeSql::new(scope).core("j"))],
@@ -383,7 +366,7 @@ impl PgStore {
                 .map(|(_, id)| *id)
                 .collect()
         };
-        let sql = with_sources_scope(CALL_STATES_SQL, scope);
+        let sql = fill_sources(CALL_STATES_SQL, scope);
         let mut tx = self.begin().await?;
         let rows: Vec<StateRow> = sqlx::query_as(AssertSqlSafe(sql))
             .persistent(self.persistent())

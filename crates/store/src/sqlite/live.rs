@@ -3,7 +3,9 @@
 
 use chrono::{DateTime, Utc};
 use launchdeck_core::domain::{CallSource, InFlightCall, InFlightSnapshot, OpenClaim, Scope};
-use launchdeck_core::in_flight::{CallState, CallVersion, InFlightCheck, InFlightDelta};
+use launchdeck_core::in_flight::{
+    CHECK_LOG_CATCH_UP, CallState, CallVersion, InFlightCheck, InFlightDelta,
+};
 use sqlx::sqlite::SqliteRow;
 use sqlx::{AssertSqlSafe, Sqlite, Transaction};
 use uuid::Uuid;
@@ -12,7 +14,7 @@ use super::SqliteStore;
 use super::error::QueryError;
 use super::values::scope_params;
 use super::values::{Cols, id_list, now_micros, timestamp};
-use crate::scope::{ScopeSql, fill};
+use crate::scope::{ScopeSql, fill, fill_sources};
 
 const IN_FLIGHT_SQL: &str = "
 SELECT 'broadcast_queue' AS source, bq.id AS id, bq.status AS state,
@@ -124,9 +126,6 @@ SELECT 'dialing_queues', dq.id, dq.status, dq.updated_at, dq.phone_number,
   JOIN campaigns c ON c.id = dq.campaign_id
  WHERE dq.id IN (SELECT value FROM json_each($6)){dialing_scope}";
 
-/// How far back a check looks for call logs it was not told about.
-const CHECK_LOG_CATCH_UP: std::time::Duration = std::time::Duration::from_secs(120);
-
 const OPEN_CLAIMS_SQL: &str = "
 SELECT pdc.id, pdc.status, pdc.claimed_at, pdc.queue_id, pdc.campaign_id, pdc.destination_phone
   FROM provider_dispatch_claims pdc
@@ -188,6 +187,24 @@ fn open_claim(row: &SqliteRow) -> Result<OpenClaim, QueryError> {
 }
 
 impl SqliteStore {
+    /// The open dispatch claims, in the transaction `tx`.
+    async fn open_claims(
+        tx: &mut Transaction<'static, Sqlite>,
+        scope: &Scope,
+    ) -> Result<Vec<OpenClaim>, QueryError> {
+        let (user, org) = scope_params(scope);
+        let sql = fill(
+            OPEN_CLAIMS_SQL,
+            &[("claim_scope", &ScopeSql::new(scope).core("pdc"))],
+        );
+        let rows = sqlx::query(AssertSqlSafe(sql))
+            .bind(&user)
+            .bind(&org)
+            .fetch_all(&mut **tx)
+            .await?;
+        rows.iter().map(open_claim).collect()
+    }
+
     /// The manual jobs and the calls of `calls_sql` (scope parameters $1 and $2, then
     /// `params` from $3), in the transaction `tx`.
     async fn jobs_and_calls(
@@ -222,17 +239,7 @@ impl SqliteStore {
         &self,
         scope: &Scope,
     ) -> Result<InFlightSnapshot, QueryError> {
-        let s = ScopeSql::new(scope);
-        let (user, org) = scope_params(scope);
-        let calls_sql = fill(
-            IN_FLIGHT_SQL,
-            &[
-                ("broadcast_scope", &s.per_user("vb")),
-                ("log_scope", &s.core("cl")),
-                ("dialing_scope", &s.core("c")),
-            ],
-        );
-        let claims_sql = fill(OPEN_CLAIMS_SQL, &[("claim_scope", &s.core("pdc"))]);
+        let calls_sql = fill_sources(IN_FLIGHT_SQL, scope);
         let db_now = now_micros();
         let params = [
             timestamp(db_now),
@@ -242,20 +249,13 @@ impl SqliteStore {
         let mut tx = self.begin().await?;
         let (manual_required_jobs, calls) =
             Self::jobs_and_calls(&mut tx, scope, calls_sql, &params).await?;
-        let claim_rows = sqlx::query(AssertSqlSafe(claims_sql))
-            .bind(&user)
-            .bind(&org)
-            .fetch_all(&mut *tx)
-            .await?;
+        let open_claims = Self::open_claims(&mut tx, scope).await?;
         tx.commit().await?;
 
         Ok(InFlightSnapshot {
             db_now,
             calls,
-            open_claims: claim_rows
-                .iter()
-                .map(open_claim)
-                .collect::<Result<_, _>>()?,
+            open_claims,
             manual_required_jobs,
         })
     }
@@ -267,15 +267,7 @@ impl SqliteStore {
     ) -> Result<InFlightCheck, QueryError> {
         let s = ScopeSql::new(scope);
         let (user, org) = scope_params(scope);
-        let versions_sql = fill(
-            IN_FLIGHT_CHECK_SQL,
-            &[
-                ("broadcast_scope", &s.per_user("vb")),
-                ("log_scope", &s.core("cl")),
-                ("dialing_scope", &s.core("c")),
-            ],
-        );
-        let claims_sql = fill(OPEN_CLAIMS_SQL, &[("claim_scope", &s.core("pdc"))]);
+        let versions_sql = fill_sources(IN_FLIGHT_CHECK_SQL, scope);
         let jobs_sql = fill(MANUAL_JOBS_SQL, &[("job_scope", &s.core("j"))]);
         let db_now = now_micros();
 
@@ -293,11 +285,7 @@ impl SqliteStore {
             .bind(window_start(db_now, CHECK_LOG_CATCH_UP))
             .fetch_all(&mut *tx)
             .await?;
-        let claim_rows = sqlx::query(AssertSqlSafe(claims_sql))
-            .bind(&user)
-            .bind(&org)
-            .fetch_all(&mut *tx)
-            .await?;
+        let open_claims = Self::open_claims(&mut tx, scope).await?;
         let held_rows = sqlx::query(HELD_QUEUE_IDS_SQL).fetch_all(&mut *tx).await?;
         tx.commit().await?;
 
@@ -316,10 +304,7 @@ impl SqliteStore {
         Ok(InFlightCheck {
             db_now,
             present,
-            open_claims: claim_rows
-                .iter()
-                .map(open_claim)
-                .collect::<Result<_, _>>()?,
+            open_claims,
             held_queue_ids: held_rows
                 .iter()
                 .map(|row| Cols::new(row, "call_logs").uuid("id"))
@@ -341,16 +326,8 @@ impl SqliteStore {
                 .collect();
             id_list(&ids)
         };
-        let s = ScopeSql::new(scope);
         let (user, org) = scope_params(scope);
-        let sql = fill(
-            CALL_STATES_SQL,
-            &[
-                ("broadcast_scope", &s.per_user("vb")),
-                ("log_scope", &s.core("cl")),
-                ("dialing_scope", &s.core("c")),
-            ],
-        );
+        let sql = fill_sources(CALL_STATES_SQL, scope);
         let mut tx = self.begin().await?;
         let rows = sqlx::query(AssertSqlSafe(sql))
             .bind(&user)
@@ -368,10 +345,7 @@ impl SqliteStore {
                 continue;
             };
             let c = Cols::new(row, "calls by id");
-            let parent = match call.source {
-                CallSource::BroadcastQueue => call.broadcast_id,
-                CallSource::CallLogs | CallSource::DialingQueues => call.campaign_id,
-            };
+            let parent = call.parent();
             states.push(CallState {
                 source: call.source,
                 id: call.id,
@@ -390,14 +364,7 @@ impl SqliteStore {
         scope: &Scope,
         since: DateTime<Utc>,
     ) -> Result<InFlightDelta, QueryError> {
-        let s = ScopeSql::new(scope);
-        let calls_sql = fill(
-            IN_FLIGHT_SINCE_SQL,
-            &[
-                ("broadcast_scope", &s.per_user("vb")),
-                ("log_scope", &s.core("cl")),
-            ],
-        );
+        let calls_sql = fill_sources(IN_FLIGHT_SINCE_SQL, scope);
         let db_now = now_micros();
         let mut tx = self.begin().await?;
         let (manual_required_jobs, calls) =
