@@ -60,11 +60,101 @@ pub struct CallVersion {
     pub since: DateTime<Utc>,
 }
 
+/// How far back from the database's clock a queue row counts as recent for a check
+/// (see [`QueueSummary`]): calls that are ringing now are recent, stuck ones are not.
+pub const RECENT: chrono::Duration = chrono::Duration::minutes(10);
+
+/// One part of a queue parent's calling rows: a broadcast's `broadcast_queue` rows or
+/// a campaign's `dialing_queues` rows, split at the check's `recent_from` into those
+/// updated since (`recent`) and the older ones.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct QueuePart {
+    pub source: CallSource,
+    pub parent: Uuid,
+    pub recent: bool,
+}
+
+/// A [`QueuePart`] summed up: how many rows, and the newest `updated_at`. The
+/// platform's update trigger sets `updated_at` on every change, so a summary that did
+/// not move means rows that did not move, and a check lists only the rows of the
+/// parts whose summary moved: in practice the recent part of the parents that dialled.
+/// (An older row can only leave its part, so stuck calls are listed again only when
+/// one of them ends; the broadcasts' summaries come from the partial `calling` index
+/// alone, without visiting the rows.)
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct QueueSummary {
+    pub part: QueuePart,
+    pub calls: i64,
+    pub newest: Option<DateTime<Utc>>,
+}
+
+/// What the tracker holds, told to a check so that it lists only what may differ.
+#[derive(Debug, Clone, PartialEq)]
+pub struct KnownInFlight {
+    /// The call logs held (asked by id: no index finds the ones still open).
+    pub call_logs: Vec<Uuid>,
+    /// Where the recent parts start (database time).
+    pub recent_from: DateTime<Utc>,
+    pub queues: Vec<QueueSummary>,
+}
+
+/// Which queue rows a check lists, from the summaries it read.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CheckPlan {
+    /// Parts whose summary matches the tracker's: not listed, present as held.
+    pub unchanged: Vec<QueuePart>,
+    /// Parents whose older part moved: all their calling rows are listed.
+    pub whole: Vec<(CallSource, Uuid)>,
+    /// Parents whose recent part alone moved: their recent rows are listed.
+    pub recent_only: Vec<(CallSource, Uuid)>,
+}
+
+impl CheckPlan {
+    /// The parents of `source` in `list` (`whole` or `recent_only`).
+    pub fn parents(list: &[(CallSource, Uuid)], source: CallSource) -> Vec<Uuid> {
+        list.iter()
+            .filter(|(s, _)| *s == source)
+            .map(|(_, parent)| *parent)
+            .collect()
+    }
+}
+
+impl KnownInFlight {
+    /// What to list, given the summaries `now` a check read with `self.recent_from`.
+    pub fn plan(&self, now: &[QueueSummary]) -> CheckPlan {
+        let known: HashSet<&QueueSummary> = self.queues.iter().collect();
+        let (same, moved): (Vec<&QueueSummary>, Vec<&QueueSummary>) =
+            now.iter().partition(|s| known.contains(s));
+        let whole: HashSet<(CallSource, Uuid)> = moved
+            .iter()
+            .filter(|s| !s.part.recent)
+            .map(|s| (s.part.source, s.part.parent))
+            .collect();
+        let recent_only: HashSet<(CallSource, Uuid)> = moved
+            .iter()
+            .filter(|s| s.part.recent)
+            .map(|s| (s.part.source, s.part.parent))
+            .filter(|parent| !whole.contains(parent))
+            .collect();
+        CheckPlan {
+            unchanged: same.iter().map(|s| s.part).collect(),
+            whole: whole.into_iter().collect(),
+            recent_only: recent_only.into_iter().collect(),
+        }
+    }
+}
+
 /// The ids in flight now, with the open claims and redial holds, in one read.
 #[derive(Debug, Clone, PartialEq)]
 pub struct InFlightCheck {
     pub db_now: DateTime<Utc>,
+    /// The versions of the calls in flight, but for the queue rows of `unchanged`.
     pub present: Vec<CallVersion>,
+    /// The `recent_from` the check was asked with.
+    pub recent_from: DateTime<Utc>,
+    /// Queue parts whose calling rows are those the tracker holds (see
+    /// [`QueueSummary`]): still present, as held.
+    pub unchanged: Vec<QueuePart>,
     pub open_claims: Vec<OpenClaim>,
     /// dialing_queues rows held by a quarantined call_log.
     pub held_queue_ids: Vec<Uuid>,
@@ -150,23 +240,45 @@ impl InFlightTracker {
         std::mem::take(&mut self.observed)
     }
 
-    /// The ids of the calls of `source` the tracker holds (a check asks after the
-    /// call logs by id: they have no index that finds the ones still open).
-    pub fn known_ids(&self, source: CallSource) -> Vec<Uuid> {
-        self.current.as_ref().map_or_else(Vec::new, |c| {
-            c.calls
-                .iter()
-                .filter(|call| call.source == source)
-                .map(|call| call.id)
-                .collect()
-        })
+    /// What the tracker holds, for a check: the call logs by id, the queue rows
+    /// summed up per part (recent from [`RECENT`] before the last read).
+    pub fn known(&self) -> KnownInFlight {
+        let (calls, db_now) = self
+            .current
+            .as_ref()
+            .map_or((&[][..], DateTime::<Utc>::MIN_UTC), |c| {
+                (&c.calls[..], c.db_now)
+            });
+        let recent_from = db_now - RECENT;
+        let mut queues: HashMap<QueuePart, QueueSummary> = HashMap::new();
+        let mut call_logs = Vec::new();
+        for call in calls {
+            if call.source == CallSource::CallLogs {
+                call_logs.push(call.id);
+                continue;
+            }
+            let Some(part) = queue_part(call, recent_from) else {
+                continue;
+            };
+            let summary = queues.entry(part).or_insert_with(|| QueueSummary {
+                part,
+                calls: 0,
+                newest: None,
+            });
+            summary.calls += 1;
+            summary.newest = summary.newest.max(Some(call.since));
+        }
+        KnownInFlight {
+            call_logs,
+            recent_from,
+            queues: queues.into_values().collect(),
+        }
     }
 
     /// What a check says the tracker lacks, holds stale, or holds but ended.
     pub fn to_fetch(&self, check: &InFlightCheck) -> Vec<(CallSource, Uuid)> {
         let calls = self.current.as_ref().map_or(&[][..], |c| &c.calls[..]);
-        let present: HashSet<(CallSource, Uuid)> =
-            check.present.iter().map(|v| (v.source, v.id)).collect();
+        let present = Present::of(check);
         let changed = check.present.iter().filter(|v| {
             self.index
                 .get(&(v.source, v.id))
@@ -174,7 +286,7 @@ impl InFlightTracker {
         });
         let ended = calls
             .iter()
-            .filter(|c| !present.contains(&(c.source, c.id)))
+            .filter(|c| !present.holds(c))
             .map(|c| (c.source, c.id));
         changed.map(|v| (v.source, v.id)).chain(ended).collect()
     }
@@ -194,8 +306,7 @@ impl InFlightTracker {
         });
         let mut fetched: HashMap<(CallSource, Uuid), CallState> =
             fetched.into_iter().map(|s| ((s.source, s.id), s)).collect();
-        let present: HashSet<(CallSource, Uuid)> =
-            check.present.iter().map(|v| (v.source, v.id)).collect();
+        let present = Present::of(&check);
         let mut calls = Vec::with_capacity(current.calls.len());
         for known in current.calls.drain(..) {
             let key = (known.source, known.id);
@@ -205,7 +316,7 @@ impl InFlightTracker {
                     self.observed.extend(obs);
                     calls.extend(state.call);
                 }
-                None if present.contains(&key) => calls.push(known),
+                None if present.holds(&known) => calls.push(known),
                 // Gone without a trace (deleted, or out of scope now).
                 None => self
                     .observed
@@ -302,6 +413,40 @@ impl InFlightTracker {
             }
         }
         current
+    }
+}
+
+/// The part of its parent's calling rows a queue call is in; none for call logs.
+fn queue_part(call: &InFlightCall, recent_from: DateTime<Utc>) -> Option<QueuePart> {
+    if call.source == CallSource::CallLogs {
+        return None;
+    }
+    Some(QueuePart {
+        source: call.source,
+        parent: call.parent()?,
+        recent: call.since >= recent_from,
+    })
+}
+
+/// What a check found in flight: the rows it listed and the parts it vouched for.
+struct Present {
+    listed: HashSet<(CallSource, Uuid)>,
+    unchanged: HashSet<QueuePart>,
+    recent_from: DateTime<Utc>,
+}
+
+impl Present {
+    fn of(check: &InFlightCheck) -> Present {
+        Present {
+            listed: check.present.iter().map(|v| (v.source, v.id)).collect(),
+            unchanged: check.unchanged.iter().copied().collect(),
+            recent_from: check.recent_from,
+        }
+    }
+
+    fn holds(&self, call: &InFlightCall) -> bool {
+        self.listed.contains(&(call.source, call.id))
+            || queue_part(call, self.recent_from).is_some_and(|p| self.unchanged.contains(&p))
     }
 }
 
@@ -511,6 +656,8 @@ mod tests {
         InFlightCheck {
             db_now: at(db_now),
             present,
+            recent_from: at(db_now) - RECENT,
+            unchanged: Vec::new(),
             open_claims: Vec::new(),
             held_queue_ids: Vec::new(),
             manual_required_jobs: 3,
@@ -638,5 +785,84 @@ mod tests {
         assert_eq!(changes[0].from.as_deref(), Some("queued"));
         // A call log's change is dated by the read, not by its creation.
         assert_eq!(changes[0].at, at(102));
+    }
+
+    #[test]
+    fn a_check_skips_the_queue_rows_of_parts_whose_summary_did_not_move() {
+        let start = Instant::now();
+        let mut t = InFlightTracker::new(Duration::from_secs(5));
+        let b1 = |n, since| parented(call(CallSource::BroadcastQueue, n, "calling", since));
+        let mut b2_row = b1(3, 95);
+        b2_row.broadcast_id = Some(Uuid::from_u128(101));
+        let stuck = b1(5, -3600);
+        let log = parented(call(CallSource::CallLogs, 4, "queued", 96));
+        t.apply_full(
+            full(
+                100,
+                vec![b1(1, 90), b1(2, 92), b2_row.clone(), stuck, log.clone()],
+            ),
+            start,
+        );
+        let known = t.known();
+        assert_eq!(known.call_logs, [log.id]);
+        assert_eq!(known.recent_from, at(100) - RECENT);
+        let summary = |parent: u128, recent, calls, newest| QueueSummary {
+            part: QueuePart {
+                source: CallSource::BroadcastQueue,
+                parent: Uuid::from_u128(parent),
+                recent,
+            },
+            calls,
+            newest: Some(at(newest)),
+        };
+        let mut queues = known.queues.clone();
+        queues.sort_by_key(|q| q.part);
+        assert_eq!(
+            queues,
+            [
+                summary(100, false, 1, -3600),
+                summary(100, true, 2, 92),
+                summary(101, true, 1, 95)
+            ]
+        );
+
+        // Broadcast 100 did not move; broadcast 101's row ended (its summary is gone).
+        let now = [summary(100, false, 1, -3600), summary(100, true, 2, 92)];
+        let plan = known.plan(&now);
+        assert!(plan.whole.is_empty() && plan.recent_only.is_empty());
+        let mut c = check(105, vec![version(&log)]);
+        c.recent_from = known.recent_from;
+        c.unchanged = plan.unchanged;
+        assert_eq!(t.to_fetch(&c), [(CallSource::BroadcastQueue, b2_row.id)]);
+        let merged = t.apply_check(c, Vec::new(), start + Duration::from_secs(5));
+        let mut kept: Vec<u128> = ids(merged).iter().map(|(_, id, _)| *id).collect();
+        kept.sort();
+        assert_eq!(
+            kept,
+            [1, 2, 4, 5],
+            "unchanged rows kept, the gone one dropped"
+        );
+
+        // A recent part that moved (one more row, a newer version) lists the recent
+        // rows only; an older part that moved lists the whole parent.
+        let known = t.known();
+        let recent_moved = known.plan(&[summary(100, false, 1, -3600), summary(100, true, 3, 99)]);
+        assert_eq!(
+            recent_moved.recent_only,
+            [(CallSource::BroadcastQueue, Uuid::from_u128(100))]
+        );
+        assert_eq!(recent_moved.unchanged.len(), 1);
+        let old_moved = known.plan(&[summary(100, true, 2, 92)]);
+        assert!(old_moved.unchanged.len() == 1 && old_moved.whole.is_empty());
+        let both = known.plan(&[summary(100, false, 2, -3000), summary(100, true, 3, 99)]);
+        assert_eq!(
+            both.whole,
+            [(CallSource::BroadcastQueue, Uuid::from_u128(100))]
+        );
+        assert!(both.recent_only.is_empty() && both.unchanged.is_empty());
+        // Nor is a campaign's summary under the same id the broadcast's.
+        let mut other = summary(100, true, 2, 92);
+        other.part.source = CallSource::DialingQueues;
+        assert!(known.plan(&[other]).unchanged.is_empty());
     }
 }

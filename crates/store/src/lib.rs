@@ -18,7 +18,7 @@ use launchdeck_core::domain::{
 use launchdeck_core::fixes::{
     AckResult, AlertState, CalendarTokenState, CalendarTokenWrite, NumberRow, TokenWriteResult,
 };
-use launchdeck_core::in_flight::{CallState, InFlightCheck, InFlightDelta};
+use launchdeck_core::in_flight::{CallState, InFlightCheck, InFlightDelta, KnownInFlight};
 use launchdeck_core::progress::{ProgressHeads, ProgressTracker, Recount, RecountRequest};
 use launchdeck_core::readiness::{
     BroadcastStats, BudgetSetting, ContactRelease, ProviderSafetyHealth, ReconciliationHealth,
@@ -116,13 +116,14 @@ pub trait Store: Send + Sync {
     ) -> StoreResult<InFlightDelta>;
 
     /// The ids and versions of every call in flight, with the open claims and holds:
-    /// a full read without the rows' contents. Call logs are asked by id
-    /// (`known_call_logs`), with those created in the last two minutes and the
-    /// quarantined ones; see `launchdeck_core::in_flight`.
+    /// a full read without the rows' contents. Call logs are asked by id (those
+    /// `known` holds), with those created in the last two minutes and the quarantined
+    /// ones; queue rows are summed up per parent first and listed only for the
+    /// parents whose summary differs from `known`'s; see `launchdeck_core::in_flight`.
     async fn in_flight_check(
         &self,
         scope: &Scope,
-        known_call_logs: &[Uuid],
+        known: &KnownInFlight,
     ) -> StoreResult<InFlightCheck>;
 
     /// Rows by id, whatever their status now: the whole call when still in flight.

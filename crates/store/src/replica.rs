@@ -26,7 +26,7 @@ use launchdeck_core::domain::{
 use launchdeck_core::fixes::{
     AckResult, AlertState, CalendarTokenState, CalendarTokenWrite, NumberRow, TokenWriteResult,
 };
-use launchdeck_core::in_flight::{CallState, InFlightCheck, InFlightDelta};
+use launchdeck_core::in_flight::{CallState, InFlightCheck, InFlightDelta, KnownInFlight};
 use launchdeck_core::progress::{ProgressHeads, Recount, RecountRequest};
 use launchdeck_core::readiness::{
     BroadcastStats, BudgetSetting, ContactRelease, ProviderSafetyHealth, ReconciliationHealth,
@@ -164,9 +164,9 @@ impl Store for ReadRouter {
     async fn in_flight_check(
         &self,
         scope: &Scope,
-        known_call_logs: &[Uuid],
+        known: &KnownInFlight,
     ) -> StoreResult<InFlightCheck> {
-        read!(self.in_flight_check(scope, known_call_logs))
+        read!(self.in_flight_check(scope, known))
     }
 
     async fn call_states(

@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
-use launchdeck_core::domain::{CallSource, InFlightSnapshot, LogFilter, Scope};
+use launchdeck_core::domain::{InFlightSnapshot, LogFilter, Scope};
 use launchdeck_core::in_flight::{InFlightTracker, NextRead};
 use launchdeck_core::progress::ProgressTracker;
 use launchdeck_core::readiness::Focus;
@@ -328,7 +328,7 @@ async fn read_in_flight(live: &LiveSource) -> Result<InFlightSnapshot, StoreErro
             lock(&live.tracker).apply_full(snapshot, now).clone()
         }
         NextRead::Check => {
-            let known = lock(&live.tracker).known_ids(CallSource::CallLogs);
+            let known = lock(&live.tracker).known();
             let check = live.store.in_flight_check(&live.scope, &known).await?;
             let wanted = lock(&live.tracker).to_fetch(&check);
             let fetched = if wanted.is_empty() {

@@ -19,7 +19,9 @@ use launchdeck_core::domain::{
 use launchdeck_core::fixes::{
     AckResult, AlertState, CalendarTokenState, CalendarTokenWrite, NumberRow, TokenWriteResult,
 };
-use launchdeck_core::in_flight::{CallState, CallVersion, InFlightCheck, InFlightDelta};
+use launchdeck_core::in_flight::{
+    CallState, CallVersion, InFlightCheck, InFlightDelta, KnownInFlight,
+};
 use launchdeck_core::progress::{ProgressHead, ProgressHeads, Recount, RecountRequest};
 use launchdeck_core::readiness::{
     BroadcastStats, BudgetSetting, ContactRelease, ProviderSafetyHealth, ReconciliationHealth,
@@ -100,7 +102,7 @@ impl Store for FakeStore {
         entries.truncate(limit as usize);
         Ok(entries)
     }
-    async fn in_flight_check(&self, _: &Scope, _: &[Uuid]) -> StoreResult<InFlightCheck> {
+    async fn in_flight_check(&self, _: &Scope, _: &KnownInFlight) -> StoreResult<InFlightCheck> {
         self.read("check");
         let snapshot = common::snapshot();
         Ok(InFlightCheck {
@@ -115,6 +117,8 @@ impl Store for FakeStore {
                     since: c.since,
                 })
                 .collect(),
+            recent_from: snapshot.db_now,
+            unchanged: Vec::new(),
             open_claims: snapshot.open_claims,
             held_queue_ids: Vec::new(),
             manual_required_jobs: snapshot.manual_required_jobs,

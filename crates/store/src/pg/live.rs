@@ -13,7 +13,8 @@ use std::collections::HashSet;
 use chrono::{DateTime, Utc};
 use launchdeck_core::domain::{CallSource, InFlightCall, InFlightSnapshot, OpenClaim, Scope};
 use launchdeck_core::in_flight::{
-    CHECK_LOG_CATCH_UP, CallState, CallVersion, InFlightCheck, InFlightDelta,
+    CHECK_LOG_CATCH_UP, CallState, CallVersion, CheckPlan, InFlightCheck, InFlightDelta,
+    KnownInFlight, QueuePart, QueueSummary,
 };
 use sqlx::postgres::Postgres;
 use sqlx::{AssertSqlSafe, FromRow, Transaction};
@@ -93,16 +94,47 @@ SELECT 'call_logs', cl.id, cl.status, cl.created_at, cl.phone_number,
   LEFT JOIN campaigns c ON c.id = cl.campaign_id
  WHERE cl.created_at >= $3 AND cl.status IN ('queued', 'ringing'){log_scope}";
 
-// A check: the ids and versions of what is in flight. The call logs known to be in
-// flight are asked by id ($3), with those created in the last $4 seconds (a row whose
-// transaction committed after the deltas' overlap) and the quarantined ones (the
-// partial reconciliation index); the 24 h window scan is for full reads only.
+// A check, first: the calling queue rows summed up per part (see
+// `launchdeck_core::in_flight::QueueSummary`; recent from $3). The broadcasts' from
+// the partial `idx_broadcast_queue_calling (broadcast_id, status, updated_at)` alone,
+// an index-only scan per broadcast; the campaigns' from the `status` index and their
+// rows.
+const QUEUE_SUMMARIES_SQL: &str = "
+SELECT 'broadcast_queue' AS source, vb.id AS parent, s.recent, s.calls, s.newest
+  FROM voice_broadcasts vb
+ CROSS JOIN LATERAL (
+        SELECT coalesce(q.updated_at >= $3, false) AS recent, count(*) AS calls,
+               max(q.updated_at) AS newest
+          FROM broadcast_queue q
+         WHERE q.broadcast_id = vb.id AND q.status = 'calling'
+         GROUP BY 1) s
+ WHERE true{broadcast_scope}
+UNION ALL
+SELECT 'dialing_queues', dq.campaign_id, coalesce(dq.updated_at >= $3, false), count(*),
+       max(dq.updated_at)
+  FROM dialing_queues dq
+  JOIN campaigns c ON c.id = dq.campaign_id
+ WHERE dq.status = 'calling'{dialing_scope}
+ GROUP BY dq.campaign_id, 3";
+
+// Then the ids and versions of what is in flight: the queue rows of the parts whose
+// summary moved (all the calling rows of the parents in $5 / $8, the recent ones of
+// those in $6 / $9, recent from $7); the call logs known to be in flight asked by id
+// ($3), with those created in the last $4 seconds (a row whose transaction committed
+// after the deltas' overlap) and the quarantined ones (the partial reconciliation
+// index); the 24 h window scan is for full reads only.
 const IN_FLIGHT_CHECK_SQL: &str = "
 SELECT 'broadcast_queue' AS source, bq.id, bq.status AS state,
        coalesce(bq.updated_at, bq.created_at, now()) AS since
   FROM voice_broadcasts vb
   JOIN broadcast_queue bq ON bq.broadcast_id = vb.id AND bq.status = 'calling'
- WHERE true{broadcast_scope}
+ WHERE vb.id = ANY($5){broadcast_scope}
+UNION ALL
+SELECT 'broadcast_queue', bq.id, bq.status, coalesce(bq.updated_at, bq.created_at, now())
+  FROM voice_broadcasts vb
+  JOIN broadcast_queue bq ON bq.broadcast_id = vb.id AND bq.status = 'calling'
+       AND bq.updated_at >= $7
+ WHERE vb.id = ANY($6){broadcast_scope}
 UNION ALL
 SELECT 'call_logs', cl.id, cl.status, cl.created_at
   FROM call_logs cl
@@ -113,7 +145,9 @@ UNION ALL
 SELECT 'dialing_queues', dq.id, dq.status, dq.updated_at
   FROM dialing_queues dq
   JOIN campaigns c ON c.id = dq.campaign_id
- WHERE dq.status = 'calling'{dialing_scope}";
+ WHERE dq.status = 'calling'
+   AND (dq.campaign_id = ANY($8) OR (dq.campaign_id = ANY($9) AND dq.updated_at >= $7))
+       {dialing_scope}";
 
 // Rows by id ($3 broadcast_queue, $4 call_logs, $5 dialing_queues), whatever their
 // status: the whole call when still in flight, the new status when it ended.
@@ -156,6 +190,15 @@ const NOW_AND_JOBS_SQL: &str = "
 SELECT now() AS db_now,
        (SELECT count(*) FROM provider_reconciliation_jobs j
          WHERE j.state = 'manual_required'{job_scope}) AS manual_required";
+
+#[derive(FromRow)]
+struct SummaryRow {
+    source: String,
+    parent: Uuid,
+    recent: bool,
+    calls: i64,
+    newest: Option<DateTime<Utc>>,
+}
 
 #[derive(FromRow)]
 struct VersionRow {
@@ -311,8 +354,9 @@ impl PgStore {
     pub(super) async fn query_in_flight_check(
         &self,
         scope: &Scope,
-        known_call_logs: &[Uuid],
+        known: &KnownInFlight,
     ) -> Result<InFlightCheck, sqlx::Error> {
+        let summaries_sql = fill_sources(QUEUE_SUMMARIES_SQL, scope);
         let versions_sql = fill_sources(IN_FLIGHT_CHECK_SQL, scope);
         let jobs_sql = fill(
             NOW_AND_JOBS_SQL,
@@ -326,12 +370,40 @@ impl PgStore {
             .bind(scope.org_id)
             .fetch_one(&mut *tx)
             .await?;
+        let summaries: Vec<SummaryRow> = sqlx::query_as(AssertSqlSafe(summaries_sql))
+            .persistent(self.persistent())
+            .bind(scope.user_id)
+            .bind(scope.org_id)
+            .bind(known.recent_from)
+            .fetch_all(&mut *tx)
+            .await?;
+        let summaries: Vec<QueueSummary> = summaries
+            .into_iter()
+            .filter_map(|s| {
+                Some(QueueSummary {
+                    part: QueuePart {
+                        source: call_source(&s.source)?,
+                        parent: s.parent,
+                        recent: s.recent,
+                    },
+                    calls: s.calls,
+                    newest: s.newest,
+                })
+            })
+            .collect();
+        let plan = known.plan(&summaries);
+        let parents = |list: &[(CallSource, Uuid)], source| CheckPlan::parents(list, source);
         let versions: Vec<VersionRow> = sqlx::query_as(AssertSqlSafe(versions_sql))
             .persistent(self.persistent())
             .bind(scope.user_id)
             .bind(scope.org_id)
-            .bind(known_call_logs)
+            .bind(&known.call_logs)
             .bind(seconds(CHECK_LOG_CATCH_UP))
+            .bind(parents(&plan.whole, CallSource::BroadcastQueue))
+            .bind(parents(&plan.recent_only, CallSource::BroadcastQueue))
+            .bind(known.recent_from)
+            .bind(parents(&plan.whole, CallSource::DialingQueues))
+            .bind(parents(&plan.recent_only, CallSource::DialingQueues))
             .fetch_all(&mut *tx)
             .await?;
         let (claims, held) = self.claims_and_holds(&mut tx, scope).await?;
@@ -349,6 +421,8 @@ impl PgStore {
                     })
                 })
                 .collect(),
+            recent_from: known.recent_from,
+            unchanged: plan.unchanged,
             open_claims: claims.into_iter().map(OpenClaim::from).collect(),
             held_queue_ids: held,
             manual_required_jobs: head.manual_required,

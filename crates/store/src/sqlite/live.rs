@@ -4,7 +4,8 @@
 use chrono::{DateTime, Utc};
 use launchdeck_core::domain::{CallSource, InFlightCall, InFlightSnapshot, OpenClaim, Scope};
 use launchdeck_core::in_flight::{
-    CHECK_LOG_CATCH_UP, CallState, CallVersion, InFlightCheck, InFlightDelta,
+    CHECK_LOG_CATCH_UP, CallState, CallVersion, CheckPlan, InFlightCheck, InFlightDelta,
+    KnownInFlight, QueuePart, QueueSummary,
 };
 use sqlx::sqlite::SqliteRow;
 use sqlx::{AssertSqlSafe, Sqlite, Transaction};
@@ -71,12 +72,33 @@ SELECT 'call_logs', cl.id, cl.status, cl.created_at, cl.phone_number,
 
 // A check (see pg/live.rs): ids and versions of what is in flight; the known call
 // logs by id ($4), those created since $5, and the quarantined ones.
+// A check: the queue rows summed up per part (recent from $3), then the versions of
+// the rows of the parts whose summary moved (all the calling rows of the parents in
+// $6 / $8, the recent ones of those in $7 / $9, recent from $10), as on PostgreSQL.
+const QUEUE_SUMMARIES_SQL: &str = "
+SELECT 'broadcast_queue' AS source, bq.broadcast_id AS parent,
+       coalesce(bq.updated_at >= $3, 0) AS recent, count(*) AS calls,
+       max(bq.updated_at) AS newest
+  FROM voice_broadcasts vb
+  JOIN broadcast_queue bq ON bq.broadcast_id = vb.id AND bq.status = 'calling'
+ WHERE 1{broadcast_scope}
+ GROUP BY bq.broadcast_id, 3
+UNION ALL
+SELECT 'dialing_queues', dq.campaign_id, coalesce(dq.updated_at >= $3, 0), count(*),
+       max(dq.updated_at)
+  FROM dialing_queues dq
+  JOIN campaigns c ON c.id = dq.campaign_id
+ WHERE dq.status = 'calling'{dialing_scope}
+ GROUP BY dq.campaign_id, 3";
+
 const IN_FLIGHT_CHECK_SQL: &str = "
 SELECT 'broadcast_queue' AS source, bq.id AS id, bq.status AS state,
        coalesce(bq.updated_at, bq.created_at, $3) AS since
   FROM voice_broadcasts vb
   JOIN broadcast_queue bq ON bq.broadcast_id = vb.id AND bq.status = 'calling'
- WHERE 1{broadcast_scope}
+ WHERE (vb.id IN (SELECT value FROM json_each($6))
+        OR (vb.id IN (SELECT value FROM json_each($7)) AND bq.updated_at >= $10))
+       {broadcast_scope}
 UNION ALL
 SELECT 'call_logs', cl.id, cl.status, cl.created_at
   FROM call_logs cl
@@ -87,7 +109,10 @@ UNION ALL
 SELECT 'dialing_queues', dq.id, dq.status, dq.updated_at
   FROM dialing_queues dq
   JOIN campaigns c ON c.id = dq.campaign_id
- WHERE dq.status = 'calling'{dialing_scope}";
+ WHERE dq.status = 'calling'
+   AND (dq.campaign_id IN (SELECT value FROM json_each($8))
+        OR (dq.campaign_id IN (SELECT value FROM json_each($9)) AND dq.updated_at >= $10))
+       {dialing_scope}";
 
 const HELD_QUEUE_IDS_SQL: &str = "
 SELECT DISTINCT cl.provider_reconciliation_queue_id AS id
@@ -263,10 +288,11 @@ impl SqliteStore {
     pub(super) async fn query_in_flight_check(
         &self,
         scope: &Scope,
-        known_call_logs: &[Uuid],
+        known: &KnownInFlight,
     ) -> Result<InFlightCheck, QueryError> {
         let s = ScopeSql::new(scope);
         let (user, org) = scope_params(scope);
+        let summaries_sql = fill_sources(QUEUE_SUMMARIES_SQL, scope);
         let versions_sql = fill_sources(IN_FLIGHT_CHECK_SQL, scope);
         let jobs_sql = fill(MANUAL_JOBS_SQL, &[("job_scope", &s.core("j"))]);
         let db_now = now_micros();
@@ -277,12 +303,27 @@ impl SqliteStore {
             .bind(&org)
             .fetch_one(&mut *tx)
             .await?;
+        let recent_from = timestamp(known.recent_from);
+        let summary_rows = sqlx::query(AssertSqlSafe(summaries_sql))
+            .bind(&user)
+            .bind(&org)
+            .bind(&recent_from)
+            .fetch_all(&mut *tx)
+            .await?;
+        let plan = known.plan(&queue_summaries(&summary_rows)?);
+        let parents =
+            |list: &[(CallSource, Uuid)], source| id_list(&CheckPlan::parents(list, source));
         let version_rows = sqlx::query(AssertSqlSafe(versions_sql))
             .bind(&user)
             .bind(&org)
             .bind(timestamp(db_now))
-            .bind(id_list(known_call_logs))
+            .bind(id_list(&known.call_logs))
             .bind(window_start(db_now, CHECK_LOG_CATCH_UP))
+            .bind(parents(&plan.whole, CallSource::BroadcastQueue))
+            .bind(parents(&plan.recent_only, CallSource::BroadcastQueue))
+            .bind(parents(&plan.whole, CallSource::DialingQueues))
+            .bind(parents(&plan.recent_only, CallSource::DialingQueues))
+            .bind(&recent_from)
             .fetch_all(&mut *tx)
             .await?;
         let open_claims = Self::open_claims(&mut tx, scope).await?;
@@ -304,6 +345,8 @@ impl SqliteStore {
         Ok(InFlightCheck {
             db_now,
             present,
+            recent_from: known.recent_from,
+            unchanged: plan.unchanged,
             open_claims,
             held_queue_ids: held_rows
                 .iter()
@@ -376,6 +419,25 @@ impl SqliteStore {
             manual_required_jobs,
         })
     }
+}
+
+fn queue_summaries(rows: &[SqliteRow]) -> Result<Vec<QueueSummary>, QueryError> {
+    let mut summaries = Vec::with_capacity(rows.len());
+    for row in rows {
+        let c = Cols::new(row, "calls in flight");
+        if let Some(source) = call_source(&c.text("source")?) {
+            summaries.push(QueueSummary {
+                part: QueuePart {
+                    source,
+                    parent: c.uuid("parent")?,
+                    recent: c.i64("recent")? != 0,
+                },
+                calls: c.i64("calls")?,
+                newest: c.opt_timestamp("newest")?,
+            });
+        }
+    }
+    Ok(summaries)
 }
 
 #[cfg(test)]

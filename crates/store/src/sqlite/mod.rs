@@ -33,7 +33,7 @@ use launchdeck_core::domain::{
     Campaign, InFlightSnapshot, LogFilter, PhoneNumber, RetellAgentRow, Scope, SipTrunk,
     StopControl,
 };
-use launchdeck_core::in_flight::{CallState, InFlightCheck, InFlightDelta};
+use launchdeck_core::in_flight::{CallState, InFlightCheck, InFlightDelta, KnownInFlight};
 use launchdeck_core::progress::{ProgressHeads, Recount, RecountRequest};
 use launchdeck_core::readiness::{
     BroadcastStats, BudgetSetting, ContactRelease, ProviderSafetyHealth, ReconciliationHealth,
@@ -326,10 +326,9 @@ impl Store for SqliteStore {
     async fn in_flight_check(
         &self,
         scope: &Scope,
-        known_call_logs: &[uuid::Uuid],
+        known: &KnownInFlight,
     ) -> StoreResult<InFlightCheck> {
-        self.run(self.query_in_flight_check(scope, known_call_logs))
-            .await
+        self.run(self.query_in_flight_check(scope, known)).await
     }
 
     async fn call_states(

@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use launchdeck_core::domain::{BroadcastProgress, CallSource, CampaignProgress, InFlightSnapshot};
-use launchdeck_core::in_flight::{InFlightTracker, NextRead};
+use launchdeck_core::in_flight::{InFlightCheck, InFlightTracker, NextRead};
 use launchdeck_core::progress::ProgressTracker;
 use launchdeck_seed::SeedData;
 use launchdeck_store::Store;
@@ -53,7 +53,7 @@ async fn check<'t>(
     tracker: &'t mut InFlightTracker,
     at: Instant,
 ) -> &'t InFlightSnapshot {
-    let known = tracker.known_ids(CallSource::CallLogs);
+    let known = tracker.known();
     let check = store
         .in_flight_check(&all(), &known)
         .await
@@ -226,6 +226,126 @@ pub async fn in_flight_deltas_merge_into_full_reads(store: &dyn Store, seeder: &
     assert_eq!(now.get(&(Bq, 41)).map(String::as_str), Some("calling"));
     assert_eq!(now.get(&(Log, 22)).map(String::as_str), Some("queued"));
     assert_eq!(now.len(), 6);
+}
+
+/// The queue parts a check vouched for.
+fn parts(check: &InFlightCheck) -> Vec<(CallSource, Uuid, bool)> {
+    let mut parts: Vec<_> = check
+        .unchanged
+        .iter()
+        .map(|p| (p.source, p.parent, p.recent))
+        .collect();
+    parts.sort();
+    parts
+}
+
+pub async fn a_check_lists_only_the_queue_rows_of_parents_that_moved(
+    store: &dyn Store,
+    seeder: &dyn Seeder,
+) {
+    use CallSource::{BroadcastQueue as Bq, DialingQueues as Dq};
+    let mut data = new_seed(seeder);
+    let (b1, b2, c1) = (id(1), id(2), id(3));
+    broadcast(&mut data, b1, USER_A1, "Spring promo", "active");
+    broadcast(&mut data, b2, USER_A1, "Autumn promo", "active");
+    queue_row(&mut data, id(10), b1, "calling", 60, json!({}));
+    queue_row(&mut data, id(11), b1, "calling", 30, json!({}));
+    queue_row(&mut data, id(14), b1, "calling", 3600, json!({}));
+    queue_row(&mut data, id(12), b2, "calling", 60, json!({}));
+    campaign(&mut data, c1, USER_A1, "Renewals", "active");
+    dialing_row(&mut data, id(30), c1, USER_A1, "calling", 60, json!({}));
+    seeder.load(&data).await;
+
+    let t0 = Instant::now();
+    let mut tracker = InFlightTracker::new(Duration::from_secs(5));
+    let full = store
+        .calls_in_flight(&all())
+        .await
+        .expect("calls_in_flight");
+    tracker.apply_full(full, t0);
+
+    // Nothing moved: the check vouches for every parent and lists no queue row.
+    let first = store
+        .in_flight_check(&all(), &tracker.known())
+        .await
+        .expect("in_flight_check");
+    assert_eq!(
+        parts(&first),
+        [
+            (Bq, b1, false),
+            (Bq, b1, true),
+            (Bq, b2, true),
+            (Dq, c1, true)
+        ],
+        "a stuck call is in its broadcast's older part"
+    );
+    assert!(
+        first
+            .present
+            .iter()
+            .all(|v| v.source == CallSource::CallLogs),
+        "no queue row listed: {:?}",
+        first.present
+    );
+    assert!(tracker.to_fetch(&first).is_empty());
+
+    // One of b1's recent calls changes while still calling (the update trigger dates
+    // it), b2's ends: those two parts are listed again, the others are not.
+    seeder
+        .execute(&format!(
+            "UPDATE broadcast_queue SET attempts = 1 WHERE id = '{}'",
+            id(10)
+        ))
+        .await;
+    seeder
+        .execute(&format!(
+            "UPDATE broadcast_queue SET status = 'completed' WHERE id = '{}'",
+            id(12)
+        ))
+        .await;
+    let t5 = t0 + Duration::from_secs(5);
+    let merged = check(store, &mut tracker, t5).await;
+    assert_eq!(
+        states(merged),
+        expect(&[
+            (Bq, 10, "calling"),
+            (Bq, 11, "calling"),
+            (Bq, 14, "calling"),
+            (Dq, 30, "calling")
+        ])
+    );
+    let moved = call(&merged.calls, id(10)).since;
+    let second = store
+        .in_flight_check(&all(), &tracker.known())
+        .await
+        .expect("in_flight_check");
+    assert_eq!(
+        parts(&second),
+        [(Bq, b1, false), (Bq, b1, true), (Dq, c1, true)],
+        "the changed row was taken in (version {moved})"
+    );
+
+    // A row that ends while another starts in the same part still moves its summary;
+    // a stuck call that ends lists its whole broadcast.
+    for ended in [id(11), id(14)] {
+        seeder
+            .execute(&format!(
+                "UPDATE broadcast_queue SET status = 'completed' WHERE id = '{ended}'"
+            ))
+            .await;
+    }
+    let mut more = SeedData::default();
+    queue_row(&mut more, id(13), b1, "calling", 0, json!({}));
+    seeder.load(&more).await;
+    let merged = check(store, &mut tracker, t5 + Duration::from_secs(5)).await;
+    assert_eq!(
+        states(merged),
+        expect(&[
+            (Bq, 10, "calling"),
+            (Bq, 13, "calling"),
+            (Dq, 30, "calling")
+        ])
+    );
 }
 
 /// Counts from scratch, as the progress poller's first poll does.
