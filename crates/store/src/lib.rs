@@ -21,7 +21,8 @@ use launchdeck_core::fixes::{
 use launchdeck_core::in_flight::{CallState, InFlightCheck, InFlightDelta, KnownInFlight};
 use launchdeck_core::progress::{ProgressHeads, ProgressTracker, Recount, RecountRequest};
 use launchdeck_core::readiness::{
-    BroadcastStats, BudgetSetting, ContactRelease, ProviderSafetyHealth, ReconciliationHealth,
+    BroadcastStats, BudgetSetting, ContactRelease, KeptFinished, ProviderSafetyHealth,
+    ReconciliationHealth,
 };
 use launchdeck_core::stop::{LiftResult, StopRowState, StopWrite, StopWriteResult};
 use launchdeck_core::test_broadcast::{TestCallWrite, TestRowInsert, TestTargetRow};
@@ -212,10 +213,12 @@ pub trait Store: Send + Sync {
     ) -> StoreResult<PlatformAnswer<String>>;
 
     /// For each draft/active/paused broadcast: pending rows, the age origin of each
-    /// `calling` row, the newest 50 finished statuses.
+    /// `calling` row, the newest 50 finished statuses — those `kept` again where the
+    /// broadcast's finished marker is the kept one (they are the costly part).
     async fn broadcast_readiness_stats(
         &self,
         scope: &Scope,
+        kept: &BTreeMap<Uuid, KeptFinished>,
     ) -> StoreResult<BTreeMap<Uuid, BroadcastStats>>;
 
     async fn budget_settings(&self, scope: &Scope) -> StoreResult<Vec<BudgetSetting>>;

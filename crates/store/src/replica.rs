@@ -29,7 +29,8 @@ use launchdeck_core::fixes::{
 use launchdeck_core::in_flight::{CallState, InFlightCheck, InFlightDelta, KnownInFlight};
 use launchdeck_core::progress::{ProgressHeads, Recount, RecountRequest};
 use launchdeck_core::readiness::{
-    BroadcastStats, BudgetSetting, ContactRelease, ProviderSafetyHealth, ReconciliationHealth,
+    BroadcastStats, BudgetSetting, ContactRelease, KeptFinished, ProviderSafetyHealth,
+    ReconciliationHealth,
 };
 use launchdeck_core::stop::{LiftResult, StopRowState, StopWrite, StopWriteResult};
 use launchdeck_core::test_broadcast::{TestCallWrite, TestRowInsert, TestTargetRow};
@@ -266,8 +267,9 @@ impl Store for ReadRouter {
     async fn broadcast_readiness_stats(
         &self,
         scope: &Scope,
+        kept: &BTreeMap<Uuid, KeptFinished>,
     ) -> StoreResult<BTreeMap<Uuid, BroadcastStats>> {
-        read!(self.broadcast_readiness_stats(scope))
+        read!(self.broadcast_readiness_stats(scope, kept))
     }
 
     async fn budget_settings(&self, scope: &Scope) -> StoreResult<Vec<BudgetSetting>> {

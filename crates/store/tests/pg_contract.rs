@@ -88,6 +88,7 @@ macro_rules! contract_test {
 
 contract_test!(in_flight_sources_and_stuck);
 contract_test!(in_flight_deltas_merge_into_full_reads);
+contract_test!(broadcast_stats_reuse_kept_finished_rows);
 contract_test!(a_check_lists_only_the_queue_rows_of_parents_that_moved);
 contract_test!(progress_kept_from_moves_matches_a_recount);
 contract_test!(redial_holds_claims_and_jobs);

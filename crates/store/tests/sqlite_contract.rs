@@ -83,6 +83,7 @@ macro_rules! contract_test {
 
 contract_test!(in_flight_sources_and_stuck);
 contract_test!(in_flight_deltas_merge_into_full_reads);
+contract_test!(broadcast_stats_reuse_kept_finished_rows);
 contract_test!(a_check_lists_only_the_queue_rows_of_parents_that_moved);
 contract_test!(progress_kept_from_moves_matches_a_recount);
 contract_test!(redial_holds_claims_and_jobs);
@@ -619,7 +620,7 @@ async fn broadcast_readiness_stats_per_broadcast() {
 
     let stats = b
         .store
-        .broadcast_readiness_stats(&Scope::default())
+        .broadcast_readiness_stats(&Scope::default(), &std::collections::BTreeMap::new())
         .await
         .expect("broadcast_readiness_stats");
     assert_eq!(
@@ -649,7 +650,7 @@ async fn broadcast_readiness_stats_per_broadcast() {
     };
     let none = b
         .store
-        .broadcast_readiness_stats(&other_user)
+        .broadcast_readiness_stats(&other_user, &std::collections::BTreeMap::new())
         .await
         .expect("stats");
     assert!(none.is_empty());

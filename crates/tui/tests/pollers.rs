@@ -24,7 +24,8 @@ use launchdeck_core::in_flight::{
 };
 use launchdeck_core::progress::{ProgressHead, ProgressHeads, Recount, RecountRequest};
 use launchdeck_core::readiness::{
-    BroadcastStats, BudgetSetting, ContactRelease, ProviderSafetyHealth, ReconciliationHealth,
+    BroadcastStats, BudgetSetting, ContactRelease, KeptFinished, ProviderSafetyHealth,
+    ReconciliationHealth,
 };
 use launchdeck_core::stop::{LiftResult, StopRowState, StopWrite, StopWriteResult};
 use launchdeck_core::test_broadcast::{TestCallWrite, TestRowInsert, TestTargetRow};
@@ -230,6 +231,7 @@ impl Store for FakeStore {
     async fn broadcast_readiness_stats(
         &self,
         _: &Scope,
+        _: &BTreeMap<Uuid, KeptFinished>,
     ) -> StoreResult<BTreeMap<Uuid, BroadcastStats>> {
         Err(not_here("broadcast_readiness_stats"))
     }

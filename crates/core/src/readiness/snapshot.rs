@@ -272,6 +272,45 @@ pub struct BroadcastStats {
     /// Statuses of the newest finished rows (neither pending nor calling), newest first,
     /// at most 50.
     pub recent_finished: Vec<String>,
+    /// Moves when the finished rows may have moved (see [`finished_marker`]).
+    pub finished_marker: String,
+}
+
+/// The newest finished rows of a broadcast read before, with the marker they were
+/// read under: a store reads them again only when the marker moved (they have no
+/// index: reading them sorts all of the broadcast's finished rows).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeptFinished {
+    pub marker: String,
+    pub recent_finished: Vec<String>,
+}
+
+/// A broadcast's finished rows change when a row finishes or is queued again: a
+/// calling row ends (the calling set moves), a pending row fails before it is dialled
+/// or a finished one goes back to pending (the pending count moves), a row is marked
+/// failed (the failed count, from the partial `failed` index). A finished row edited
+/// into another finished status is not seen: readers bound how long they keep one.
+pub fn finished_marker(pending: i64, calling: &[DateTime<Utc>], failed: i64) -> String {
+    let newest = calling.iter().max().map(|at| at.timestamp_micros());
+    format!("{pending}|{}|{newest:?}|{failed}", calling.len())
+}
+
+/// Fills in the kept finished rows of the broadcasts whose marker did not move;
+/// returns the broadcasts whose finished rows must be read.
+pub fn reuse_finished(
+    stats: &mut BTreeMap<Uuid, BroadcastStats>,
+    kept: &BTreeMap<Uuid, KeptFinished>,
+) -> Vec<Uuid> {
+    let mut moved = Vec::new();
+    for (id, entry) in stats.iter_mut() {
+        match kept.get(id) {
+            Some(k) if k.marker == entry.finished_marker => {
+                entry.recent_finished.clone_from(&k.recent_finished);
+            }
+            _ => moved.push(*id),
+        }
+    }
+    moved
 }
 
 /// `get_campaign_contact_release_status(campaign_id)`.

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use launchdeck_core::domain::{Campaign, Scope};
-use launchdeck_core::readiness::{ContactRelease, DatabaseFacts, Focus, Observed};
+use launchdeck_core::readiness::{ContactRelease, DatabaseFacts, Focus, KeptFinished, Observed};
 use launchdeck_store::{PlatformAnswer, Store, StoreResult};
 use uuid::Uuid;
 
@@ -51,7 +51,7 @@ pub(crate) async fn gather(
     scope: Scope,
     focus: Focus,
     limit: Duration,
-    releases: &ReleaseCache,
+    kept: &KeptAnswers,
 ) -> DatabaseAnswer {
     let info = match read(limit, "the connection facts", store.db_info()).await {
         Ok(info) => info,
@@ -68,9 +68,9 @@ pub(crate) async fn gather(
         transaction_pooler: info.transaction_pooler,
         ..DatabaseFacts::default()
     };
-    let result = match read_tables(store.as_ref(), &scope, limit, &mut facts).await {
+    let result = match read_tables(store.as_ref(), &scope, limit, kept, &mut facts).await {
         Ok(()) => {
-            read_functions(store.as_ref(), focus, limit, releases, &mut facts).await;
+            read_functions(store.as_ref(), focus, limit, &kept.releases, &mut facts).await;
             Observed::Ok(facts)
         }
         Err(failure) => failure.observed(),
@@ -86,6 +86,7 @@ async fn read_tables(
     store: &dyn Store,
     scope: &Scope,
     limit: Duration,
+    kept: &KeptAnswers,
     facts: &mut DatabaseFacts,
 ) -> Result<(), Failure> {
     let (schema, functions) = tokio::join!(
@@ -94,6 +95,7 @@ async fn read_tables(
     );
     facts.missing_schema = super::lane::observe(schema);
     facts.missing_functions = platform(functions);
+    let kept_finished = kept.finished.fresh();
     let (numbers, trunks, agents, broadcasts, stats, campaigns) = tokio::join!(
         read(limit, "phone_numbers", store.phone_numbers(scope)),
         read(limit, "sip_trunk_configs", store.sip_trunks(scope)),
@@ -102,7 +104,7 @@ async fn read_tables(
         read(
             limit,
             "broadcast_queue",
-            store.broadcast_readiness_stats(scope)
+            store.broadcast_readiness_stats(scope, &kept_finished)
         ),
         read(limit, "campaigns", store.campaigns(scope)),
     );
@@ -110,7 +112,18 @@ async fn read_tables(
     facts.sip_trunks = trunks?;
     facts.retell_agents = agents?;
     facts.broadcasts = broadcasts?;
-    facts.broadcast_stats = stats?;
+    let stats = stats?;
+    for (id, entry) in &stats {
+        let reused = kept_finished
+            .get(id)
+            .is_some_and(|k| k.marker == entry.finished_marker);
+        if !reused {
+            let marker = entry.finished_marker.clone();
+            kept.finished
+                .put(*id, marker, entry.recent_finished.clone());
+        }
+    }
+    facts.broadcast_stats = stats;
     facts.campaigns = campaigns?;
     let (budgets, max_concurrent, integrations, availability, stops, alerts) = tokio::join!(
         read(limit, "budget_settings", store.budget_settings(scope)),
@@ -146,7 +159,7 @@ async fn read_functions(
     store: &dyn Store,
     focus: Focus,
     limit: Duration,
-    releases: &ReleaseCache,
+    releases: &Kept<ContactRelease>,
     facts: &mut DatabaseFacts,
 ) {
     let exists = |name: &str| match &facts.missing_functions {
@@ -198,46 +211,80 @@ fn not_called<T>(function: &str) -> Observed<T> {
     Observed::NotApplicable(format!("{function}() does not exist in this database"))
 }
 
-/// How long a contact-release answer is reused while its marker stays the same: the
-/// marker covers what the function reads; this bounds anything it might not.
-const RELEASE_KEPT_AT_MOST: Duration = Duration::from_secs(600);
+/// How long an answer is reused while its marker stays the same: the marker covers
+/// what the answer reads; this bounds anything it might not.
+const KEPT_AT_MOST: Duration = Duration::from_secs(600);
 
-/// Contact-release answers kept between readiness runs (shared by the gatherer's
-/// clones). `get_campaign_contact_release_status()` reads every `campaign_leads` row
-/// (13 ms a campaign on the scale profile, every run); its marker costs a few index
-/// probes.
+/// Costly answers kept between readiness runs, shared by the gatherer's clones:
+/// `get_campaign_contact_release_status()` reads every `campaign_leads` row (13 ms a
+/// campaign on the scale profile), a broadcast's newest finished rows sort all of its
+/// finished rows (61 ms a run for 40 broadcasts); their markers cost index probes.
 #[derive(Clone, Default)]
-pub(crate) struct ReleaseCache(Arc<Mutex<HashMap<Uuid, KeptRelease>>>);
-
-struct KeptRelease {
-    marker: String,
-    read_at: Instant,
-    release: ContactRelease,
+pub(crate) struct KeptAnswers {
+    releases: Kept<ContactRelease>,
+    finished: Kept<Vec<String>>,
 }
 
-impl ReleaseCache {
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<Uuid, KeptRelease>> {
+/// Answers per campaign or broadcast, each with the marker it was read under.
+pub(crate) struct Kept<T>(Arc<Mutex<HashMap<Uuid, KeptAnswer<T>>>>);
+
+impl<T> Clone for Kept<T> {
+    fn clone(&self) -> Self {
+        Kept(self.0.clone())
+    }
+}
+
+impl<T> Default for Kept<T> {
+    fn default() -> Self {
+        Kept(Arc::default())
+    }
+}
+
+struct KeptAnswer<T> {
+    marker: String,
+    read_at: Instant,
+    value: T,
+}
+
+impl<T: Clone> Kept<T> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<Uuid, KeptAnswer<T>>> {
         // Plain data: a panicking holder cannot leave it half-written.
         self.0.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    fn get(&self, campaign: Uuid, marker: &str) -> Option<ContactRelease> {
+    fn get(&self, id: Uuid, marker: &str) -> Option<T> {
         let kept = self.lock();
-        let kept = kept.get(&campaign)?;
-        (kept.marker == marker && kept.read_at.elapsed() < RELEASE_KEPT_AT_MOST)
-            .then(|| kept.release.clone())
+        let kept = kept.get(&id)?;
+        (kept.marker == marker && kept.read_at.elapsed() < KEPT_AT_MOST).then(|| kept.value.clone())
     }
 
-    fn put(&self, campaign: Uuid, marker: String, release: ContactRelease) {
+    fn put(&self, id: Uuid, marker: String, value: T) {
         let read_at = Instant::now();
         self.lock().insert(
-            campaign,
-            KeptRelease {
+            id,
+            KeptAnswer {
                 marker,
                 read_at,
-                release,
+                value,
             },
         );
+    }
+}
+
+impl Kept<Vec<String>> {
+    /// The finished rows still young enough to be reused, for the store.
+    fn fresh(&self) -> BTreeMap<Uuid, KeptFinished> {
+        self.lock()
+            .iter()
+            .filter(|(_, k)| k.read_at.elapsed() < KEPT_AT_MOST)
+            .map(|(id, k)| {
+                let kept = KeptFinished {
+                    marker: k.marker.clone(),
+                    recent_finished: k.value.clone(),
+                };
+                (*id, kept)
+            })
+            .collect()
     }
 }
 
@@ -247,7 +294,7 @@ async fn contact_releases(
     store: &dyn Store,
     focus: Focus,
     limit: Duration,
-    cache: &ReleaseCache,
+    cache: &Kept<ContactRelease>,
     campaigns: &[Campaign],
 ) -> BTreeMap<Uuid, Observed<ContactRelease>> {
     let mut releases = BTreeMap::new();

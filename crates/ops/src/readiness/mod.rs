@@ -75,8 +75,8 @@ pub struct Gatherer {
     clients: Clients,
     audio: Result<reqwest::Client, Failure>,
     options: GatherOptions,
-    /// Contact-release answers reused between runs (shared by every clone).
-    releases: database::ReleaseCache,
+    /// Costly answers reused between runs (shared by every clone).
+    kept: database::KeptAnswers,
 }
 
 impl std::fmt::Debug for Gatherer {
@@ -105,7 +105,7 @@ impl Gatherer {
             clients: Clients::from_config(config, &options),
             audio: audio::client(options.source_timeout),
             options,
-            releases: database::ReleaseCache::default(),
+            kept: database::KeptAnswers::default(),
         }
     }
 
@@ -167,9 +167,9 @@ impl Gatherer {
     fn spawn_independent(&self, tasks: &mut Tasks, focus: Focus) {
         let c = &self.clients;
         let (store, scope, limit) = (self.store.clone(), self.scope, self.options.source_timeout);
-        let releases = self.releases.clone();
+        let kept = self.kept.clone();
         tasks.spawn(Input::Database, async move {
-            let answer = database::gather(store, scope, focus, limit, &releases).await;
+            let answer = database::gather(store, scope, focus, limit, &kept).await;
             Part::Database(Box::new(answer))
         });
         let (client, lane) = (c.retell.clone(), c.retell_lane.clone());

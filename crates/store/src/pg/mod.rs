@@ -428,10 +428,12 @@ impl Store for PgStore {
     async fn broadcast_readiness_stats(
         &self,
         scope: &Scope,
+        kept: &std::collections::BTreeMap<uuid::Uuid, launchdeck_core::readiness::KeptFinished>,
     ) -> StoreResult<
         std::collections::BTreeMap<uuid::Uuid, launchdeck_core::readiness::BroadcastStats>,
     > {
-        self.run(self.query_broadcast_readiness_stats(scope)).await
+        self.run(self.query_broadcast_readiness_stats(scope, kept))
+            .await
     }
 
     async fn budget_settings(

@@ -8,8 +8,8 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use launchdeck_core::domain::Scope;
 use launchdeck_core::readiness::{
-    BroadcastStats, BudgetSetting, ContactRelease, ProviderSafetyHealth, ReconciliationHealth,
-    SAFETY_FUNCTIONS,
+    BroadcastStats, BudgetSetting, ContactRelease, KeptFinished, ProviderSafetyHealth,
+    ReconciliationHealth, SAFETY_FUNCTIONS, finished_marker, reuse_finished,
 };
 use secrecy::SecretString;
 use sqlx::{AssertSqlSafe, FromRow};
@@ -77,6 +77,8 @@ SELECT concat_ws('/', count(*), max(r.created_at), max(r.revoked_at),
   FROM campaign_contact_releases r
  WHERE r.campaign_id = $1";
 
+// Per broadcast: the pending count and the failed count from the indexes, the calling
+// rows' age origins from the partial `calling` index.
 const BROADCAST_STATS_SQL: &str = "
 SELECT vb.id,
        (SELECT count(*) FROM broadcast_queue q
@@ -86,18 +88,26 @@ SELECT vb.id,
                   WHERE q.broadcast_id = vb.id AND q.status = 'calling'
                     AND coalesce(q.updated_at, q.created_at) IS NOT NULL),
                 '{}') AS calling_since,
+       (SELECT count(*) FROM broadcast_queue q
+         WHERE q.broadcast_id = vb.id AND q.status = 'failed') AS failed
+  FROM voice_broadcasts vb
+ WHERE vb.status IN ('draft', 'active', 'paused'){scope}";
+
+// The newest 50 finished statuses of the broadcasts $1: no index orders them, so
+// each broadcast's finished rows are sorted; asked only when the marker moved.
+const RECENT_FINISHED_SQL: &str = "
+SELECT b.id,
        coalesce((SELECT array_agg(f.status ORDER BY f.newest)
                    FROM (SELECT q.status,
                                 row_number() OVER (ORDER BY q.updated_at DESC NULLS LAST, q.id)
                                     AS newest
                            FROM broadcast_queue q
-                          WHERE q.broadcast_id = vb.id
+                          WHERE q.broadcast_id = b.id
                             AND q.status NOT IN ('pending', 'calling')
                           ORDER BY q.updated_at DESC NULLS LAST, q.id
                           LIMIT 50) f),
                 '{}') AS recent_finished
-  FROM voice_broadcasts vb
- WHERE vb.status IN ('draft', 'active', 'paused'){scope}";
+  FROM unnest($1::uuid[]) AS b(id)";
 
 const BUDGET_SQL: &str = "
 SELECT b.user_id, b.campaign_id, coalesce(b.is_paused, false) AS is_paused, b.paused_at,
@@ -153,6 +163,12 @@ struct StatsRow {
     id: Uuid,
     pending: i64,
     calling_since: Vec<DateTime<Utc>>,
+    failed: i64,
+}
+
+#[derive(FromRow)]
+struct FinishedRow {
+    id: Uuid,
     recent_finished: Vec<String>,
 }
 
@@ -273,6 +289,7 @@ impl PgStore {
     pub(super) async fn query_broadcast_readiness_stats(
         &self,
         scope: &Scope,
+        kept: &BTreeMap<Uuid, KeptFinished>,
     ) -> Result<BTreeMap<Uuid, BroadcastStats>, sqlx::Error> {
         let sql = fill(
             BROADCAST_STATS_SQL,
@@ -285,18 +302,34 @@ impl PgStore {
             .bind(scope.org_id)
             .fetch_all(&mut *tx)
             .await?;
-        tx.commit().await?;
-        Ok(rows
+        let mut stats: BTreeMap<Uuid, BroadcastStats> = rows
             .into_iter()
             .map(|r| {
+                let finished_marker = finished_marker(r.pending, &r.calling_since, r.failed);
                 let stats = BroadcastStats {
                     pending: r.pending,
                     calling_updated_at: r.calling_since,
-                    recent_finished: r.recent_finished,
+                    recent_finished: Vec::new(),
+                    finished_marker,
                 };
                 (r.id, stats)
             })
-            .collect())
+            .collect();
+        let moved = reuse_finished(&mut stats, kept);
+        if !moved.is_empty() {
+            let rows: Vec<FinishedRow> = sqlx::query_as(RECENT_FINISHED_SQL)
+                .persistent(self.persistent())
+                .bind(&moved)
+                .fetch_all(&mut *tx)
+                .await?;
+            for row in rows {
+                if let Some(entry) = stats.get_mut(&row.id) {
+                    entry.recent_finished = row.recent_finished;
+                }
+            }
+        }
+        tx.commit().await?;
+        Ok(stats)
     }
 
     pub(super) async fn query_budget_settings(

@@ -36,7 +36,8 @@ use launchdeck_core::domain::{
 use launchdeck_core::in_flight::{CallState, InFlightCheck, InFlightDelta, KnownInFlight};
 use launchdeck_core::progress::{ProgressHeads, Recount, RecountRequest};
 use launchdeck_core::readiness::{
-    BroadcastStats, BudgetSetting, ContactRelease, ProviderSafetyHealth, ReconciliationHealth,
+    BroadcastStats, BudgetSetting, ContactRelease, KeptFinished, ProviderSafetyHealth,
+    ReconciliationHealth,
 };
 use secrecy::SecretString;
 use sqlx::sqlite::{
@@ -423,8 +424,10 @@ impl Store for SqliteStore {
     async fn broadcast_readiness_stats(
         &self,
         scope: &Scope,
+        kept: &BTreeMap<Uuid, KeptFinished>,
     ) -> StoreResult<BTreeMap<Uuid, BroadcastStats>> {
-        self.run(self.query_broadcast_readiness_stats(scope)).await
+        self.run(self.query_broadcast_readiness_stats(scope, kept))
+            .await
     }
 
     async fn budget_settings(&self, scope: &Scope) -> StoreResult<Vec<BudgetSetting>> {

@@ -6,7 +6,8 @@ use std::collections::BTreeMap;
 
 use launchdeck_core::domain::Scope;
 use launchdeck_core::readiness::{
-    BroadcastStats, BudgetSetting, ContactRelease, ProviderSafetyHealth, ReconciliationHealth,
+    BroadcastStats, BudgetSetting, ContactRelease, KeptFinished, ProviderSafetyHealth,
+    ReconciliationHealth, finished_marker, reuse_finished,
 };
 use secrecy::SecretString;
 use sqlx::AssertSqlSafe;
@@ -47,11 +48,12 @@ const BROADCASTS_SQL: &str = "
 SELECT vb.id FROM voice_broadcasts vb
  WHERE vb.status IN ('draft', 'active', 'paused'){scope}";
 
-const PENDING_AND_CALLING_SQL: &str = "
+const QUEUE_COUNTS_SQL: &str = "
 SELECT q.broadcast_id AS parent_id, q.status,
        coalesce(q.updated_at, q.created_at) AS since
   FROM voice_broadcasts vb
-  JOIN broadcast_queue q ON q.broadcast_id = vb.id AND q.status IN ('pending', 'calling')
+  JOIN broadcast_queue q ON q.broadcast_id = vb.id
+       AND q.status IN ('pending', 'calling', 'failed')
  WHERE vb.status IN ('draft', 'active', 'paused'){scope}";
 
 // Newest first down the (broadcast_id, updated_at) index; NULL updated_at sorts last.
@@ -80,6 +82,7 @@ impl SqliteStore {
     pub(super) async fn query_broadcast_readiness_stats(
         &self,
         scope: &Scope,
+        kept: &BTreeMap<Uuid, KeptFinished>,
     ) -> Result<BTreeMap<Uuid, BroadcastStats>, QueryError> {
         let scope_sql = ScopeSql::new(scope).per_user("vb");
         let (user, org) = scope_params(scope);
@@ -98,7 +101,8 @@ impl SqliteStore {
                 BroadcastStats::default(),
             );
         }
-        let queue = sqlx::query(AssertSqlSafe(with_scope(PENDING_AND_CALLING_SQL)))
+        let mut failed: BTreeMap<Uuid, i64> = BTreeMap::new();
+        let queue = sqlx::query(AssertSqlSafe(with_scope(QUEUE_COUNTS_SQL)))
             .bind(&user)
             .bind(&org)
             .fetch_all(&mut *tx)
@@ -108,17 +112,25 @@ impl SqliteStore {
             let Some(entry) = stats.get_mut(&c.uuid("parent_id")?) else {
                 continue;
             };
-            if c.text("status")? == "pending" {
-                entry.pending += 1;
-            } else if let Some(since) = c.opt_timestamp("since")? {
-                entry.calling_updated_at.push(since);
+            match c.text("status")?.as_str() {
+                "pending" => entry.pending += 1,
+                "failed" => *failed.entry(c.uuid("parent_id")?).or_default() += 1,
+                _ => entry.calling_updated_at.extend(c.opt_timestamp("since")?),
             }
         }
         for (id, entry) in stats.iter_mut() {
-            entry.recent_finished = sqlx::query_scalar(RECENT_FINISHED_SQL)
-                .bind(uuid_text(*id))
+            let failed = failed.get(id).copied().unwrap_or(0);
+            entry.finished_marker =
+                finished_marker(entry.pending, &entry.calling_updated_at, failed);
+        }
+        for id in reuse_finished(&mut stats, kept) {
+            let recent: Vec<String> = sqlx::query_scalar(RECENT_FINISHED_SQL)
+                .bind(uuid_text(id))
                 .fetch_all(&mut *tx)
                 .await?;
+            if let Some(entry) = stats.get_mut(&id) {
+                entry.recent_finished = recent;
+            }
         }
         tx.commit().await?;
         Ok(stats)

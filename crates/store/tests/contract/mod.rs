@@ -10,6 +10,8 @@ mod fixes;
 pub use fixes::*;
 mod in_flight;
 pub use in_flight::*;
+mod readiness;
+pub use readiness::*;
 mod stop;
 pub use stop::*;
 mod test_broadcast;

@@ -330,6 +330,7 @@ fn database() -> DatabaseFacts {
                 pending: 100,
                 calling_updated_at: vec![now() - chrono::Duration::seconds(60)],
                 recent_finished: vec!["answered".to_string(); 20],
+                finished_marker: String::new(),
             },
         )]),
         campaigns: vec![campaign()],
