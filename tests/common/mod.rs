@@ -1,1 +1,3 @@
+// Each test binary uses its own part of the harness.
+#[allow(dead_code)]
 pub mod pty;

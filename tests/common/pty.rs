@@ -67,6 +67,27 @@ impl PtyApp {
         }
     }
 
+    /// Sends `signal` to the program, as `kill` would.
+    pub fn signal(&self, signal: nix::sys::signal::Signal) {
+        let pid = self.child.process_id().expect("the program's pid");
+        let pid = nix::unistd::Pid::from_raw(i32::try_from(pid).expect("pid fits"));
+        nix::sys::signal::kill(pid, signal).expect("send the signal");
+    }
+
+    /// Resizes the terminal, as dragging the window's corner would. The screen model
+    /// keeps the size the program started with (frames drawn smaller land in its
+    /// top-left corner): resize back to it before reading the screen in earnest.
+    pub fn resize(&self, cols: u16, rows: u16) {
+        self.master
+            .resize(PtySize {
+                rows,
+                cols,
+                pixel_width: 0,
+                pixel_height: 0,
+            })
+            .expect("resize the pty");
+    }
+
     pub fn screen_text(&self) -> String {
         self.screen.lock().unwrap().screen().contents()
     }

@@ -42,7 +42,7 @@ pub enum TuiError {
         "terminal error: {0} (launchdeck needs an interactive terminal; use a headless command such as `launchdeck calls` otherwise)"
     )]
     Terminal(#[source] std::io::Error),
-    #[error("could not listen for SIGTERM/SIGHUP: {0}")]
+    #[error("could not listen for SIGTERM/SIGHUP/SIGINT: {0}")]
     Signals(#[source] std::io::Error),
     /// Two actions share a key in `[keys]`.
     #[error(

@@ -40,7 +40,7 @@ const RESIZE_SETTLE: Duration = Duration::from_millis(50);
 /// Clock and ages move on once a second.
 const TICK: Duration = Duration::from_secs(1);
 
-/// Runs the TUI until `q`, `ctrl-c`, SIGTERM or SIGHUP. The terminal is restored on
+/// Runs the TUI until `q`, `ctrl-c`, SIGTERM, SIGHUP or SIGINT. The terminal is restored on
 /// every way out, panics included. `gatherer` answers the readiness checks.
 pub async fn run(stores: Stores, gatherer: Gatherer, options: TuiOptions) -> Result<(), TuiError> {
     let keymap = Keymap::with_overrides(&options.key_overrides)?;
@@ -56,14 +56,18 @@ pub async fn run(stores: Stores, gatherer: Gatherer, options: TuiOptions) -> Res
     result
 }
 
-/// Completes on SIGTERM or SIGHUP.
+/// Completes on SIGTERM, SIGHUP (the ssh session lost) or SIGINT (`kill -INT`; in raw
+/// mode ctrl-c is a key, not a signal). Left to their default, each would end the
+/// process with the terminal still in raw mode.
 fn shutdown_signals() -> Result<impl Future<Output = ()>, TuiError> {
     let mut sigterm = signal(SignalKind::terminate()).map_err(TuiError::Signals)?;
     let mut sighup = signal(SignalKind::hangup()).map_err(TuiError::Signals)?;
+    let mut sigint = signal(SignalKind::interrupt()).map_err(TuiError::Signals)?;
     Ok(async move {
         tokio::select! {
             _ = sigterm.recv() => {}
             _ = sighup.recv() => {}
+            _ = sigint.recv() => {}
         }
     })
 }
