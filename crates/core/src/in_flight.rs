@@ -60,27 +60,33 @@ pub struct CallVersion {
     pub since: DateTime<Utc>,
 }
 
-/// How far back from the database's clock a queue row counts as recent for a check
-/// (see [`QueueSummary`]): calls that are ringing now are recent, stuck ones are not.
-pub const RECENT: chrono::Duration = chrono::Duration::minutes(10);
+/// Where the age classes of a check's queue parts begin, back from the last read's
+/// database time (see [`QueueSummary`]): class 0 holds the rows updated in the last
+/// minute, class 4 those older than 10 minutes (stuck calls).
+pub const AGE_CLASSES: [chrono::Duration; 4] = [
+    chrono::Duration::minutes(1),
+    chrono::Duration::minutes(2),
+    chrono::Duration::minutes(4),
+    chrono::Duration::minutes(10),
+];
 
 /// One part of a queue parent's calling rows: a broadcast's `broadcast_queue` rows or
-/// a campaign's `dialing_queues` rows, split at the check's `recent_from` into those
-/// updated since (`recent`) and the older ones.
+/// a campaign's `dialing_queues` rows of one age class (how long since each row's
+/// last update, see [`AgeBounds`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct QueuePart {
     pub source: CallSource,
     pub parent: Uuid,
-    pub recent: bool,
+    pub age: u8,
 }
 
 /// A [`QueuePart`] summed up: how many rows, and the newest `updated_at`. The
 /// platform's update trigger sets `updated_at` on every change, so a summary that did
 /// not move means rows that did not move, and a check lists only the rows of the
-/// parts whose summary moved: in practice the recent part of the parents that dialled.
-/// (An older row can only leave its part, so stuck calls are listed again only when
-/// one of them ends; the broadcasts' summaries come from the partial `calling` index
-/// alone, without visiting the rows.)
+/// parts whose summary moved: a call that starts moves the youngest part, one that
+/// ends moves the part of its age, a stuck call that is cleaned up the oldest. (The
+/// broadcasts' summaries come from the partial `calling` index alone, without
+/// visiting the rows.)
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct QueueSummary {
     pub part: QueuePart,
@@ -88,13 +94,44 @@ pub struct QueueSummary {
     pub newest: Option<DateTime<Utc>>,
 }
 
+/// The age classes of one check as database times: class `k` holds the rows updated
+/// at or after `bounds[k]` and before `bounds[k - 1]`; class 4, those before
+/// `bounds[3]` (and those without an update time).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AgeBounds {
+    pub bounds: [DateTime<Utc>; 4],
+}
+
+impl AgeBounds {
+    /// The classes counted back from `from`.
+    pub fn from(from: DateTime<Utc>) -> AgeBounds {
+        AgeBounds {
+            bounds: AGE_CLASSES.map(|age| from - age),
+        }
+    }
+
+    /// The class of a row last updated at `at`.
+    pub fn class(&self, at: DateTime<Utc>) -> u8 {
+        self.bounds.iter().take_while(|b| at < **b).count() as u8
+    }
+
+    /// The class's range of update times: from (inclusive, none for the oldest) and
+    /// until (exclusive, none for the youngest).
+    pub fn range(&self, age: u8) -> (Option<DateTime<Utc>>, Option<DateTime<Utc>>) {
+        let age = usize::from(age);
+        let from = self.bounds.get(age).copied();
+        let until = age.checked_sub(1).and_then(|i| self.bounds.get(i).copied());
+        (from, until)
+    }
+}
+
 /// What the tracker holds, told to a check so that it lists only what may differ.
 #[derive(Debug, Clone, PartialEq)]
 pub struct KnownInFlight {
     /// The call logs held (asked by id: no index finds the ones still open).
     pub call_logs: Vec<Uuid>,
-    /// Where the recent parts start (database time).
-    pub recent_from: DateTime<Utc>,
+    /// The age classes the summaries are counted in.
+    pub ages: AgeBounds,
     pub queues: Vec<QueueSummary>,
 }
 
@@ -103,43 +140,54 @@ pub struct KnownInFlight {
 pub struct CheckPlan {
     /// Parts whose summary matches the tracker's: not listed, present as held.
     pub unchanged: Vec<QueuePart>,
-    /// Parents whose older part moved: all their calling rows are listed.
-    pub whole: Vec<(CallSource, Uuid)>,
-    /// Parents whose recent part alone moved: their recent rows are listed.
-    pub recent_only: Vec<(CallSource, Uuid)>,
+    /// Parts whose summary moved: their rows are listed.
+    pub listed: Vec<QueuePart>,
 }
 
 impl CheckPlan {
-    /// The parents of `source` in `list` (`whole` or `recent_only`).
-    pub fn parents(list: &[(CallSource, Uuid)], source: CallSource) -> Vec<Uuid> {
-        list.iter()
-            .filter(|(s, _)| *s == source)
-            .map(|(_, parent)| *parent)
-            .collect()
+    /// The listed parts of `source`, each as (parent, from, until): see
+    /// [`AgeBounds::range`].
+    #[allow(clippy::type_complexity)]
+    pub fn listed_ranges(
+        &self,
+        source: CallSource,
+        ages: &AgeBounds,
+    ) -> (
+        Vec<Uuid>,
+        Vec<Option<DateTime<Utc>>>,
+        Vec<Option<DateTime<Utc>>>,
+    ) {
+        let mut ranges = (Vec::new(), Vec::new(), Vec::new());
+        for part in self.listed.iter().filter(|p| p.source == source) {
+            let (from, until) = ages.range(part.age);
+            ranges.0.push(part.parent);
+            ranges.1.push(from);
+            ranges.2.push(until);
+        }
+        ranges
+    }
+
+    /// The parents of `source` with a listed part.
+    pub fn listed_parents(&self, source: CallSource) -> Vec<Uuid> {
+        let parents: HashSet<Uuid> = self
+            .listed
+            .iter()
+            .filter(|p| p.source == source)
+            .map(|p| p.parent)
+            .collect();
+        parents.into_iter().collect()
     }
 }
 
 impl KnownInFlight {
-    /// What to list, given the summaries `now` a check read with `self.recent_from`.
+    /// What to list, given the summaries `now` a check read with `self.ages`.
     pub fn plan(&self, now: &[QueueSummary]) -> CheckPlan {
         let known: HashSet<&QueueSummary> = self.queues.iter().collect();
         let (same, moved): (Vec<&QueueSummary>, Vec<&QueueSummary>) =
             now.iter().partition(|s| known.contains(s));
-        let whole: HashSet<(CallSource, Uuid)> = moved
-            .iter()
-            .filter(|s| !s.part.recent)
-            .map(|s| (s.part.source, s.part.parent))
-            .collect();
-        let recent_only: HashSet<(CallSource, Uuid)> = moved
-            .iter()
-            .filter(|s| s.part.recent)
-            .map(|s| (s.part.source, s.part.parent))
-            .filter(|parent| !whole.contains(parent))
-            .collect();
         CheckPlan {
             unchanged: same.iter().map(|s| s.part).collect(),
-            whole: whole.into_iter().collect(),
-            recent_only: recent_only.into_iter().collect(),
+            listed: moved.iter().map(|s| s.part).collect(),
         }
     }
 }
@@ -150,8 +198,8 @@ pub struct InFlightCheck {
     pub db_now: DateTime<Utc>,
     /// The versions of the calls in flight, but for the queue rows of `unchanged`.
     pub present: Vec<CallVersion>,
-    /// The `recent_from` the check was asked with.
-    pub recent_from: DateTime<Utc>,
+    /// The age classes the check was asked with.
+    pub ages: AgeBounds,
     /// Queue parts whose calling rows are those the tracker holds (see
     /// [`QueueSummary`]): still present, as held.
     pub unchanged: Vec<QueuePart>,
@@ -241,7 +289,7 @@ impl InFlightTracker {
     }
 
     /// What the tracker holds, for a check: the call logs by id, the queue rows
-    /// summed up per part (recent from [`RECENT`] before the last read).
+    /// summed up per part (age classes counted back from the last read).
     pub fn known(&self) -> KnownInFlight {
         let (calls, db_now) = self
             .current
@@ -249,7 +297,7 @@ impl InFlightTracker {
             .map_or((&[][..], DateTime::<Utc>::MIN_UTC), |c| {
                 (&c.calls[..], c.db_now)
             });
-        let recent_from = db_now - RECENT;
+        let ages = AgeBounds::from(db_now);
         let mut queues: HashMap<QueuePart, QueueSummary> = HashMap::new();
         let mut call_logs = Vec::new();
         for call in calls {
@@ -257,7 +305,7 @@ impl InFlightTracker {
                 call_logs.push(call.id);
                 continue;
             }
-            let Some(part) = queue_part(call, recent_from) else {
+            let Some(part) = queue_part(call, &ages) else {
                 continue;
             };
             let summary = queues.entry(part).or_insert_with(|| QueueSummary {
@@ -270,7 +318,7 @@ impl InFlightTracker {
         }
         KnownInFlight {
             call_logs,
-            recent_from,
+            ages,
             queues: queues.into_values().collect(),
         }
     }
@@ -417,14 +465,14 @@ impl InFlightTracker {
 }
 
 /// The part of its parent's calling rows a queue call is in; none for call logs.
-fn queue_part(call: &InFlightCall, recent_from: DateTime<Utc>) -> Option<QueuePart> {
+fn queue_part(call: &InFlightCall, ages: &AgeBounds) -> Option<QueuePart> {
     if call.source == CallSource::CallLogs {
         return None;
     }
     Some(QueuePart {
         source: call.source,
         parent: call.parent()?,
-        recent: call.since >= recent_from,
+        age: ages.class(call.since),
     })
 }
 
@@ -432,7 +480,7 @@ fn queue_part(call: &InFlightCall, recent_from: DateTime<Utc>) -> Option<QueuePa
 struct Present {
     listed: HashSet<(CallSource, Uuid)>,
     unchanged: HashSet<QueuePart>,
-    recent_from: DateTime<Utc>,
+    ages: AgeBounds,
 }
 
 impl Present {
@@ -440,13 +488,13 @@ impl Present {
         Present {
             listed: check.present.iter().map(|v| (v.source, v.id)).collect(),
             unchanged: check.unchanged.iter().copied().collect(),
-            recent_from: check.recent_from,
+            ages: check.ages,
         }
     }
 
     fn holds(&self, call: &InFlightCall) -> bool {
         self.listed.contains(&(call.source, call.id))
-            || queue_part(call, self.recent_from).is_some_and(|p| self.unchanged.contains(&p))
+            || queue_part(call, &self.ages).is_some_and(|p| self.unchanged.contains(&p))
     }
 }
 
@@ -656,7 +704,7 @@ mod tests {
         InFlightCheck {
             db_now: at(db_now),
             present,
-            recent_from: at(db_now) - RECENT,
+            ages: AgeBounds::from(at(db_now)),
             unchanged: Vec::new(),
             open_claims: Vec::new(),
             held_queue_ids: Vec::new(),
@@ -788,6 +836,20 @@ mod tests {
     }
 
     #[test]
+    fn age_classes_and_their_ranges() {
+        let ages = AgeBounds::from(at(1000));
+        let class = |secs_ago: i64| ages.class(at(1000 - secs_ago));
+        assert_eq!(
+            [0, 60, 61, 120, 121, 240, 241, 600, 601, 86_400].map(class),
+            [0, 0, 1, 1, 2, 2, 3, 3, 4, 4],
+            "each class from its bound, inclusive"
+        );
+        assert_eq!(ages.range(0), (Some(at(940)), None));
+        assert_eq!(ages.range(1), (Some(at(880)), Some(at(940))));
+        assert_eq!(ages.range(4), (None, Some(at(400))));
+    }
+
+    #[test]
     fn a_check_skips_the_queue_rows_of_parts_whose_summary_did_not_move() {
         let start = Instant::now();
         let mut t = InFlightTracker::new(Duration::from_secs(5));
@@ -805,12 +867,12 @@ mod tests {
         );
         let known = t.known();
         assert_eq!(known.call_logs, [log.id]);
-        assert_eq!(known.recent_from, at(100) - RECENT);
-        let summary = |parent: u128, recent, calls, newest| QueueSummary {
+        assert_eq!(known.ages, AgeBounds::from(at(100)));
+        let summary = |parent: u128, age, calls, newest| QueueSummary {
             part: QueuePart {
                 source: CallSource::BroadcastQueue,
                 parent: Uuid::from_u128(parent),
-                recent,
+                age,
             },
             calls,
             newest: Some(at(newest)),
@@ -820,18 +882,18 @@ mod tests {
         assert_eq!(
             queues,
             [
-                summary(100, false, 1, -3600),
-                summary(100, true, 2, 92),
-                summary(101, true, 1, 95)
+                summary(100, 0, 2, 92),
+                summary(100, 4, 1, -3600),
+                summary(101, 0, 1, 95)
             ]
         );
 
         // Broadcast 100 did not move; broadcast 101's row ended (its summary is gone).
-        let now = [summary(100, false, 1, -3600), summary(100, true, 2, 92)];
+        let now = [summary(100, 4, 1, -3600), summary(100, 0, 2, 92)];
         let plan = known.plan(&now);
-        assert!(plan.whole.is_empty() && plan.recent_only.is_empty());
+        assert!(plan.listed.is_empty());
         let mut c = check(105, vec![version(&log)]);
-        c.recent_from = known.recent_from;
+        c.ages = known.ages;
         c.unchanged = plan.unchanged;
         assert_eq!(t.to_fetch(&c), [(CallSource::BroadcastQueue, b2_row.id)]);
         let merged = t.apply_check(c, Vec::new(), start + Duration::from_secs(5));
@@ -843,25 +905,22 @@ mod tests {
             "unchanged rows kept, the gone one dropped"
         );
 
-        // A recent part that moved (one more row, a newer version) lists the recent
-        // rows only; an older part that moved lists the whole parent.
+        // A part that moved at all (one more row, a newer version) is listed, alone.
         let known = t.known();
-        let recent_moved = known.plan(&[summary(100, false, 1, -3600), summary(100, true, 3, 99)]);
-        assert_eq!(
-            recent_moved.recent_only,
-            [(CallSource::BroadcastQueue, Uuid::from_u128(100))]
+        let moved = known.plan(&[summary(100, 4, 1, -3600), summary(100, 0, 3, 99)]);
+        assert_eq!(moved.listed, [summary(100, 0, 3, 99).part]);
+        assert_eq!(moved.unchanged, [summary(100, 4, 1, -3600).part]);
+        let (parents, from, until) = moved.listed_ranges(CallSource::BroadcastQueue, &known.ages);
+        assert_eq!(parents, [Uuid::from_u128(100)]);
+        assert_eq!((from[0], until[0]), known.ages.range(0));
+        assert!(
+            moved
+                .listed_ranges(CallSource::DialingQueues, &known.ages)
+                .0
+                .is_empty()
         );
-        assert_eq!(recent_moved.unchanged.len(), 1);
-        let old_moved = known.plan(&[summary(100, true, 2, 92)]);
-        assert!(old_moved.unchanged.len() == 1 && old_moved.whole.is_empty());
-        let both = known.plan(&[summary(100, false, 2, -3000), summary(100, true, 3, 99)]);
-        assert_eq!(
-            both.whole,
-            [(CallSource::BroadcastQueue, Uuid::from_u128(100))]
-        );
-        assert!(both.recent_only.is_empty() && both.unchanged.is_empty());
         // Nor is a campaign's summary under the same id the broadcast's.
-        let mut other = summary(100, true, 2, 92);
+        let mut other = summary(100, 0, 2, 92);
         other.part.source = CallSource::DialingQueues;
         assert!(known.plan(&[other]).unchanged.is_empty());
     }

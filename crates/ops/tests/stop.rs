@@ -261,6 +261,17 @@ impl World {
 
 const IN_FLIGHT: [&str; 3] = ["calling", "calling", "ringing"];
 
+/// scope_type, campaign_id, organization_id, user_id, channel, metadata source, reason.
+type StopRow = (
+    String,
+    Option<Uuid>,
+    Option<Uuid>,
+    Option<Uuid>,
+    String,
+    Option<String>,
+    String,
+);
+
 #[tokio::test]
 async fn a_campaign_stop_needs_the_exact_name_and_leaves_calls_in_flight() {
     let w = World::new().await;
@@ -304,15 +315,7 @@ async fn a_campaign_stop_needs_the_exact_name_and_leaves_calls_in_flight() {
         (2, 0, 0)
     );
     assert_eq!(w.status("campaigns", CAMPAIGN).await, "paused");
-    let (scope_type, campaign, org, user, channel, source, reason): (
-        String,
-        Option<Uuid>,
-        Option<Uuid>,
-        Option<Uuid>,
-        String,
-        Option<String>,
-        String,
-    ) = sqlx::query_as(
+    let (scope_type, campaign, org, user, channel, source, reason): StopRow = sqlx::query_as(
         "SELECT scope_type, campaign_id, organization_id, user_id, channel, \
          metadata ->> 'source', reason FROM contact_stop_controls WHERE active",
     )

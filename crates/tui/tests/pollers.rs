@@ -118,7 +118,7 @@ impl Store for FakeStore {
                     since: c.since,
                 })
                 .collect(),
-            recent_from: snapshot.db_now,
+            ages: launchdeck_core::in_flight::AgeBounds::from(snapshot.db_now),
             unchanged: Vec::new(),
             open_claims: snapshot.open_claims,
             held_queue_ids: Vec::new(),

@@ -13,8 +13,8 @@ use std::collections::HashSet;
 use chrono::{DateTime, Utc};
 use launchdeck_core::domain::{CallSource, InFlightCall, InFlightSnapshot, OpenClaim, Scope};
 use launchdeck_core::in_flight::{
-    CHECK_LOG_CATCH_UP, CallState, CallVersion, CheckPlan, InFlightCheck, InFlightDelta,
-    KnownInFlight, QueuePart, QueueSummary,
+    CHECK_LOG_CATCH_UP, CallState, CallVersion, InFlightCheck, InFlightDelta, KnownInFlight,
+    QueuePart, QueueSummary,
 };
 use sqlx::postgres::Postgres;
 use sqlx::{AssertSqlSafe, FromRow, Transaction};
@@ -95,46 +95,50 @@ SELECT 'call_logs', cl.id, cl.status, cl.created_at, cl.phone_number,
  WHERE cl.created_at >= $3 AND cl.status IN ('queued', 'ringing'){log_scope}";
 
 // A check, first: the calling queue rows summed up per part (see
-// `launchdeck_core::in_flight::QueueSummary`; recent from $3). The broadcasts' from
-// the partial `idx_broadcast_queue_calling (broadcast_id, status, updated_at)` alone,
-// an index-only scan per broadcast; the campaigns' from the `status` index and their
-// rows.
+// `launchdeck_core::in_flight::QueueSummary`; the age classes begin at $3..$6). The
+// broadcasts' from the partial `idx_broadcast_queue_calling (broadcast_id, status,
+// updated_at)` alone, an index-only scan per broadcast; the campaigns' from the
+// `status` index and their rows.
 const QUEUE_SUMMARIES_SQL: &str = "
-SELECT 'broadcast_queue' AS source, vb.id AS parent, s.recent, s.calls, s.newest
+SELECT 'broadcast_queue' AS source, vb.id AS parent, s.age, s.calls, s.newest
   FROM voice_broadcasts vb
  CROSS JOIN LATERAL (
-        SELECT coalesce(q.updated_at >= $3, false) AS recent, count(*) AS calls,
-               max(q.updated_at) AS newest
+        SELECT CASE WHEN q.updated_at >= $3 THEN 0 WHEN q.updated_at >= $4 THEN 1
+                    WHEN q.updated_at >= $5 THEN 2 WHEN q.updated_at >= $6 THEN 3
+                    ELSE 4 END AS age,
+               count(*) AS calls, max(q.updated_at) AS newest
           FROM broadcast_queue q
          WHERE q.broadcast_id = vb.id AND q.status = 'calling'
          GROUP BY 1) s
  WHERE true{broadcast_scope}
 UNION ALL
-SELECT 'dialing_queues', dq.campaign_id, coalesce(dq.updated_at >= $3, false), count(*),
-       max(dq.updated_at)
+SELECT 'dialing_queues', dq.campaign_id,
+       CASE WHEN dq.updated_at >= $3 THEN 0 WHEN dq.updated_at >= $4 THEN 1
+            WHEN dq.updated_at >= $5 THEN 2 WHEN dq.updated_at >= $6 THEN 3
+            ELSE 4 END,
+       count(*), max(dq.updated_at)
   FROM dialing_queues dq
   JOIN campaigns c ON c.id = dq.campaign_id
  WHERE dq.status = 'calling'{dialing_scope}
  GROUP BY dq.campaign_id, 3";
 
 // Then the ids and versions of what is in flight: the queue rows of the parts whose
-// summary moved (all the calling rows of the parents in $5 / $8, the recent ones of
-// those in $6 / $9, recent from $7); the call logs known to be in flight asked by id
-// ($3), with those created in the last $4 seconds (a row whose transaction committed
-// after the deltas' overlap) and the quarantined ones (the partial reconciliation
-// index); the 24 h window scan is for full reads only.
+// summary moved, each part a parent and a range of update times ($5..$7 broadcasts,
+// $8..$10 campaigns; a range on the partial calling index per broadcast part); the
+// call logs known to be in flight asked by id ($3), with those created in the last $4
+// seconds (a row whose transaction committed after the deltas' overlap) and the
+// quarantined ones (the partial reconciliation index); the 24 h window scan is for
+// full reads only. A queue row without an update time is in no range: the tracker
+// fetches it by id.
 const IN_FLIGHT_CHECK_SQL: &str = "
 SELECT 'broadcast_queue' AS source, bq.id, bq.status AS state,
        coalesce(bq.updated_at, bq.created_at, now()) AS since
-  FROM voice_broadcasts vb
-  JOIN broadcast_queue bq ON bq.broadcast_id = vb.id AND bq.status = 'calling'
- WHERE vb.id = ANY($5){broadcast_scope}
-UNION ALL
-SELECT 'broadcast_queue', bq.id, bq.status, coalesce(bq.updated_at, bq.created_at, now())
-  FROM voice_broadcasts vb
-  JOIN broadcast_queue bq ON bq.broadcast_id = vb.id AND bq.status = 'calling'
-       AND bq.updated_at >= $7
- WHERE vb.id = ANY($6){broadcast_scope}
+  FROM unnest($5::uuid[], $6::timestamptz[], $7::timestamptz[]) AS p(parent, since, until)
+  JOIN voice_broadcasts vb ON vb.id = p.parent
+  JOIN broadcast_queue bq ON bq.broadcast_id = p.parent AND bq.status = 'calling'
+       AND bq.updated_at >= coalesce(p.since, '-infinity')
+       AND bq.updated_at < coalesce(p.until, 'infinity')
+ WHERE true{broadcast_scope}
 UNION ALL
 SELECT 'call_logs', cl.id, cl.status, cl.created_at
   FROM call_logs cl
@@ -143,11 +147,12 @@ SELECT 'call_logs', cl.id, cl.status, cl.created_at
         OR cl.provider_reconciliation_required){log_scope}
 UNION ALL
 SELECT 'dialing_queues', dq.id, dq.status, dq.updated_at
-  FROM dialing_queues dq
-  JOIN campaigns c ON c.id = dq.campaign_id
- WHERE dq.status = 'calling'
-   AND (dq.campaign_id = ANY($8) OR (dq.campaign_id = ANY($9) AND dq.updated_at >= $7))
-       {dialing_scope}";
+  FROM unnest($8::uuid[], $9::timestamptz[], $10::timestamptz[]) AS p(parent, since, until)
+  JOIN campaigns c ON c.id = p.parent
+  JOIN dialing_queues dq ON dq.campaign_id = p.parent AND dq.status = 'calling'
+       AND dq.updated_at >= coalesce(p.since, '-infinity')
+       AND dq.updated_at < coalesce(p.until, 'infinity')
+ WHERE true{dialing_scope}";
 
 // Rows by id ($3 broadcast_queue, $4 call_logs, $5 dialing_queues), whatever their
 // status: the whole call when still in flight, the new status when it ended.
@@ -195,7 +200,7 @@ SELECT now() AS db_now,
 struct SummaryRow {
     source: String,
     parent: Uuid,
-    recent: bool,
+    age: i32,
     calls: i64,
     newest: Option<DateTime<Utc>>,
 }
@@ -370,11 +375,15 @@ impl PgStore {
             .bind(scope.org_id)
             .fetch_one(&mut *tx)
             .await?;
+        let [b0, b1, b2, b3] = known.ages.bounds;
         let summaries: Vec<SummaryRow> = sqlx::query_as(AssertSqlSafe(summaries_sql))
             .persistent(self.persistent())
             .bind(scope.user_id)
             .bind(scope.org_id)
-            .bind(known.recent_from)
+            .bind(b0)
+            .bind(b1)
+            .bind(b2)
+            .bind(b3)
             .fetch_all(&mut *tx)
             .await?;
         let summaries: Vec<QueueSummary> = summaries
@@ -384,7 +393,7 @@ impl PgStore {
                     part: QueuePart {
                         source: call_source(&s.source)?,
                         parent: s.parent,
-                        recent: s.recent,
+                        age: u8::try_from(s.age).ok()?,
                     },
                     calls: s.calls,
                     newest: s.newest,
@@ -392,18 +401,22 @@ impl PgStore {
             })
             .collect();
         let plan = known.plan(&summaries);
-        let parents = |list: &[(CallSource, Uuid)], source| CheckPlan::parents(list, source);
+        let (bq_parents, bq_since, bq_until) =
+            plan.listed_ranges(CallSource::BroadcastQueue, &known.ages);
+        let (dq_parents, dq_since, dq_until) =
+            plan.listed_ranges(CallSource::DialingQueues, &known.ages);
         let versions: Vec<VersionRow> = sqlx::query_as(AssertSqlSafe(versions_sql))
             .persistent(self.persistent())
             .bind(scope.user_id)
             .bind(scope.org_id)
             .bind(&known.call_logs)
             .bind(seconds(CHECK_LOG_CATCH_UP))
-            .bind(parents(&plan.whole, CallSource::BroadcastQueue))
-            .bind(parents(&plan.recent_only, CallSource::BroadcastQueue))
-            .bind(known.recent_from)
-            .bind(parents(&plan.whole, CallSource::DialingQueues))
-            .bind(parents(&plan.recent_only, CallSource::DialingQueues))
+            .bind(bq_parents)
+            .bind(bq_since)
+            .bind(bq_until)
+            .bind(dq_parents)
+            .bind(dq_since)
+            .bind(dq_until)
             .fetch_all(&mut *tx)
             .await?;
         let (claims, held) = self.claims_and_holds(&mut tx, scope).await?;
@@ -421,7 +434,7 @@ impl PgStore {
                     })
                 })
                 .collect(),
-            recent_from: known.recent_from,
+            ages: known.ages,
             unchanged: plan.unchanged,
             open_claims: claims.into_iter().map(OpenClaim::from).collect(),
             held_queue_ids: held,

@@ -4,8 +4,8 @@
 use chrono::{DateTime, Utc};
 use launchdeck_core::domain::{CallSource, InFlightCall, InFlightSnapshot, OpenClaim, Scope};
 use launchdeck_core::in_flight::{
-    CHECK_LOG_CATCH_UP, CallState, CallVersion, CheckPlan, InFlightCheck, InFlightDelta,
-    KnownInFlight, QueuePart, QueueSummary,
+    CHECK_LOG_CATCH_UP, CallState, CallVersion, InFlightCheck, InFlightDelta, KnownInFlight,
+    QueuePart, QueueSummary,
 };
 use sqlx::sqlite::SqliteRow;
 use sqlx::{AssertSqlSafe, Sqlite, Transaction};
@@ -72,20 +72,25 @@ SELECT 'call_logs', cl.id, cl.status, cl.created_at, cl.phone_number,
 
 // A check (see pg/live.rs): ids and versions of what is in flight; the known call
 // logs by id ($4), those created since $5, and the quarantined ones.
-// A check: the queue rows summed up per part (recent from $3), then the versions of
-// the rows of the parts whose summary moved (all the calling rows of the parents in
-// $6 / $8, the recent ones of those in $7 / $9, recent from $10), as on PostgreSQL.
+// A check: the queue rows summed up per part (age classes from $3..$6), then the
+// versions of the calling rows of every parent with a part whose summary moved ($6
+// broadcasts, $7 campaigns): more than PostgreSQL lists, never less.
 const QUEUE_SUMMARIES_SQL: &str = "
 SELECT 'broadcast_queue' AS source, bq.broadcast_id AS parent,
-       coalesce(bq.updated_at >= $3, 0) AS recent, count(*) AS calls,
-       max(bq.updated_at) AS newest
+       CASE WHEN bq.updated_at >= $3 THEN 0 WHEN bq.updated_at >= $4 THEN 1
+            WHEN bq.updated_at >= $5 THEN 2 WHEN bq.updated_at >= $6 THEN 3
+            ELSE 4 END AS age,
+       count(*) AS calls, max(bq.updated_at) AS newest
   FROM voice_broadcasts vb
   JOIN broadcast_queue bq ON bq.broadcast_id = vb.id AND bq.status = 'calling'
  WHERE 1{broadcast_scope}
  GROUP BY bq.broadcast_id, 3
 UNION ALL
-SELECT 'dialing_queues', dq.campaign_id, coalesce(dq.updated_at >= $3, 0), count(*),
-       max(dq.updated_at)
+SELECT 'dialing_queues', dq.campaign_id,
+       CASE WHEN dq.updated_at >= $3 THEN 0 WHEN dq.updated_at >= $4 THEN 1
+            WHEN dq.updated_at >= $5 THEN 2 WHEN dq.updated_at >= $6 THEN 3
+            ELSE 4 END,
+       count(*), max(dq.updated_at)
   FROM dialing_queues dq
   JOIN campaigns c ON c.id = dq.campaign_id
  WHERE dq.status = 'calling'{dialing_scope}
@@ -96,9 +101,7 @@ SELECT 'broadcast_queue' AS source, bq.id AS id, bq.status AS state,
        coalesce(bq.updated_at, bq.created_at, $3) AS since
   FROM voice_broadcasts vb
   JOIN broadcast_queue bq ON bq.broadcast_id = vb.id AND bq.status = 'calling'
- WHERE (vb.id IN (SELECT value FROM json_each($6))
-        OR (vb.id IN (SELECT value FROM json_each($7)) AND bq.updated_at >= $10))
-       {broadcast_scope}
+ WHERE vb.id IN (SELECT value FROM json_each($6)){broadcast_scope}
 UNION ALL
 SELECT 'call_logs', cl.id, cl.status, cl.created_at
   FROM call_logs cl
@@ -110,9 +113,7 @@ SELECT 'dialing_queues', dq.id, dq.status, dq.updated_at
   FROM dialing_queues dq
   JOIN campaigns c ON c.id = dq.campaign_id
  WHERE dq.status = 'calling'
-   AND (dq.campaign_id IN (SELECT value FROM json_each($8))
-        OR (dq.campaign_id IN (SELECT value FROM json_each($9)) AND dq.updated_at >= $10))
-       {dialing_scope}";
+   AND dq.campaign_id IN (SELECT value FROM json_each($7)){dialing_scope}";
 
 const HELD_QUEUE_IDS_SQL: &str = "
 SELECT DISTINCT cl.provider_reconciliation_queue_id AS id
@@ -303,27 +304,23 @@ impl SqliteStore {
             .bind(&org)
             .fetch_one(&mut *tx)
             .await?;
-        let recent_from = timestamp(known.recent_from);
-        let summary_rows = sqlx::query(AssertSqlSafe(summaries_sql))
+        let mut summaries = sqlx::query(AssertSqlSafe(summaries_sql))
             .bind(&user)
-            .bind(&org)
-            .bind(&recent_from)
-            .fetch_all(&mut *tx)
-            .await?;
+            .bind(&org);
+        for bound in known.ages.bounds {
+            summaries = summaries.bind(timestamp(bound));
+        }
+        let summary_rows = summaries.fetch_all(&mut *tx).await?;
         let plan = known.plan(&queue_summaries(&summary_rows)?);
-        let parents =
-            |list: &[(CallSource, Uuid)], source| id_list(&CheckPlan::parents(list, source));
+        let parents = |source| id_list(&plan.listed_parents(source));
         let version_rows = sqlx::query(AssertSqlSafe(versions_sql))
             .bind(&user)
             .bind(&org)
             .bind(timestamp(db_now))
             .bind(id_list(&known.call_logs))
             .bind(window_start(db_now, CHECK_LOG_CATCH_UP))
-            .bind(parents(&plan.whole, CallSource::BroadcastQueue))
-            .bind(parents(&plan.recent_only, CallSource::BroadcastQueue))
-            .bind(parents(&plan.whole, CallSource::DialingQueues))
-            .bind(parents(&plan.recent_only, CallSource::DialingQueues))
-            .bind(&recent_from)
+            .bind(parents(CallSource::BroadcastQueue))
+            .bind(parents(CallSource::DialingQueues))
             .fetch_all(&mut *tx)
             .await?;
         let open_claims = Self::open_claims(&mut tx, scope).await?;
@@ -345,7 +342,7 @@ impl SqliteStore {
         Ok(InFlightCheck {
             db_now,
             present,
-            recent_from: known.recent_from,
+            ages: known.ages,
             unchanged: plan.unchanged,
             open_claims,
             held_queue_ids: held_rows
@@ -430,7 +427,7 @@ fn queue_summaries(rows: &[SqliteRow]) -> Result<Vec<QueueSummary>, QueryError> 
                 part: QueuePart {
                     source,
                     parent: c.uuid("parent")?,
-                    recent: c.i64("recent")? != 0,
+                    age: u8::try_from(c.i64("age")?).unwrap_or(u8::MAX),
                 },
                 calls: c.i64("calls")?,
                 newest: c.opt_timestamp("newest")?,

@@ -229,11 +229,11 @@ pub async fn in_flight_deltas_merge_into_full_reads(store: &dyn Store, seeder: &
 }
 
 /// The queue parts a check vouched for.
-fn parts(check: &InFlightCheck) -> Vec<(CallSource, Uuid, bool)> {
+fn parts(check: &InFlightCheck) -> Vec<(CallSource, Uuid, u8)> {
     let mut parts: Vec<_> = check
         .unchanged
         .iter()
-        .map(|p| (p.source, p.parent, p.recent))
+        .map(|p| (p.source, p.parent, p.age))
         .collect();
     parts.sort();
     parts
@@ -272,12 +272,13 @@ pub async fn a_check_lists_only_the_queue_rows_of_parents_that_moved(
     assert_eq!(
         parts(&first),
         [
-            (Bq, b1, false),
-            (Bq, b1, true),
-            (Bq, b2, true),
-            (Dq, c1, true)
+            (Bq, b1, 0),
+            (Bq, b1, 1),
+            (Bq, b1, 4),
+            (Bq, b2, 1),
+            (Dq, c1, 1)
         ],
-        "a stuck call is in its broadcast's older part"
+        "each call in the part of its age, a stuck one in the oldest"
     );
     assert!(
         first
@@ -321,12 +322,12 @@ pub async fn a_check_lists_only_the_queue_rows_of_parents_that_moved(
         .expect("in_flight_check");
     assert_eq!(
         parts(&second),
-        [(Bq, b1, false), (Bq, b1, true), (Dq, c1, true)],
+        [(Bq, b1, 0), (Bq, b1, 4), (Dq, c1, 1)],
         "the changed row was taken in (version {moved})"
     );
 
     // A row that ends while another starts in the same part still moves its summary;
-    // a stuck call that ends lists its whole broadcast.
+    // so does a stuck call that ends.
     for ended in [id(11), id(14)] {
         seeder
             .execute(&format!(
