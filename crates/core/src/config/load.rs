@@ -238,8 +238,8 @@ fn read_document(file: &ConfigFile) -> Result<Option<FileDocument>, ConfigError>
     let Some(path) = &file.path else {
         return Ok(None);
     };
-    let text = match std::fs::read_to_string(path) {
-        Ok(text) => text,
+    let text = match std::fs::read(path) {
+        Ok(bytes) => config_text(path, bytes)?,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             if file.chosen_by == PathChoice::Default {
                 return Ok(None);
@@ -263,6 +263,32 @@ fn read_document(file: &ConfigFile) -> Result<Option<FileDocument>, ConfigError>
         check_private(path)?;
     }
     Ok(Some(document))
+}
+
+/// The largest configuration file read: a real one is a few kilobytes.
+const LARGEST_FILE: usize = 256 * 1024;
+
+/// The file's text, refused when it is far too large or not UTF-8.
+fn config_text(path: &Path, bytes: Vec<u8>) -> Result<String, ConfigError> {
+    let unreadable = |reason: String| {
+        ConfigError::from(ConfigErrorKind::Unreadable {
+            path: path.to_path_buf(),
+            reason,
+        })
+    };
+    if bytes.len() > LARGEST_FILE {
+        return Err(unreadable(format!(
+            "the file is {} KB, too large for a configuration (at most {} KB); is this the right file?",
+            bytes.len() / 1024,
+            LARGEST_FILE / 1024
+        )));
+    }
+    String::from_utf8(bytes).map_err(|e| {
+        unreadable(format!(
+            "the file is not UTF-8 text (byte {}); save it as UTF-8",
+            e.utf8_error().valid_up_to() + 1
+        ))
+    })
 }
 
 /// ssh-style: a file holding secrets must not be readable by group or others.

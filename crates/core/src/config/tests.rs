@@ -685,3 +685,97 @@ fn a_read_replica_needs_the_primary_too_and_its_lag_bound_defaults_to_10s() {
         Duration::from_secs(2)
     );
 }
+
+/// Hostile values (issue #11): each is refused with the file, the line, the key and a
+/// fix; none panics, none is taken silently.
+#[test]
+fn hostile_values_are_refused_by_name() {
+    let fx = Fixture::new();
+    let cases = [
+        (
+            "[thresholds]\ncall_stuck_after = \"-5m\"\n",
+            "[thresholds] call_stuck_after",
+        ),
+        (
+            "[thresholds]\nclaim_stuck_after = \"0s\"\n",
+            "[thresholds] claim_stuck_after",
+        ),
+        ("[poll]\nlive_interval = \"-1s\"\n", "[poll] live_interval"),
+        (
+            "[poll]\nreadiness_interval = \"0s\"\n",
+            "[poll] readiness_interval",
+        ),
+        (
+            "[poll]\nlive_interval = \"99999999999999999999d\"\n",
+            "[poll] live_interval",
+        ),
+        (
+            "[poll]\nlogs_interval = \"100000d\"\n",
+            "[poll] logs_interval",
+        ),
+        (
+            "[thresholds]\ncall_stuck_after = \"10000000000000h\"\n",
+            "[thresholds] call_stuck_after",
+        ),
+        ("[ui]\nlog_window = -5\n", "[ui] log_window"),
+        ("[ui]\nlog_window = 0\n", "[ui] log_window"),
+        ("[ui]\nlog_window = 99999999999\n", "[ui] log_window"),
+        (
+            "[test_broadcast]\nmax_calls = 4\n",
+            "[test_broadcast] max_calls",
+        ),
+        (
+            "[test_broadcast]\nmax_calls = -1\n",
+            "[test_broadcast] max_calls",
+        ),
+        (
+            "[twilio]\nbase_url = \"ftp://api.twilio.com\"\n",
+            "[twilio] base_url",
+        ),
+        (
+            "[elevenlabs]\nbase_url = \"file:///etc/passwd\"\n",
+            "[elevenlabs] base_url",
+        ),
+        (
+            "[scope]\nuser_id = \"00000000-0000-0000-0000-00000000000\"\n",
+            "[scope] user_id",
+        ),
+        (
+            "[thresholds]\nerror_rate_warn = -0.5\n",
+            "[thresholds] error_rate_warn",
+        ),
+    ];
+    let mut wrong = Vec::new();
+    for (text, key) in cases {
+        fx.write("default.toml", text, 0o600);
+        match std::panic::catch_unwind(|| Config::load(&fx.options(&[]))) {
+            Err(_) => wrong.push(format!("panicked on {text:?}")),
+            Ok(Ok(_)) => wrong.push(format!("took {text:?}")),
+            Ok(Err(err)) => {
+                let err = err.to_string();
+                if !(err.contains(key) && err.contains("2:") && err.contains("Fix: ")) {
+                    wrong.push(format!("{text:?} → {err}"));
+                }
+            }
+        }
+    }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}
+
+/// A file that is not a configuration at all: one of a megabyte, one that is not UTF-8.
+#[test]
+fn absurd_files_are_refused_with_a_clear_error() {
+    let fx = Fixture::new();
+    let huge = format!("# {}\n", "x".repeat(1 << 20));
+    let path = fx.path("default.toml");
+    for (bytes, says) in [
+        (huge.into_bytes(), "too large"),
+        (b"[poll]\nlive_interval = \"\xff\xfe\"\n".to_vec(), "UTF-8"),
+    ] {
+        std::fs::write(&path, &bytes).expect("write");
+        set_mode(&path, 0o600);
+        let err = load_err(&fx.options(&[]));
+        assert!(err.contains(says), "{err}");
+        assert!(err.contains(&path.display().to_string()), "{err}");
+    }
+}

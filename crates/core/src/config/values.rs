@@ -10,10 +10,16 @@ use url::{Host, Url};
 use crate::redact::{mask_secret, sanitize_provider_text};
 
 /// A duration written like `90s`, `5m`, `1h` or `1h 30m`; zero is refused.
+/// The longest duration any key takes: a day (a typo like `"100000d"` is refused).
+pub const LONGEST_DURATION: Duration = Duration::from_secs(24 * 3600);
+
 pub fn parse_duration(text: &str) -> Result<Duration, String> {
     let quoted = quote(text);
     match humantime::parse_duration(text.trim()) {
         Ok(d) if d.is_zero() => Err(format!("{quoted} is zero; it must be longer")),
+        Ok(d) if d > LONGEST_DURATION => Err(format!(
+            "{quoted} is longer than 24h; no interval, threshold or margin needs more"
+        )),
         Ok(d) => Ok(d),
         Err(e) => Err(format!("{quoted} is not a duration ({e})")),
     }
