@@ -125,11 +125,34 @@ impl AgeBounds {
     }
 }
 
+/// The open dispatch claims summed up: how many in each open status, and the newest
+/// claim time, all from the partial `(status, claimed_at)` index. A claim enters
+/// claimed now, changes status or leaves, and nothing else about it changes, so an
+/// equal summary means the same claims and a check need not list them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ClaimsSummary {
+    pub claimed: i64,
+    pub acceptance_unknown: i64,
+    pub newest: Option<DateTime<Utc>>,
+}
+
+impl ClaimsSummary {
+    pub fn of(claims: &[OpenClaim]) -> ClaimsSummary {
+        let count = |status: &str| claims.iter().filter(|c| c.status == status).count() as i64;
+        ClaimsSummary {
+            claimed: count("claimed"),
+            acceptance_unknown: count("acceptance_unknown"),
+            newest: claims.iter().map(|c| c.claimed_at).max(),
+        }
+    }
+}
+
 /// What the tracker holds, told to a check so that it lists only what may differ.
 #[derive(Debug, Clone, PartialEq)]
 pub struct KnownInFlight {
     /// The call logs held (asked by id: no index finds the ones still open).
     pub call_logs: Vec<Uuid>,
+    pub claims: ClaimsSummary,
     /// The age classes the summaries are counted in.
     pub ages: AgeBounds,
     pub queues: Vec<QueueSummary>,
@@ -203,7 +226,9 @@ pub struct InFlightCheck {
     /// Queue parts whose calling rows are those the tracker holds (see
     /// [`QueueSummary`]): still present, as held.
     pub unchanged: Vec<QueuePart>,
-    pub open_claims: Vec<OpenClaim>,
+    /// The open claims, or `None` when their summary matched the tracker's (the
+    /// claims it holds are still the open ones).
+    pub open_claims: Option<Vec<OpenClaim>>,
     /// dialing_queues rows held by a quarantined call_log.
     pub held_queue_ids: Vec<Uuid>,
     pub manual_required_jobs: i64,
@@ -318,6 +343,7 @@ impl InFlightTracker {
         }
         KnownInFlight {
             call_logs,
+            claims: ClaimsSummary::of(self.current.as_ref().map_or(&[][..], |c| &c.open_claims)),
             ages,
             queues: queues.into_values().collect(),
         }
@@ -381,11 +407,14 @@ impl InFlightTracker {
                 calls.push(call);
             }
         }
+        if let Some(claims) = check.open_claims {
+            current.open_claims = claims;
+        }
         let held: HashSet<Uuid> = check
             .held_queue_ids
             .iter()
             .copied()
-            .chain(check.open_claims.iter().filter_map(|c| c.queue_id))
+            .chain(current.open_claims.iter().filter_map(|c| c.queue_id))
             .collect();
         for call in &mut calls {
             if call.source == CallSource::DialingQueues {
@@ -394,7 +423,6 @@ impl InFlightTracker {
         }
         current.calls = calls;
         current.db_now = current.db_now.max(check.db_now);
-        current.open_claims = check.open_claims;
         current.manual_required_jobs = check.manual_required_jobs;
         self.reindex(&current);
         self.last_check = Some(now);
@@ -706,7 +734,7 @@ mod tests {
             present,
             ages: AgeBounds::from(at(db_now)),
             unchanged: Vec::new(),
-            open_claims: Vec::new(),
+            open_claims: Some(Vec::new()),
             held_queue_ids: Vec::new(),
             manual_required_jobs: 3,
         }
@@ -753,14 +781,17 @@ mod tests {
             }),
         };
         let mut with_claim = c.clone();
-        with_claim.open_claims.push(OpenClaim {
-            id: Uuid::from_u128(9),
-            status: "claimed".to_string(),
-            claimed_at: at(104),
-            queue_id: Some(new.id),
-            campaign_id: None,
-            destination_phone: None,
-        });
+        with_claim
+            .open_claims
+            .get_or_insert_default()
+            .push(OpenClaim {
+                id: Uuid::from_u128(9),
+                status: "claimed".to_string(),
+                claimed_at: at(104),
+                queue_id: Some(new.id),
+                campaign_id: None,
+                destination_phone: None,
+            });
         let merged = t.apply_check(
             with_claim,
             vec![
@@ -923,5 +954,41 @@ mod tests {
         let mut other = summary(100, 0, 2, 92);
         other.part.source = CallSource::DialingQueues;
         assert!(known.plan(&[other]).unchanged.is_empty());
+    }
+
+    #[test]
+    fn a_check_that_vouches_for_the_claims_keeps_them_and_their_holds() {
+        let start = Instant::now();
+        let mut t = InFlightTracker::new(Duration::from_secs(5));
+        let dialing = parented(call(CallSource::DialingQueues, 4, "calling", 95));
+        let claim = OpenClaim {
+            id: Uuid::from_u128(9),
+            status: "acceptance_unknown".to_string(),
+            claimed_at: at(96),
+            queue_id: Some(dialing.id),
+            campaign_id: None,
+            destination_phone: None,
+        };
+        let mut snapshot = full(100, vec![dialing.clone()]);
+        snapshot.open_claims = vec![claim.clone()];
+        t.apply_full(snapshot, start);
+        assert_eq!(
+            t.known().claims,
+            ClaimsSummary {
+                claimed: 0,
+                acceptance_unknown: 1,
+                newest: Some(at(96))
+            }
+        );
+        let mut c = check(105, vec![version(&dialing)]);
+        c.open_claims = None;
+        let merged = t.apply_check(c, Vec::new(), start + Duration::from_secs(5));
+        assert_eq!(merged.open_claims, [claim]);
+        assert!(merged.calls[0].redial_hold, "still held by its claim");
+        // A check that lists the claims replaces them.
+        let c = check(110, vec![version(&dialing)]);
+        let merged = t.apply_check(c, Vec::new(), start + Duration::from_secs(10));
+        assert!(merged.open_claims.is_empty());
+        assert!(!merged.calls[0].redial_hold);
     }
 }

@@ -120,7 +120,7 @@ impl Store for FakeStore {
                 .collect(),
             ages: launchdeck_core::in_flight::AgeBounds::from(snapshot.db_now),
             unchanged: Vec::new(),
-            open_claims: snapshot.open_claims,
+            open_claims: Some(snapshot.open_claims),
             held_queue_ids: Vec::new(),
             manual_required_jobs: snapshot.manual_required_jobs,
         })

@@ -13,8 +13,8 @@ use std::collections::HashSet;
 use chrono::{DateTime, Utc};
 use launchdeck_core::domain::{CallSource, InFlightCall, InFlightSnapshot, OpenClaim, Scope};
 use launchdeck_core::in_flight::{
-    CHECK_LOG_CATCH_UP, CallState, CallVersion, InFlightCheck, InFlightDelta, KnownInFlight,
-    QueuePart, QueueSummary,
+    CHECK_LOG_CATCH_UP, CallState, CallVersion, ClaimsSummary, InFlightCheck, InFlightDelta,
+    KnownInFlight, QueuePart, QueueSummary,
 };
 use sqlx::postgres::Postgres;
 use sqlx::{AssertSqlSafe, FromRow, Transaction};
@@ -191,10 +191,26 @@ SELECT pdc.id, pdc.status, pdc.claimed_at, pdc.queue_id, pdc.campaign_id, pdc.de
  WHERE pdc.status IN ('claimed', 'acceptance_unknown'){claim_scope}
  ORDER BY pdc.claimed_at, pdc.id";
 
+// The open claims summed up from the partial `(status, claimed_at)` index alone; see
+// `launchdeck_core::in_flight::ClaimsSummary`.
+const CLAIMS_SUMMARY_SQL: &str = "
+SELECT count(*) FILTER (WHERE pdc.status = 'claimed') AS claimed,
+       count(*) FILTER (WHERE pdc.status = 'acceptance_unknown') AS acceptance_unknown,
+       max(pdc.claimed_at) AS newest
+  FROM provider_dispatch_claims pdc
+ WHERE pdc.status IN ('claimed', 'acceptance_unknown'){claim_scope}";
+
 const NOW_AND_JOBS_SQL: &str = "
 SELECT now() AS db_now,
        (SELECT count(*) FROM provider_reconciliation_jobs j
          WHERE j.state = 'manual_required'{job_scope}) AS manual_required";
+
+#[derive(FromRow)]
+struct ClaimsSummaryRow {
+    claimed: i64,
+    acceptance_unknown: i64,
+    newest: Option<DateTime<Utc>>,
+}
 
 #[derive(FromRow)]
 struct SummaryRow {
@@ -257,21 +273,65 @@ impl PgStore {
         tx: &mut Transaction<'static, Postgres>,
         scope: &Scope,
     ) -> Result<(Vec<ClaimRow>, Vec<Uuid>), sqlx::Error> {
+        let claims = self.open_claims(tx, scope).await?;
+        let held = self.held_queue_ids(tx).await?;
+        Ok((claims, held))
+    }
+
+    async fn open_claims(
+        &self,
+        tx: &mut Transaction<'static, Postgres>,
+        scope: &Scope,
+    ) -> Result<Vec<ClaimRow>, sqlx::Error> {
         let claims_sql = fill(
             OPEN_CLAIMS_SQL,
             &[("claim_scope", &ScopeSql::new(scope).core("pdc"))],
         );
-        let claims: Vec<ClaimRow> = sqlx::query_as(AssertSqlSafe(claims_sql))
+        sqlx::query_as(AssertSqlSafe(claims_sql))
             .persistent(self.persistent())
             .bind(scope.user_id)
             .bind(scope.org_id)
             .fetch_all(&mut **tx)
-            .await?;
-        let held: Vec<Uuid> = sqlx::query_scalar(HELD_QUEUE_IDS_SQL)
+            .await
+    }
+
+    async fn held_queue_ids(
+        &self,
+        tx: &mut Transaction<'static, Postgres>,
+    ) -> Result<Vec<Uuid>, sqlx::Error> {
+        sqlx::query_scalar(HELD_QUEUE_IDS_SQL)
             .persistent(self.persistent())
             .fetch_all(&mut **tx)
+            .await
+    }
+
+    /// The open claims, unless their summary is `known` (then `None`).
+    async fn claims_unless(
+        &self,
+        tx: &mut Transaction<'static, Postgres>,
+        scope: &Scope,
+        known: ClaimsSummary,
+    ) -> Result<Option<Vec<OpenClaim>>, sqlx::Error> {
+        let sql = fill(
+            CLAIMS_SUMMARY_SQL,
+            &[("claim_scope", &ScopeSql::new(scope).core("pdc"))],
+        );
+        let now: ClaimsSummaryRow = sqlx::query_as(AssertSqlSafe(sql))
+            .persistent(self.persistent())
+            .bind(scope.user_id)
+            .bind(scope.org_id)
+            .fetch_one(&mut **tx)
             .await?;
-        Ok((claims, held))
+        let now = ClaimsSummary {
+            claimed: now.claimed,
+            acceptance_unknown: now.acceptance_unknown,
+            newest: now.newest,
+        };
+        if now == known {
+            return Ok(None);
+        }
+        let claims = self.open_claims(tx, scope).await?;
+        Ok(Some(claims.into_iter().map(OpenClaim::from).collect()))
     }
 
     /// The database's clock, the manual jobs and the calls of `calls_sql` (scope
@@ -419,7 +479,8 @@ impl PgStore {
             .bind(dq_until)
             .fetch_all(&mut *tx)
             .await?;
-        let (claims, held) = self.claims_and_holds(&mut tx, scope).await?;
+        let claims = self.claims_unless(&mut tx, scope, known.claims).await?;
+        let held = self.held_queue_ids(&mut tx).await?;
         tx.commit().await?;
         Ok(InFlightCheck {
             db_now: head.db_now,
@@ -436,7 +497,7 @@ impl PgStore {
                 .collect(),
             ages: known.ages,
             unchanged: plan.unchanged,
-            open_claims: claims.into_iter().map(OpenClaim::from).collect(),
+            open_claims: claims,
             held_queue_ids: held,
             manual_required_jobs: head.manual_required,
         })

@@ -344,7 +344,8 @@ impl SqliteStore {
             present,
             ages: known.ages,
             unchanged: plan.unchanged,
-            open_claims,
+            // Always listed here: a small database, and more than needed is never wrong.
+            open_claims: Some(open_claims),
             held_queue_ids: held_rows
                 .iter()
                 .map(|row| Cols::new(row, "call_logs").uuid("id"))

@@ -347,6 +347,48 @@ pub async fn a_check_lists_only_the_queue_rows_of_parents_that_moved(
             (Dq, 30, "calling")
         ])
     );
+
+    // An open claim appears: the check lists the claims; the next one, with nothing
+    // moved, vouches for them (PostgreSQL sums them up from the claims index first).
+    let mut claimed = SeedData::default();
+    call_log(
+        &mut claimed,
+        id(50),
+        USER_A1,
+        Some(c1),
+        "queued",
+        5,
+        json!({}),
+    );
+    claim(
+        &mut claimed,
+        id(60),
+        id(50),
+        USER_A1,
+        Some(id(30)),
+        "claimed",
+        5,
+    );
+    seeder.load(&claimed).await;
+    let t15 = t5 + Duration::from_secs(10);
+    let merged = check(store, &mut tracker, t15).await;
+    assert_eq!(merged.open_claims.len(), 1);
+    assert!(call(&merged.calls, id(30)).redial_hold, "held by its claim");
+    let again = store
+        .in_flight_check(&all(), &tracker.known())
+        .await
+        .expect("in_flight_check");
+    let postgres = store.db_info().await.expect("db_info").backend == "postgres";
+    match &again.open_claims {
+        None => {}
+        Some(claims) => {
+            assert!(!postgres, "PostgreSQL listed claims that did not move");
+            assert_eq!(claims.len(), 1);
+        }
+    }
+    let merged = tracker.apply_check(again, Vec::new(), t15 + Duration::from_secs(5));
+    assert_eq!(merged.open_claims.len(), 1, "kept as held");
+    assert!(call(&merged.calls, id(30)).redial_hold);
 }
 
 /// Counts from scratch, as the progress poller's first poll does.
