@@ -516,6 +516,57 @@ async fn a_row_changed_between_plan_and_apply_is_skipped() {
     assert_eq!(results.len(), 2, "skips are audited");
 }
 
+/// A row another session holds locked: the cleanup waits `lock_timeout` (2 s), not
+/// forever, then changes nothing at all (one transaction), and the result and the audit
+/// say each row failed and why.
+#[tokio::test]
+async fn a_locked_row_fails_the_cleanup_whole_with_a_clear_reason() {
+    let w = World::new().await;
+    let plan = w.plan(CleanupRequest::default()).await;
+    let before = (
+        w.statuses("broadcast_queue").await,
+        w.statuses("dialing_queues").await,
+        w.statuses("call_logs").await,
+    );
+    let mut holder = w.db.pool().begin().await.expect("another session");
+    sqlx::query("SELECT 1 FROM call_logs WHERE id = $1 FOR UPDATE")
+        .bind(row(21))
+        .execute(&mut *holder)
+        .await
+        .expect("lock a row the plan changes");
+
+    let outcome = cleanup::apply(&w.env(false), &plan).await.expect("apply");
+    holder.rollback().await.expect("release the lock");
+
+    assert_eq!(
+        (outcome.changed, outcome.skipped, outcome.failed),
+        (0, 0, 7),
+        "{:?}",
+        outcome.rows
+    );
+    for r in &outcome.rows {
+        let AuditResult::Failed(why) = &r.result else {
+            panic!("{:?}", r.result);
+        };
+        assert!(why.contains("lock"), "the reason names the lock: {why}");
+    }
+    let after = (
+        w.statuses("broadcast_queue").await,
+        w.statuses("dialing_queues").await,
+        w.statuses("call_logs").await,
+    );
+    assert_eq!(after, before, "nothing half-written");
+    let results: Vec<String> = sqlx::query_scalar("SELECT result FROM launchdeck.audit_log")
+        .fetch_all(w.db.pool())
+        .await
+        .expect("audit_log");
+    assert_eq!(results.len(), 7, "every row audited");
+    assert!(
+        results.iter().all(|r| r.starts_with("failed")),
+        "{results:?}"
+    );
+}
+
 #[tokio::test]
 async fn read_only_refuses_before_any_write_or_provider_mutation() {
     let w = World::new().await;

@@ -124,7 +124,9 @@ SELECT 'dialing_queues', dq.campaign_id,
 
 // Then the ids and versions of what is in flight: the queue rows of the parts whose
 // summary moved, each part a parent and a range of update times ($5..$7 broadcasts,
-// $8..$10 campaigns; a range on the partial calling index per broadcast part); the
+// $8..$10 campaigns; a range on the partial calling index per broadcast part, the
+// campaigns' calling rows from the `status` index once — its `campaign_id` index
+// would visit every row of each campaign); the
 // call logs known to be in flight asked by id ($3), with those created in the last $4
 // seconds (a row whose transaction committed after the deltas' overlap) and the
 // quarantined ones (the partial reconciliation index); the 24 h window scan is for
@@ -147,12 +149,15 @@ SELECT 'call_logs', cl.id, cl.status, cl.created_at
         OR cl.provider_reconciliation_required){log_scope}
 UNION ALL
 SELECT 'dialing_queues', dq.id, dq.status, dq.updated_at
-  FROM unnest($8::uuid[], $9::timestamptz[], $10::timestamptz[]) AS p(parent, since, until)
-  JOIN campaigns c ON c.id = p.parent
-  JOIN dialing_queues dq ON dq.campaign_id = p.parent AND dq.status = 'calling'
-       AND dq.updated_at >= coalesce(p.since, '-infinity')
-       AND dq.updated_at < coalesce(p.until, 'infinity')
- WHERE true{dialing_scope}";
+  FROM dialing_queues dq
+  JOIN campaigns c ON c.id = dq.campaign_id
+ WHERE dq.status = 'calling'
+   AND EXISTS (SELECT 1
+                 FROM unnest($8::uuid[], $9::timestamptz[], $10::timestamptz[])
+                          AS p(parent, since, until)
+                WHERE p.parent = dq.campaign_id
+                  AND dq.updated_at >= coalesce(p.since, '-infinity')
+                  AND dq.updated_at < coalesce(p.until, 'infinity')){dialing_scope}";
 
 // Rows by id ($3 broadcast_queue, $4 call_logs, $5 dialing_queues), whatever their
 // status: the whole call when still in flight, the new status when it ended.
