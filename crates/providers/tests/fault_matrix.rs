@@ -8,13 +8,11 @@
 
 mod common;
 
-use std::collections::BTreeMap;
 use std::future::Future;
 use std::pin::Pin;
 use std::time::{Duration, Instant};
 
 use common::*;
-use launchdeck_providers::retell::NewCall;
 use launchdeck_providers::{
     CheckVerdict, CreateCallOutcome, ElevenLabsClient, ErrorKind, GoogleCalendarClient,
     GoogleOAuthClient, HttpConfig, ProviderError,
@@ -219,16 +217,6 @@ fn long_twilio_call() -> TwilioCallPlan {
         queued: Duration::ZERO,
         ringing: Duration::from_secs(600),
         outcome: TwilioOutcome::NoAnswer,
-    }
-}
-
-fn new_call() -> NewCall {
-    NewCall {
-        from_number: FROM.to_string(),
-        to_number: TO.to_string(),
-        override_agent_id: None,
-        dynamic_variables: BTreeMap::new(),
-        request_id: uuid::Uuid::new_v4(),
     }
 }
 

@@ -3,25 +3,13 @@
 
 mod common;
 
-use std::collections::BTreeMap;
 use std::time::Duration;
 
 use common::*;
-use launchdeck_providers::retell::NewCall;
 use launchdeck_providers::{
     BreakerSettings, BreakerState, CreateCallOutcome, ErrorKind, HttpConfig,
 };
 use launchdeck_sim::fakes::{Fault, Route};
-
-fn new_call() -> NewCall {
-    NewCall {
-        from_number: FROM.to_string(),
-        to_number: TO.to_string(),
-        override_agent_id: None,
-        dynamic_variables: BTreeMap::new(),
-        request_id: uuid::Uuid::new_v4(),
-    }
-}
 
 #[tokio::test]
 async fn breaker_opens_after_five_consecutive_failures() {

@@ -3,7 +3,6 @@
 
 mod common;
 
-use std::collections::BTreeMap;
 use std::time::Duration;
 
 use common::*;
@@ -15,16 +14,6 @@ use launchdeck_providers::{
 };
 use launchdeck_sim::fakes::{CallPlan, FakeAgent, FakeNumber, Fault, PathMode, Route};
 use serde_json::json;
-
-fn new_call() -> NewCall {
-    NewCall {
-        from_number: FROM.to_string(),
-        to_number: TO.to_string(),
-        override_agent_id: None,
-        dynamic_variables: BTreeMap::new(),
-        request_id: uuid::Uuid::new_v4(),
-    }
-}
 
 #[tokio::test]
 async fn concurrency_reads_and_tracks_live_calls() {

@@ -29,6 +29,7 @@ use launchdeck_core::test_broadcast::{TestCallWrite, TestRowInsert, TestTargetRo
 use secrecy::SecretString;
 use uuid::Uuid;
 
+mod checks;
 mod cleanup;
 pub mod migrations;
 pub mod pg;

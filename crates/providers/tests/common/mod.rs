@@ -32,6 +32,17 @@ pub const CONFIGURED_SECRETS: [&str; 6] = [
 pub const FROM: &str = "+14155550123";
 pub const TO: &str = "+14155550199";
 
+/// A Retell call from `FROM` to `TO` with a fresh request id.
+pub fn new_call() -> launchdeck_providers::retell::NewCall {
+    launchdeck_providers::retell::NewCall {
+        from_number: FROM.to_string(),
+        to_number: TO.to_string(),
+        override_agent_id: None,
+        dynamic_variables: std::collections::BTreeMap::new(),
+        request_id: uuid::Uuid::new_v4(),
+    }
+}
+
 pub fn secret(value: &str) -> SecretString {
     SecretString::from(value.to_string())
 }

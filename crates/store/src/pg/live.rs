@@ -22,6 +22,7 @@ use uuid::Uuid;
 
 use super::PgStore;
 use super::rows::{ClaimRow, InFlightRow, call_source};
+use crate::checks::with_age_classes;
 use crate::scope::{ScopeSql, fill, fill_sources};
 
 /// `q.status NOT IN ('pending', 'calling')`, spelled as three ranges so that the
@@ -103,20 +104,13 @@ const QUEUE_SUMMARIES_SQL: &str = "
 SELECT 'broadcast_queue' AS source, vb.id AS parent, s.age, s.calls, s.newest
   FROM voice_broadcasts vb
  CROSS JOIN LATERAL (
-        SELECT CASE WHEN q.updated_at >= $3 THEN 0 WHEN q.updated_at >= $4 THEN 1
-                    WHEN q.updated_at >= $5 THEN 2 WHEN q.updated_at >= $6 THEN 3
-                    ELSE 4 END AS age,
-               count(*) AS calls, max(q.updated_at) AS newest
-          FROM broadcast_queue q
-         WHERE q.broadcast_id = vb.id AND q.status = 'calling'
+        SELECT {bq_age} AS age, count(*) AS calls, max(bq.updated_at) AS newest
+          FROM broadcast_queue bq
+         WHERE bq.broadcast_id = vb.id AND bq.status = 'calling'
          GROUP BY 1) s
  WHERE true{broadcast_scope}
 UNION ALL
-SELECT 'dialing_queues', dq.campaign_id,
-       CASE WHEN dq.updated_at >= $3 THEN 0 WHEN dq.updated_at >= $4 THEN 1
-            WHEN dq.updated_at >= $5 THEN 2 WHEN dq.updated_at >= $6 THEN 3
-            ELSE 4 END,
-       count(*), max(dq.updated_at)
+SELECT 'dialing_queues', dq.campaign_id, {dq_age}, count(*), max(dq.updated_at)
   FROM dialing_queues dq
   JOIN campaigns c ON c.id = dq.campaign_id
  WHERE dq.status = 'calling'{dialing_scope}
@@ -426,7 +420,7 @@ impl PgStore {
         scope: &Scope,
         known: &KnownInFlight,
     ) -> Result<InFlightCheck, sqlx::Error> {
-        let summaries_sql = fill_sources(QUEUE_SUMMARIES_SQL, scope);
+        let summaries_sql = with_age_classes(&fill_sources(QUEUE_SUMMARIES_SQL, scope));
         let versions_sql = fill_sources(IN_FLIGHT_CHECK_SQL, scope);
         let jobs_sql = fill(
             NOW_AND_JOBS_SQL,

@@ -15,6 +15,7 @@ use super::SqliteStore;
 use super::error::QueryError;
 use super::values::scope_params;
 use super::values::{Cols, id_list, now_micros, timestamp};
+use crate::checks::with_age_classes;
 use crate::scope::{ScopeSql, fill, fill_sources};
 
 const IN_FLIGHT_SQL: &str = "
@@ -76,21 +77,14 @@ SELECT 'call_logs', cl.id, cl.status, cl.created_at, cl.phone_number,
 // versions of the calling rows of every parent with a part whose summary moved ($6
 // broadcasts, $7 campaigns): more than PostgreSQL lists, never less.
 const QUEUE_SUMMARIES_SQL: &str = "
-SELECT 'broadcast_queue' AS source, bq.broadcast_id AS parent,
-       CASE WHEN bq.updated_at >= $3 THEN 0 WHEN bq.updated_at >= $4 THEN 1
-            WHEN bq.updated_at >= $5 THEN 2 WHEN bq.updated_at >= $6 THEN 3
-            ELSE 4 END AS age,
+SELECT 'broadcast_queue' AS source, bq.broadcast_id AS parent, {bq_age} AS age,
        count(*) AS calls, max(bq.updated_at) AS newest
   FROM voice_broadcasts vb
   JOIN broadcast_queue bq ON bq.broadcast_id = vb.id AND bq.status = 'calling'
  WHERE 1{broadcast_scope}
  GROUP BY bq.broadcast_id, 3
 UNION ALL
-SELECT 'dialing_queues', dq.campaign_id,
-       CASE WHEN dq.updated_at >= $3 THEN 0 WHEN dq.updated_at >= $4 THEN 1
-            WHEN dq.updated_at >= $5 THEN 2 WHEN dq.updated_at >= $6 THEN 3
-            ELSE 4 END,
-       count(*), max(dq.updated_at)
+SELECT 'dialing_queues', dq.campaign_id, {dq_age}, count(*), max(dq.updated_at)
   FROM dialing_queues dq
   JOIN campaigns c ON c.id = dq.campaign_id
  WHERE dq.status = 'calling'{dialing_scope}
@@ -293,7 +287,7 @@ impl SqliteStore {
     ) -> Result<InFlightCheck, QueryError> {
         let s = ScopeSql::new(scope);
         let (user, org) = scope_params(scope);
-        let summaries_sql = fill_sources(QUEUE_SUMMARIES_SQL, scope);
+        let summaries_sql = with_age_classes(&fill_sources(QUEUE_SUMMARIES_SQL, scope));
         let versions_sql = fill_sources(IN_FLIGHT_CHECK_SQL, scope);
         let jobs_sql = fill(MANUAL_JOBS_SQL, &[("job_scope", &s.core("j"))]);
         let db_now = now_micros();
