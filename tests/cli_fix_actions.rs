@@ -2,170 +2,26 @@
 //! as the real binary against a test PostgreSQL database (the platform fixture) and,
 //! where a provider is needed, the fakes of launchdeck-sim on loopback in this process.
 
-use std::path::PathBuf;
-use std::process::{Command, Output};
+#[path = "common/actions.rs"]
+#[allow(dead_code)]
+mod actions;
 
-use base64::Engine;
-use base64::engine::general_purpose::STANDARD as BASE64;
-use chrono::{DateTime, Utc};
-use launchdeck_seed::{SeedData, pg};
-use launchdeck_sim::fakes::{
-    CANARY_GOOGLE_ACCESS_TOKEN, FakeAgent, FakeNumber, GoogleFake, GoogleState, RetellFake,
-    RetellState, Route,
+use std::process::Output;
+
+use actions::{
+    BROADCAST, CAMPAIGN, Env, GOOGLE_CLIENT_SECRET, GOOGLE_REFRESH_TOKEN, OLD_ACCESS_TOKEN, ORG,
+    REVOKED_REFRESH_TOKEN, USER, ago, b64, calendar, code, google, json_of, phone, row, stderr,
+    stdout, stored_token, tenant, use_google,
 };
-use launchdeck_testkit::TestDb;
+use chrono::{DateTime, Utc};
+use launchdeck_seed::SeedData;
+use launchdeck_sim::fakes::{
+    CANARY_GOOGLE_ACCESS_TOKEN, FakeAgent, FakeNumber, RetellFake, RetellState, Route,
+};
 use serde_json::{Value, json};
-use sqlx::AssertSqlSafe;
-use tempfile::TempDir;
 use uuid::Uuid;
 
-const USER: Uuid = Uuid::from_u128(0xa1);
-const ORG: Uuid = Uuid::from_u128(0xa0);
-const BROADCAST: Uuid = Uuid::from_u128(0x100);
-const CAMPAIGN: Uuid = Uuid::from_u128(0x200);
-
 const RETELL_KEY: &str = "key_cli0fix0retell0canary0value0aa11";
-const GOOGLE_CLIENT_ID: &str = "5678-cli-test.apps.googleusercontent.com";
-const GOOGLE_CLIENT_SECRET: &str = "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4";
-const GOOGLE_REFRESH_TOKEN: &str = "1//cli0canary0refresh0token0ee55";
-const REVOKED_REFRESH_TOKEN: &str = "1//cli0canary0revoked0refresh0ff66";
-const OLD_ACCESS_TOKEN: &str = "ya29.cli0canary0old0access0token0gg77";
-
-fn row(n: u128) -> Uuid {
-    Uuid::from_u128(0x1000 + n)
-}
-
-fn phone(n: u128) -> String {
-    format!("+1415555{:04}", n % 10_000)
-}
-
-fn ago(secs: i64) -> String {
-    (Utc::now() - chrono::Duration::seconds(secs)).to_rfc3339()
-}
-
-fn b64(text: &str) -> String {
-    BASE64.encode(text)
-}
-
-/// USER in ORG, a campaign and a broadcast.
-fn tenant() -> SeedData {
-    let mut data = SeedData::with_owner(USER, ORG);
-    data.table("campaigns").push(json!({
-        "id": CAMPAIGN, "user_id": USER, "organization_id": ORG, "name": "Renewals",
-        "status": "active",
-    }));
-    data.table("voice_broadcasts").push(json!({
-        "id": BROADCAST, "user_id": USER, "name": "Spring promo", "status": "active",
-        "message_text": "Hello",
-    }));
-    data
-}
-
-/// A database, a home and data dir, and the environment the binary gets.
-struct Env {
-    db: TestDb,
-    home: TempDir,
-    vars: Vec<(String, String)>,
-}
-
-impl Env {
-    async fn new(data: &SeedData) -> Env {
-        let db = TestDb::create().await;
-        pg::load(db.pool(), data).await.expect("seed");
-        Env {
-            db,
-            home: tempfile::tempdir().expect("temp home"),
-            vars: Vec::new(),
-        }
-    }
-
-    fn set(&mut self, name: &str, value: &str) {
-        self.vars.push((name.to_string(), value.to_string()));
-    }
-
-    fn data_dir(&self) -> PathBuf {
-        self.home.path().join("data")
-    }
-
-    /// Runs the binary off the async runtime, so the fakes in this process keep serving.
-    async fn run(&self, args: &[&str]) -> Output {
-        let mut command = Command::new(env!("CARGO_BIN_EXE_launchdeck"));
-        command
-            .args(args)
-            .env_clear()
-            .env("HOME", self.home.path())
-            .env("XDG_CONFIG_HOME", self.home.path().join("config"))
-            .env("LAUNCHDECK_DATA_DIR", self.data_dir())
-            .env("LAUNCHDECK_DATABASE_URL", self.db.url())
-            .env("LAUNCHDECK_LOGGING_LEVEL", "trace")
-            .env("LANG", "C.UTF-8")
-            .envs(self.vars.iter().map(|(k, v)| (k, v)));
-        tokio::task::spawn_blocking(move || command.output())
-            .await
-            .expect("join")
-            .expect("run launchdeck")
-    }
-
-    async fn statuses(&self, table: &str) -> Vec<(u128, String)> {
-        let rows: Vec<(Uuid, String)> = sqlx::query_as(AssertSqlSafe(format!(
-            "SELECT id, status FROM {table} ORDER BY id"
-        )))
-        .fetch_all(self.db.pool())
-        .await
-        .expect("read statuses");
-        rows.into_iter()
-            .map(|(id, status)| (id.as_u128() - 0x1000, status))
-            .collect()
-    }
-
-    /// (action, target_table, target_id, result) of every audit row, oldest first.
-    async fn audit_rows(&self) -> Vec<(String, String, Uuid, String)> {
-        if !self.has_launchdeck_schema().await {
-            return Vec::new();
-        }
-        sqlx::query_as(
-            "SELECT action, target_table, target_id, result FROM launchdeck.audit_log \
-             ORDER BY at, target_id",
-        )
-        .fetch_all(self.db.pool())
-        .await
-        .expect("read launchdeck.audit_log")
-    }
-
-    async fn has_launchdeck_schema(&self) -> bool {
-        sqlx::query_scalar(
-            "SELECT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = 'launchdeck')",
-        )
-        .fetch_one(self.db.pool())
-        .await
-        .expect("pg_namespace")
-    }
-
-    fn audit_file(&self) -> String {
-        std::fs::read_to_string(self.data_dir().join("audit.jsonl")).unwrap_or_default()
-    }
-
-    fn log_file(&self) -> String {
-        std::fs::read_to_string(self.data_dir().join("launchdeck.log")).unwrap_or_default()
-    }
-}
-
-fn code(out: &Output) -> Option<i32> {
-    out.status.code()
-}
-
-fn stdout(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
-
-fn json_of(out: &Output) -> Value {
-    serde_json::from_slice(&out.stdout)
-        .unwrap_or_else(|e| panic!("{e}: stdout {} stderr {}", stdout(out), stderr(out)))
-}
 
 // ---------------------------------------------------------------------------
 // cleanup
@@ -485,53 +341,6 @@ async fn acknowledge_an_unknown_id_exits_2() {
 
 const DUE: Uuid = Uuid::from_u128(0x701);
 const REVOKED: Uuid = Uuid::from_u128(0x702);
-const CAL_USER: Uuid = Uuid::from_u128(0xa2);
-
-/// One Google integration expiring within the margin, refreshed with `refresh_token`.
-fn calendar(id: Uuid, refresh_token: &str, expires_in_secs: i64) -> SeedData {
-    let mut data = tenant();
-    data.table("auth.users").push(json!({"id": CAL_USER}));
-    data.table("organization_users")
-        .push(json!({"organization_id": ORG, "user_id": CAL_USER, "role": "member"}));
-    data.table("calendar_integrations").push(json!({
-        "id": id, "user_id": CAL_USER, "provider": "google",
-        "provider_account_email": "calendar@example.com", "calendar_id": "primary",
-        "access_token_encrypted": b64(OLD_ACCESS_TOKEN),
-        "refresh_token_encrypted": b64(refresh_token),
-        "token_expires_at": (Utc::now() + chrono::Duration::seconds(expires_in_secs)).to_rfc3339(),
-    }));
-    data
-}
-
-async fn google() -> GoogleFake {
-    let state = GoogleState::new(GOOGLE_CLIENT_ID, GOOGLE_CLIENT_SECRET, GOOGLE_REFRESH_TOKEN);
-    state.add_refresh_token(REVOKED_REFRESH_TOKEN, GOOGLE_CLIENT_ID);
-    state.revoke_refresh_token(REVOKED_REFRESH_TOKEN);
-    GoogleFake::start(state).await.expect("google fake")
-}
-
-fn use_google(env: &mut Env, google: &GoogleFake) {
-    env.set("LAUNCHDECK_GOOGLE_TOKEN_URL", &google.token_url());
-    env.set(
-        "LAUNCHDECK_GOOGLE_CALENDAR_BASE_URL",
-        &google.calendar_base_url(),
-    );
-    env.set("GOOGLE_CLIENT_ID", GOOGLE_CLIENT_ID);
-    env.set("GOOGLE_CLIENT_SECRET", GOOGLE_CLIENT_SECRET);
-}
-
-async fn stored_token(env: &Env, id: Uuid) -> (String, Option<DateTime<Utc>>, Value) {
-    let (token, expires, errors): (String, Option<DateTime<Utc>>, Value) = sqlx::query_as(
-        "SELECT access_token_encrypted, token_expires_at, sync_errors \
-         FROM calendar_integrations WHERE id = $1",
-    )
-    .bind(id)
-    .fetch_one(env.db.pool())
-    .await
-    .expect("read calendar_integrations");
-    let plain = BASE64.decode(token.trim()).expect("stored as base64");
-    (String::from_utf8(plain).expect("UTF-8"), expires, errors)
-}
 
 /// Every token and secret of these tests, plain and base64 (by its whole 3-byte
 /// groups, so a longer value starting with a canary is caught too).

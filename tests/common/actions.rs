@@ -1,0 +1,235 @@
+//! The action commands run as the real binary against a test PostgreSQL database (the
+//! platform fixture), with a home, a data dir and the environment the binary gets, and
+//! what they wrote read back: the rows, `launchdeck.audit_log`, `audit.jsonl`. The Google
+//! fake's calendar set-up is here too, for the token refresh.
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as BASE64;
+use chrono::{DateTime, Utc};
+use launchdeck_seed::{SeedData, pg};
+use launchdeck_sim::fakes::{GoogleFake, GoogleState};
+use launchdeck_testkit::TestDb;
+use serde_json::{Value, json};
+use sqlx::AssertSqlSafe;
+use tempfile::TempDir;
+use uuid::Uuid;
+
+pub const USER: Uuid = Uuid::from_u128(0xa1);
+pub const ORG: Uuid = Uuid::from_u128(0xa0);
+pub const BROADCAST: Uuid = Uuid::from_u128(0x100);
+pub const CAMPAIGN: Uuid = Uuid::from_u128(0x200);
+
+/// Row `n` of a test's own rows (statuses are read back by this number).
+pub fn row(n: u128) -> Uuid {
+    Uuid::from_u128(0x1000 + n)
+}
+
+pub fn phone(n: u128) -> String {
+    format!("+1415555{:04}", n % 10_000)
+}
+
+pub fn ago(secs: i64) -> String {
+    (Utc::now() - chrono::Duration::seconds(secs)).to_rfc3339()
+}
+
+pub fn b64(text: &str) -> String {
+    BASE64.encode(text)
+}
+
+/// USER in ORG, a campaign "Renewals" and a broadcast "Spring promo", both active.
+pub fn tenant() -> SeedData {
+    let mut data = SeedData::with_owner(USER, ORG);
+    data.table("campaigns").push(json!({
+        "id": CAMPAIGN, "user_id": USER, "organization_id": ORG, "name": "Renewals",
+        "status": "active",
+    }));
+    data.table("voice_broadcasts").push(json!({
+        "id": BROADCAST, "user_id": USER, "name": "Spring promo", "status": "active",
+        "message_text": "Hello",
+    }));
+    data
+}
+
+/// A database, a home and data dir, and the environment the binary gets.
+pub struct Env {
+    pub db: TestDb,
+    home: TempDir,
+    vars: Vec<(String, String)>,
+    /// The URL the binary connects to: the database's own, or one through a proxy.
+    url: String,
+}
+
+impl Env {
+    pub async fn new(data: &SeedData) -> Env {
+        let db = TestDb::create().await;
+        pg::load(db.pool(), data).await.expect("seed");
+        let url = db.url().to_string();
+        Env {
+            db,
+            home: tempfile::tempdir().expect("temp home"),
+            vars: Vec::new(),
+            url,
+        }
+    }
+
+    pub fn set(&mut self, name: &str, value: &str) {
+        self.vars.push((name.to_string(), value.to_string()));
+    }
+
+    /// The binary connects to `url` from now on (e.g. `TestDb::url_via(&proxy)`).
+    pub fn connect_to(&mut self, url: String) {
+        self.url = url;
+    }
+
+    pub fn data_dir(&self) -> PathBuf {
+        self.home.path().join("data")
+    }
+
+    /// The binary with `args` and this environment, not started.
+    pub fn command(&self, args: &[&str]) -> Command {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_launchdeck"));
+        command
+            .args(args)
+            .env_clear()
+            .env("HOME", self.home.path())
+            .env("XDG_CONFIG_HOME", self.home.path().join("config"))
+            .env("LAUNCHDECK_DATA_DIR", self.data_dir())
+            .env("LAUNCHDECK_DATABASE_URL", &self.url)
+            .env("LAUNCHDECK_LOGGING_LEVEL", "trace")
+            .env("LANG", "C.UTF-8")
+            .envs(self.vars.iter().map(|(k, v)| (k, v)));
+        command
+    }
+
+    /// Runs the binary off the async runtime, so the fakes in this process keep serving.
+    pub async fn run(&self, args: &[&str]) -> Output {
+        let mut command = self.command(args);
+        tokio::task::spawn_blocking(move || command.output())
+            .await
+            .expect("join")
+            .expect("run launchdeck")
+    }
+
+    /// (n, status) of the rows of `table`, numbered as [`row`] numbers them.
+    pub async fn statuses(&self, table: &str) -> Vec<(u128, String)> {
+        let rows: Vec<(Uuid, String)> = sqlx::query_as(AssertSqlSafe(format!(
+            "SELECT id, status FROM {table} ORDER BY id"
+        )))
+        .fetch_all(self.db.pool())
+        .await
+        .expect("read statuses");
+        rows.into_iter()
+            .map(|(id, status)| (id.as_u128() - 0x1000, status))
+            .collect()
+    }
+
+    /// (action, target_table, target_id, result) of every audit row, oldest first.
+    pub async fn audit_rows(&self) -> Vec<(String, String, Uuid, String)> {
+        if !self.has_launchdeck_schema().await {
+            return Vec::new();
+        }
+        sqlx::query_as(
+            "SELECT action, target_table, target_id, result FROM launchdeck.audit_log \
+             ORDER BY at, target_id",
+        )
+        .fetch_all(self.db.pool())
+        .await
+        .expect("read launchdeck.audit_log")
+    }
+
+    pub async fn has_launchdeck_schema(&self) -> bool {
+        sqlx::query_scalar(
+            "SELECT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = 'launchdeck')",
+        )
+        .fetch_one(self.db.pool())
+        .await
+        .expect("pg_namespace")
+    }
+
+    pub fn audit_file(&self) -> String {
+        std::fs::read_to_string(self.data_dir().join("audit.jsonl")).unwrap_or_default()
+    }
+
+    pub fn log_file(&self) -> String {
+        std::fs::read_to_string(self.data_dir().join("launchdeck.log")).unwrap_or_default()
+    }
+}
+
+pub fn code(out: &Output) -> Option<i32> {
+    out.status.code()
+}
+
+pub fn stdout(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+pub fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+pub fn json_of(out: &Output) -> Value {
+    serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: stdout {} stderr {}", stdout(out), stderr(out)))
+}
+
+// ---------------------------------------------------------------------------
+// Google calendars and the Google fake
+// ---------------------------------------------------------------------------
+
+pub const GOOGLE_CLIENT_ID: &str = "5678-cli-test.apps.googleusercontent.com";
+pub const GOOGLE_CLIENT_SECRET: &str = "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4";
+pub const GOOGLE_REFRESH_TOKEN: &str = "1//cli0canary0refresh0token0ee55";
+pub const REVOKED_REFRESH_TOKEN: &str = "1//cli0canary0revoked0refresh0ff66";
+pub const OLD_ACCESS_TOKEN: &str = "ya29.cli0canary0old0access0token0gg77";
+pub const CAL_USER: Uuid = Uuid::from_u128(0xa2);
+
+/// One Google integration expiring in `expires_in_secs`, refreshed with `refresh_token`.
+pub fn calendar(id: Uuid, refresh_token: &str, expires_in_secs: i64) -> SeedData {
+    let mut data = tenant();
+    data.table("auth.users").push(json!({"id": CAL_USER}));
+    data.table("organization_users")
+        .push(json!({"organization_id": ORG, "user_id": CAL_USER, "role": "member"}));
+    data.table("calendar_integrations").push(json!({
+        "id": id, "user_id": CAL_USER, "provider": "google",
+        "provider_account_email": "calendar@example.com", "calendar_id": "primary",
+        "access_token_encrypted": b64(OLD_ACCESS_TOKEN),
+        "refresh_token_encrypted": b64(refresh_token),
+        "token_expires_at": (Utc::now() + chrono::Duration::seconds(expires_in_secs)).to_rfc3339(),
+    }));
+    data
+}
+
+/// The Google fake: GOOGLE_REFRESH_TOKEN is granted, REVOKED_REFRESH_TOKEN refused.
+pub async fn google() -> GoogleFake {
+    let state = GoogleState::new(GOOGLE_CLIENT_ID, GOOGLE_CLIENT_SECRET, GOOGLE_REFRESH_TOKEN);
+    state.add_refresh_token(REVOKED_REFRESH_TOKEN, GOOGLE_CLIENT_ID);
+    state.revoke_refresh_token(REVOKED_REFRESH_TOKEN);
+    GoogleFake::start(state).await.expect("google fake")
+}
+
+pub fn use_google(env: &mut Env, google: &GoogleFake) {
+    env.set("LAUNCHDECK_GOOGLE_TOKEN_URL", &google.token_url());
+    env.set(
+        "LAUNCHDECK_GOOGLE_CALENDAR_BASE_URL",
+        &google.calendar_base_url(),
+    );
+    env.set("GOOGLE_CLIENT_ID", GOOGLE_CLIENT_ID);
+    env.set("GOOGLE_CLIENT_SECRET", GOOGLE_CLIENT_SECRET);
+}
+
+/// The stored access token (decoded), its expiry and `sync_errors`.
+pub async fn stored_token(env: &Env, id: Uuid) -> (String, Option<DateTime<Utc>>, Value) {
+    let (token, expires, errors): (String, Option<DateTime<Utc>>, Value) = sqlx::query_as(
+        "SELECT access_token_encrypted, token_expires_at, sync_errors \
+         FROM calendar_integrations WHERE id = $1",
+    )
+    .bind(id)
+    .fetch_one(env.db.pool())
+    .await
+    .expect("read calendar_integrations");
+    let plain = BASE64.decode(token.trim()).expect("stored as base64");
+    (String::from_utf8(plain).expect("UTF-8"), expires, errors)
+}
