@@ -12,5 +12,5 @@ mod proxy;
 mod wait;
 
 pub use db::{PG_TEMPLATE_ENV, PG_URL_ENV, TestDb};
-pub use proxy::TcpProxy;
+pub use proxy::{HoldAt, TcpProxy};
 pub use wait::{wait_for, wait_until};
