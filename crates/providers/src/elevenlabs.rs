@@ -43,9 +43,10 @@ pub struct Subscription {
 }
 
 impl Subscription {
-    /// `character_limit − character_count`, when both are known.
+    /// `character_limit − character_count`, when both are known (and the difference
+    /// fits an `i64`).
     pub fn characters_left(&self) -> Option<i64> {
-        Some(self.character_limit? - self.character_count?)
+        self.character_limit?.checked_sub(self.character_count?)
     }
 
     /// `past_due` and `free_disabled` cannot synthesise speech reliably.

@@ -12,6 +12,7 @@ use toml::de::{DeTable, DeValue};
 
 use super::error::{ConfigError, ConfigErrorKind, Origin, line_column};
 use super::schema::{self, SectionDef, ValueType};
+use crate::redact::sanitize_provider_text;
 
 /// A parsed and checked config file.
 pub(super) struct FileDocument {
@@ -51,7 +52,7 @@ pub(super) fn parse_document(text: &str, path: &Path) -> Result<FileDocument, Co
         let Some(section) = schema::section(section_name) else {
             return Err(ConfigErrorKind::UnknownSection {
                 at,
-                section: section_name.to_string(),
+                section: sanitize_provider_text(section_name),
                 known: schema::section_names().join(", "),
             }
             .into());
@@ -84,7 +85,7 @@ fn check_section(
             return Err(ConfigErrorKind::UnknownKey {
                 at,
                 section: section.name.to_string(),
-                key: key_name.to_string(),
+                key: sanitize_provider_text(key_name),
                 known: section.key_names().join(", "),
             }
             .into());

@@ -113,7 +113,11 @@ impl Resolver<'_> {
             return Ok(None);
         };
         Uuid::parse_str(text.trim()).map(Some).map_err(|e| {
-            let problem = format!("{:?} is not a UUID ({e})", sanitize_provider_text(&text));
+            let problem = format!(
+                "{:?} is not a UUID ({})",
+                sanitize_provider_text(&text),
+                sanitize_provider_text(&e.to_string())
+            );
             self.invalid(
                 section,
                 key,

@@ -21,7 +21,10 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
             "{quoted} is longer than 24h; no interval, threshold or margin needs more"
         )),
         Ok(d) => Ok(d),
-        Err(e) => Err(format!("{quoted} is not a duration ({e})")),
+        Err(e) => Err(format!(
+            "{quoted} is not a duration ({})",
+            sanitize_provider_text(&e.to_string())
+        )),
     }
 }
 
@@ -48,7 +51,7 @@ impl BaseUrl {
                     "{quoted} uses http:// for a host that is not loopback; only 127.0.0.1, ::1 and localhost may use http://"
                 ));
             }
-            other => return Err(format!("{quoted} has scheme {other:?}, not https")),
+            other => return Err(format!("{quoted} has scheme {}, not https", quote(other))),
         }
         if !url.username().is_empty() || url.password().is_some() {
             return Err("the URL must not hold credentials (user:password@)".to_string());

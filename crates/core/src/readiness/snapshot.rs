@@ -354,9 +354,12 @@ pub struct RetellConcurrency {
 }
 
 impl RetellConcurrency {
-    /// Outbound headroom = limit − reserved inbound − current (providers.md §1.1).
+    /// Outbound headroom = limit − reserved inbound − current (providers.md §1.1);
+    /// absurd figures in a reply saturate instead of overflowing.
     pub fn headroom(&self) -> i64 {
-        self.limit - self.reserved_inbound - self.current
+        let exact =
+            i128::from(self.limit) - i128::from(self.reserved_inbound) - i128::from(self.current);
+        exact.clamp(i64::MIN.into(), i64::MAX.into()) as i64
     }
 }
 

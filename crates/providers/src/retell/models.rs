@@ -212,11 +212,14 @@ pub struct Concurrency {
 }
 
 impl Concurrency {
-    /// Free outbound slots, when the limit and current count are known.
+    /// Free outbound slots, when the limit and current count are known (and the
+    /// difference of the reply's figures fits an `i64`).
     pub fn outbound_headroom(&self) -> Option<i64> {
         let limit = self.concurrency_limit?;
         let current = self.current_concurrency?;
-        Some(limit - self.reserved_inbound_concurrency.unwrap_or(0) - current)
+        limit
+            .checked_sub(self.reserved_inbound_concurrency.unwrap_or(0))?
+            .checked_sub(current)
     }
 }
 

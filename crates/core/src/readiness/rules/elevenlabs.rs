@@ -77,7 +77,7 @@ fn subscription(snap: &Snapshot, sub: &ElevenLabsSubscription) -> Check {
 fn quota(snap: &Snapshot, sub: &ElevenLabsSubscription) -> Check {
     let id = "elevenlabs.quota";
     let limit = sub.character_limit;
-    let left = (limit - sub.character_count).max(0);
+    let left = limit.saturating_sub(sub.character_count).max(0);
     let warn_below = snap.thresholds.elevenlabs_quota_warn;
     if limit <= 0 {
         return Check::new(
@@ -156,6 +156,11 @@ mod tests {
                 Status::Warn,
             ),
             (sub("active", 0, 0), "elevenlabs.quota", Status::Warn),
+            (
+                sub("active", i64::MIN, 100_000),
+                "elevenlabs.quota",
+                Status::Pass,
+            ),
             (
                 sub("past_due", 0, 100_000),
                 "elevenlabs.subscription",

@@ -651,6 +651,23 @@ mod tests {
                 },
                 Status::Warn,
             ),
+            // figures no real account has: no overflow
+            (
+                RetellConcurrency {
+                    current: -1,
+                    limit: i64::MAX,
+                    reserved_inbound: 0,
+                },
+                Status::Pass,
+            ),
+            (
+                RetellConcurrency {
+                    current: 1,
+                    limit: i64::MIN,
+                    reserved_inbound: 1,
+                },
+                Status::Warn,
+            ),
         ];
         for (c, status) in cases {
             let mut snap = fixture::healthy();
