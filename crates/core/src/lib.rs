@@ -6,6 +6,7 @@ pub mod cleanup;
 pub mod config;
 pub mod domain;
 pub mod fixes;
+pub mod fuzzing;
 pub mod in_flight;
 pub mod progress;
 pub mod rates;

@@ -34,7 +34,7 @@ pub struct TokenGrant {
 }
 
 #[derive(Deserialize)]
-struct TokenReply {
+pub(crate) struct TokenReply {
     access_token: SecretString,
     #[serde(default, deserialize_with = "lenient_i64")]
     expires_in: Option<i64>,
@@ -44,6 +44,20 @@ struct TokenReply {
     token_type: Option<String>,
     #[serde(default)]
     refresh_token: Option<SecretString>,
+}
+
+impl TokenReply {
+    pub(crate) fn into_grant(self) -> TokenGrant {
+        TokenGrant {
+            access_token: self.access_token,
+            expires_in: Duration::from_secs(self.expires_in.unwrap_or(0).max(0) as u64),
+            scope: self.scope,
+            token_type: self.token_type,
+            refresh_token: self
+                .refresh_token
+                .filter(|t| !secrecy::ExposeSecret::expose_secret(t).is_empty()),
+        }
+    }
 }
 
 /// Client for `POST {token_url}` with `grant_type=refresh_token`.
@@ -95,15 +109,7 @@ impl GoogleOAuthClient {
             .form(form)
             .retry(RetryRule::ServerAndTransport);
         let reply: TokenReply = self.http.send_json(&request, "token reply").await?;
-        Ok(TokenGrant {
-            access_token: reply.access_token,
-            expires_in: Duration::from_secs(reply.expires_in.unwrap_or(0).max(0) as u64),
-            scope: reply.scope,
-            token_type: reply.token_type,
-            refresh_token: reply
-                .refresh_token
-                .filter(|t| !secrecy::ExposeSecret::expose_secret(t).is_empty()),
-        })
+        Ok(reply.into_grant())
     }
 }
 
@@ -132,13 +138,13 @@ pub struct CalendarList {
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct CalendarListPage {
+pub(crate) struct CalendarListPage {
     #[serde(default, deserialize_with = "null_as_empty")]
-    items: Vec<CalendarListEntry>,
+    pub items: Vec<CalendarListEntry>,
     #[serde(default)]
-    next_page_token: Option<String>,
+    pub next_page_token: Option<String>,
     #[serde(default)]
-    next_sync_token: Option<String>,
+    pub next_sync_token: Option<String>,
 }
 
 /// A busy interval (RFC 3339 strings as sent).

@@ -217,13 +217,7 @@ pub(super) fn load(opts: &LoadOptions) -> Result<LoadedConfig, ConfigError> {
     let warnings = apply_env_settings(&opts.env, &mut table, &mut origins)?;
     apply_env_secrets(&opts.env, &mut table, &mut origins);
     apply_flags(&opts.flags, &mut table, &mut origins);
-    let raw: FileConfig = table.try_into().map_err(|e: toml::de::Error| {
-        ConfigError::from(ConfigErrorKind::Syntax {
-            at: Origin::Default,
-            message: format!("unexpected value shape ({})", e.message()),
-        })
-    })?;
-    let config = resolve::build(raw, &origins)?;
+    let config = validate(table, &origins)?;
     Ok(LoadedConfig {
         config,
         file,
@@ -231,6 +225,26 @@ pub(super) fn load(opts: &LoadOptions) -> Result<LoadedConfig, ConfigError> {
         origins,
         data_dir: data_dir_or(&opts.env, opts.default_data_dir.clone()).ok(),
     })
+}
+
+/// The merged settings, checked and resolved into a [`Config`].
+fn validate(table: toml::Table, origins: &BTreeMap<String, Origin>) -> Result<Config, ConfigError> {
+    let raw: FileConfig = table.try_into().map_err(|e: toml::de::Error| {
+        ConfigError::from(ConfigErrorKind::Syntax {
+            at: Origin::Default,
+            message: format!("unexpected value shape ({})", e.message()),
+        })
+    })?;
+    resolve::build(raw, origins)
+}
+
+/// The configuration a file's bytes give on their own, as [`Config::load`] reads and
+/// validates them (no environment, no flags, no permission check). `path` only names
+/// the file in errors.
+pub(super) fn from_file_bytes(path: &Path, bytes: Vec<u8>) -> Result<Config, ConfigError> {
+    let text = config_text(path, bytes)?;
+    let document = parse_document(&text, path)?;
+    validate(document.table, &document.origins)
 }
 
 /// Reads and checks the file; `None` when the default file does not exist.

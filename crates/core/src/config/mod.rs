@@ -29,7 +29,7 @@ mod values;
 #[cfg(test)]
 mod tests;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use secrecy::SecretString;
@@ -300,6 +300,14 @@ impl Config {
     /// Loads and validates the configuration; see the module docs for precedence.
     pub fn load(opts: &LoadOptions) -> Result<LoadedConfig, ConfigError> {
         load::load(opts)
+    }
+
+    /// The configuration a file's bytes give on their own: size, UTF-8, TOML syntax,
+    /// sections, keys, types and values checked as [`Config::load`] checks them, without
+    /// the environment, the flags or the permission check. `path` only names the file in
+    /// errors.
+    pub fn from_file_bytes(path: &Path, bytes: Vec<u8>) -> Result<Config, ConfigError> {
+        load::from_file_bytes(path, bytes)
     }
 
     /// The secret stored under `section.key`, if any.

@@ -494,8 +494,22 @@ fn has_only_outbound_agent(number: &PhoneNumber, agent_id: &str) -> bool {
     number.outbound_agents.len() == 1 && number.outbound_agents[0].agent_id == agent_id
 }
 
+/// One page of a list as the given generation sends it: an envelope's items, or a bare array.
+pub(crate) fn decode_list_page<T: DeserializeOwned>(
+    generation: PathGeneration,
+    body: &[u8],
+    what: &str,
+) -> Result<Vec<T>, ProviderError> {
+    match generation {
+        PathGeneration::Current => {
+            decode_json::<Envelope<T>>(Provider::Retell, body, what).map(|page| page.items)
+        }
+        PathGeneration::Legacy => decode_json(Provider::Retell, body, what),
+    }
+}
+
 /// Legacy lists return every version of an agent; keep the newest per id.
-fn dedupe_agents(agents: Vec<AgentSummary>) -> Vec<AgentSummary> {
+pub(crate) fn dedupe_agents(agents: Vec<AgentSummary>) -> Vec<AgentSummary> {
     let mut by_id: Vec<AgentSummary> = Vec::with_capacity(agents.len());
     for agent in agents {
         match by_id.iter_mut().find(|a| a.agent_id == agent.agent_id) {

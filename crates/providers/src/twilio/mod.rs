@@ -270,7 +270,7 @@ fn already_ended(call: &TwilioCall) -> EndCallOutcome {
 }
 
 /// Parses `{"<key>":[…],"meta":{"next_page_url":…}}`.
-fn trunking_page<T: DeserializeOwned>(
+pub(crate) fn trunking_page<T: DeserializeOwned>(
     body: &[u8],
     key: &str,
 ) -> Result<(Vec<T>, Option<String>), ProviderError> {
@@ -294,7 +294,7 @@ fn trunking_page<T: DeserializeOwned>(
 
 /// A next-page link as a full URL: a relative path is joined to the base; an absolute
 /// URL is followed only if it lies inside the base (credentials go only there).
-fn same_base_url(base: &BaseUrl, link: &str) -> Result<String, ProviderError> {
+pub(crate) fn same_base_url(base: &BaseUrl, link: &str) -> Result<String, ProviderError> {
     if link.starts_with('/') {
         return Ok(base.join(link));
     }
