@@ -1,5 +1,5 @@
+use std::collections::HashSet;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -32,16 +32,17 @@ struct Shared {
     target: SocketAddr,
     state: Mutex<State>,
     holding: watch::Sender<Holding>,
-    /// Connections whose client bytes are held now.
-    held: AtomicUsize,
+    /// The connections whose client bytes are held now.
+    held: Mutex<HashSet<u64>>,
 }
 
 #[derive(Default)]
 struct State {
     cut: bool,
-    connections: Vec<JoinHandle<()>>,
-    /// Connections forwarded to the target since the start.
-    forwarded: usize,
+    /// Each forwarded connection's task, by connection number.
+    connections: Vec<(u64, JoinHandle<()>)>,
+    /// When each connection forwarded to the target came, oldest first.
+    forwarded: Vec<Instant>,
     /// When each connection that came while cut was turned away.
     turned_away: Vec<Instant>,
 }
@@ -49,6 +50,10 @@ struct State {
 impl Shared {
     fn state(&self) -> MutexGuard<'_, State> {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn held(&self) -> MutexGuard<'_, HashSet<u64>> {
+        self.held.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }
 
@@ -110,7 +115,7 @@ impl TcpProxy {
             target,
             state: Mutex::new(State::default()),
             holding: watch::Sender::new(Holding::Off),
-            held: AtomicUsize::new(0),
+            held: Mutex::default(),
         });
         let accept_task = tokio::spawn(accept_loop(listener, shared.clone()));
         TcpProxy {
@@ -133,18 +138,27 @@ impl TcpProxy {
     /// Closes every live connection (dropping any bytes held) and turns new ones away.
     /// Returns once every forwarded connection is closed.
     pub async fn cut(&self) {
-        let connections = {
+        self.close_where(|_| true).await;
+        self.shared.holding.send_replace(Holding::Off);
+    }
+
+    /// Turns new connections away and closes the live ones `which` picks, by number.
+    async fn close_where(&self, which: impl Fn(u64) -> bool) {
+        let closing: Vec<JoinHandle<()>> = {
             let mut state = self.shared.state();
             state.cut = true;
-            std::mem::take(&mut state.connections)
+            let (closing, kept) = std::mem::take(&mut state.connections)
+                .into_iter()
+                .partition(|(n, _)| which(*n));
+            state.connections = kept;
+            closing.into_iter().map(|(_, task)| task).collect()
         };
-        for connection in &connections {
-            connection.abort();
+        for task in &closing {
+            task.abort();
         }
-        for connection in connections {
-            let _ = connection.await;
+        for task in closing {
+            let _ = task.await;
         }
-        self.shared.holding.send_replace(Holding::Off);
     }
 
     /// Accepts and forwards new connections again.
@@ -160,13 +174,13 @@ impl TcpProxy {
     /// How many forwarded connections are open now.
     pub fn live_connections(&self) -> usize {
         let mut state = self.shared.state();
-        state.connections.retain(|c| !c.is_finished());
+        state.connections.retain(|(_, c)| !c.is_finished());
         state.connections.len()
     }
 
-    /// How many connections were forwarded to the target since the start.
-    pub fn forwarded(&self) -> usize {
-        self.shared.state().forwarded
+    /// When each connection forwarded to the target came, oldest first.
+    pub fn forwarded_at(&self) -> Vec<Instant> {
+        self.shared.state().forwarded.clone()
     }
 
     /// When each connection that came while the proxy was cut was turned away, oldest
@@ -191,7 +205,7 @@ impl TcpProxy {
 
     /// How many connections are held now.
     pub fn held(&self) -> usize {
-        self.shared.held.load(Ordering::SeqCst)
+        self.shared.held().len()
     }
 
     /// Forwards what every held connection holds, and holds nothing more.
@@ -203,7 +217,9 @@ impl TcpProxy {
     /// [`cut`](TcpProxy::cut)) before any answer reaches a client: the server runs
     /// the statement (say a `COMMIT`), the client never learns how it went.
     pub async fn deliver_held_and_cut(&self) {
-        self.shared.state().cut = true;
+        // The others go first: none may carry a question about the held one's fate.
+        let held = self.shared.held().clone();
+        self.close_where(|n| !held.contains(&n)).await;
         self.shared.holding.send_replace(Holding::DeliverAndCut);
         let deadline = Instant::now() + Duration::from_secs(30);
         while self.held() > 0 && Instant::now() < deadline {
@@ -216,7 +232,7 @@ impl TcpProxy {
 impl Drop for TcpProxy {
     fn drop(&mut self) {
         self.accept_task.abort();
-        for connection in self.shared.state().connections.drain(..) {
+        for (_, connection) in self.shared.state().connections.drain(..) {
             connection.abort();
         }
     }
@@ -238,11 +254,11 @@ async fn accept_loop(listener: TcpListener, shared: Arc<Shared>) {
             drop(client);
             continue;
         }
-        state.forwarded += 1;
-        state.connections.retain(|c| !c.is_finished());
-        state
-            .connections
-            .push(tokio::spawn(forward(client, shared.clone())));
+        state.forwarded.push(Instant::now());
+        state.connections.retain(|(_, c)| !c.is_finished());
+        let number = state.forwarded.len() as u64;
+        let task = tokio::spawn(forward(number, client, shared.clone()));
+        state.connections.push((number, task));
     }
 }
 
@@ -255,7 +271,7 @@ enum UpEnd {
     Cut,
 }
 
-async fn forward(client: TcpStream, shared: Arc<Shared>) {
+async fn forward(number: u64, client: TcpStream, shared: Arc<Shared>) {
     let Ok(server) = TcpStream::connect(shared.target).await else {
         return;
     };
@@ -267,7 +283,7 @@ async fn forward(client: TcpStream, shared: Arc<Shared>) {
         let _ = tokio::io::copy(&mut server_read, &mut client_write).await;
         let _ = client_write.shutdown().await;
     };
-    let up = copy_up(client_read, server_write, &shared);
+    let up = copy_up(number, client_read, server_write, &shared);
     tokio::pin!(down);
     tokio::select! {
         end = up => if end == UpEnd::Closed { down.await },
@@ -276,7 +292,12 @@ async fn forward(client: TcpStream, shared: Arc<Shared>) {
 }
 
 /// Client to server, holding where the armed [`HoldAt`] says.
-async fn copy_up(mut from: OwnedReadHalf, mut to: OwnedWriteHalf, shared: &Shared) -> UpEnd {
+async fn copy_up(
+    number: u64,
+    mut from: OwnedReadHalf,
+    mut to: OwnedWriteHalf,
+    shared: &Shared,
+) -> UpEnd {
     let mut holding = shared.holding.subscribe();
     let mut matcher = Matcher::default();
     let mut buf = vec![0u8; 16 * 1024];
@@ -296,7 +317,7 @@ async fn copy_up(mut from: OwnedReadHalf, mut to: OwnedWriteHalf, shared: &Share
         if let Some((generation, at)) = armed
             && matcher.matches(generation, &at, chunk)
         {
-            let _held = HeldGuard::new(&shared.held);
+            let _held = HeldGuard::new(shared, number);
             if wait_while_held(&mut holding).await == Holding::DeliverAndCut {
                 let _ = to.write_all(chunk).await;
                 let _ = to.shutdown().await;
@@ -323,18 +344,21 @@ async fn wait_while_held(holding: &mut watch::Receiver<Holding>) -> Holding {
 }
 
 /// Counts a held connection for as long as it lives (an aborted one too).
-struct HeldGuard<'a>(&'a AtomicUsize);
+struct HeldGuard<'a> {
+    shared: &'a Shared,
+    number: u64,
+}
 
 impl<'a> HeldGuard<'a> {
-    fn new(held: &'a AtomicUsize) -> Self {
-        held.fetch_add(1, Ordering::SeqCst);
-        HeldGuard(held)
+    fn new(shared: &'a Shared, number: u64) -> Self {
+        shared.held().insert(number);
+        HeldGuard { shared, number }
     }
 }
 
 impl Drop for HeldGuard<'_> {
     fn drop(&mut self) {
-        self.0.fetch_sub(1, Ordering::SeqCst);
+        self.shared.held().remove(&self.number);
     }
 }
 
