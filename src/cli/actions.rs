@@ -2,6 +2,8 @@
 //! (exit 3 without `--yes`), or apply it and print the result. Every action command
 //! goes through [`run`] with its [`ActionRequest`]; the work is launchdeck-ops'.
 
+use std::io::Write;
+
 use clap::Args;
 use launchdeck_core::actions::AuditResult;
 use launchdeck_core::config::LoadedConfig;
@@ -12,6 +14,7 @@ use launchdeck_ops::actions::{
 };
 use launchdeck_ops::{GatherOptions, Gatherer};
 use serde::Serialize;
+use tokio::signal::unix::{SignalKind, signal};
 use uuid::Uuid;
 
 use super::connect::{ConnectError, open_store, runtime, scope};
@@ -103,7 +106,7 @@ pub fn run(request: ActionRequest, args: ConfirmArgs, ctx: &Context) -> Exit {
         // nothing may change, not even the targets that are there.
         let refused = plan.view().target_unavailable() || plan.view().refusal().is_some();
         let outcome = if apply && plan.will_change() && !refused {
-            Some(actions::apply(&env, &plan).await?)
+            Some(apply_whole(&env, &plan).await?)
         } else {
             None
         };
@@ -112,6 +115,39 @@ pub fn run(request: ActionRequest, args: ConfirmArgs, ctx: &Context) -> Exit {
     match result {
         Ok((plan, outcome)) => report(&plan, outcome.as_ref(), args, ctx),
         Err(e) => report_error(e),
+    }
+}
+
+/// Applies `plan` to its end even when SIGHUP, SIGTERM or SIGINT arrives meanwhile
+/// (product.md Decision 9): ended by the signal's default, the process could leave a
+/// change committed but not audited. The change under way is bounded by the database's
+/// timeouts, so it ends soon; the command then reports and exits as usual.
+async fn apply_whole(env: &ActionEnv, plan: &ActionPlan) -> Result<ActionOutcome, RunError> {
+    let listen = |kind: SignalKind| signal(kind).map_err(|e| RunError::Signal(e.to_string()));
+    let (mut hangup, mut terminate, mut interrupt) = (
+        listen(SignalKind::hangup())?,
+        listen(SignalKind::terminate())?,
+        listen(SignalKind::interrupt())?,
+    );
+    let apply = actions::apply(env, plan);
+    tokio::pin!(apply);
+    loop {
+        let name = tokio::select! {
+            outcome = &mut apply => return Ok(outcome?),
+            _ = hangup.recv() => "SIGHUP",
+            _ = terminate.recv() => "SIGTERM",
+            _ = interrupt.recv() => "SIGINT",
+        };
+        tracing::warn!(
+            signal = name,
+            "signal while applying: finishing the change first"
+        );
+        // stderr may be gone with the terminal (SIGHUP): a failed note is no reason to stop.
+        let _ = writeln!(
+            std::io::stderr(),
+            "{name}: finishing the change under way first (it commits whole or not at all, \
+             and is audited), then exiting"
+        );
     }
 }
 
@@ -231,9 +267,14 @@ fn print_outcome(plan: &ActionPlan, outcome: &ActionOutcome, ctx: &Context) {
         let now = row.status_now.as_deref().unwrap_or("unknown");
         println!("{} {what} (status now: {now})", ctx.painter.mark(mark));
     }
+    let audited = if outcome.audit_errors.is_empty() {
+        format!("audited in launchdeck.audit_log and {AUDIT_FILE_NAME}")
+    } else {
+        "not every audit record was written (below)".to_string()
+    };
     println!(
-        "changed {}, skipped {}, failed {}; audited in launchdeck.audit_log and {}",
-        outcome.changed, outcome.skipped, outcome.failed, AUDIT_FILE_NAME
+        "changed {}, skipped {}, failed {}; {audited}",
+        outcome.changed, outcome.skipped, outcome.failed
     );
 }
 

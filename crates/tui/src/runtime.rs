@@ -39,6 +39,9 @@ type Backend = CrosstermBackend<BufWriter<Stdout>>;
 const RESIZE_SETTLE: Duration = Duration::from_millis(50);
 /// Clock and ages move on once a second.
 const TICK: Duration = Duration::from_secs(1);
+/// How long quitting waits for a change being applied: its database work is bounded by
+/// the store's timeouts (a write, a lost COMMIT's resolution, the audit) well within it.
+const APPLY_GRACE: Duration = Duration::from_secs(30);
 
 /// Runs the TUI until `q`, `ctrl-c`, SIGTERM, SIGHUP or SIGINT. The terminal is restored on
 /// every way out, panics included. `gatherer` answers the readiness checks.
@@ -51,8 +54,9 @@ pub async fn run(stores: Stores, gatherer: Gatherer, options: TuiOptions) -> Res
     let (services, rx) = Services::spawn(stores, gatherer, &options);
     let draw = |app: &App| terminal.draw(app);
     let result = drive(&mut app, EventStream::new(), &services, rx, draw, shutdown).await;
-    drop(services);
     drop(terminal);
+    services.actions.finish(APPLY_GRACE).await;
+    drop(services);
     result
 }
 

@@ -33,6 +33,15 @@ impl Spawner {
         }
     }
 
+    /// Waits up to `limit` for the tasks in flight to end (they are aborted after it,
+    /// when the spawner is dropped).
+    async fn finish(&self, limit: std::time::Duration) {
+        let mut tasks =
+            std::mem::take(&mut *self.tasks.lock().unwrap_or_else(PoisonError::into_inner));
+        let all = async { while tasks.join_next().await.is_some() {} };
+        let _ = tokio::time::timeout(limit, all).await;
+    }
+
     /// Runs `work` and sends its answer; must be called within the runtime.
     fn spawn(&self, work: impl Future<Output = Msg> + Send + 'static) {
         let tx = self.tx.clone();
@@ -86,6 +95,8 @@ pub struct ActionRunner {
     /// `None` without a data dir for the audit file (`update` then starts nothing).
     env: Option<Arc<ActionEnv>>,
     spawner: Spawner,
+    /// The applies: kept apart so that quitting lets them end (see [`ActionRunner::finish`]).
+    applies: Spawner,
     /// The test broadcasts being followed, by action id.
     following: Arc<Mutex<HashMap<u64, AbortHandle>>>,
 }
@@ -103,6 +114,7 @@ impl ActionRunner {
         });
         ActionRunner {
             env,
+            applies: Spawner::new(tx.clone()),
             spawner: Spawner::new(tx),
             following: Arc::default(),
         }
@@ -128,7 +140,7 @@ impl ActionRunner {
             return self.place_and_follow(id, env.clone(), test.clone());
         }
         let env = self.env.clone();
-        self.spawner.spawn(async move {
+        self.applies.spawn(async move {
             let name = plan.action().name();
             let result = match env {
                 None => Err(no_audit_file(name)),
@@ -150,9 +162,9 @@ impl ActionRunner {
     /// which [`ActionRunner::stop_following`] aborts. Every state change is sent as
     /// [`Msg::ActionProgress`].
     fn place_and_follow(&self, id: u64, env: Arc<ActionEnv>, plan: TestBroadcastPlan) {
-        let tx = self.spawner.tx.clone();
+        let tx = self.applies.tx.clone();
         let following = self.following.clone();
-        self.spawner.spawn(async move {
+        self.applies.spawn(async move {
             let (progress, mut progress_rx) = mpsc::unbounded_channel::<TestCallProgress>();
             let forward_tx = tx.clone();
             let forward = tokio::spawn(async move {
@@ -196,6 +208,16 @@ impl ActionRunner {
         if let Some(follow) = lock(&self.following).remove(&id) {
             follow.abort();
         }
+    }
+
+    /// The console is quitting (a key, SIGHUP, SIGTERM): a change being applied ends
+    /// first, within `limit` (product.md Decision 9: it commits whole or rolls back, and
+    /// is audited; cut, it could commit unaudited). Test calls stop being followed.
+    pub async fn finish(&self, limit: std::time::Duration) {
+        for (_, follow) in lock(&self.following).drain() {
+            follow.abort();
+        }
+        self.applies.finish(limit).await;
     }
 }
 

@@ -353,7 +353,21 @@ fn ended(
 ) -> (AuditResult, Option<After>) {
     let result = result.unwrap_or_else(|| Err("no result for this write".to_string()));
     match (write, result) {
-        (_, Err(why)) => (AuditResult::Failed(why), None),
+        // The token Google granted is not kept anywhere else: say so (never the token).
+        (CalendarTokenWrite::Grant { .. }, Err(why)) => (
+            AuditResult::Failed(format!(
+                "Google granted a new access token, but storing it failed: {why}; run \
+                 `launchdeck refresh-tokens` again"
+            )),
+            None,
+        ),
+        (CalendarTokenWrite::InvalidGrant { .. }, Err(why)) => (
+            AuditResult::Failed(format!(
+                "Google refused the refresh token (invalid_grant): {RECONNECT}; recording it \
+                 in sync_errors failed: {why}"
+            )),
+            None,
+        ),
         (
             CalendarTokenWrite::Grant { refresh_token, .. },
             Ok(TokenWriteResult::Changed { token_expires_at }),

@@ -14,6 +14,7 @@ use sqlx::{AssertSqlSafe, FromRow, PgConnection, Transaction};
 use uuid::Uuid;
 
 use super::PgStore;
+use super::commit::Prepared;
 use crate::migrations::MIGRATIONS;
 use crate::scope::{ScopeSql, fill};
 
@@ -116,11 +117,10 @@ impl PgStore {
     pub(super) async fn write_status(
         &self,
         change: &StatusChange,
-    ) -> Result<WriteOutcome, sqlx::Error> {
+    ) -> Result<Prepared<WriteOutcome>, sqlx::Error> {
         let mut tx = self.begin_write().await?;
         let outcome = self.change_status_in(&mut tx, change).await?;
-        tx.commit().await?;
-        Ok(outcome)
+        Ok(Prepared::new(tx, outcome))
     }
 
     /// The conditional UPDATE and a read of the row as it now is, in `conn`'s
@@ -179,7 +179,10 @@ impl PgStore {
         Ok(())
     }
 
-    pub(super) async fn insert_audit(&self, records: &[AuditRecord]) -> Result<(), sqlx::Error> {
+    pub(super) async fn insert_audit(
+        &self,
+        records: &[AuditRecord],
+    ) -> Result<Prepared<()>, sqlx::Error> {
         let mut tx = self.begin_write().await?;
         for r in records {
             sqlx::query(INSERT_AUDIT_SQL)
@@ -198,7 +201,7 @@ impl PgStore {
                 .execute(&mut *tx)
                 .await?;
         }
-        tx.commit().await
+        Ok(Prepared::new(tx, ()))
     }
 
     /// Newest first. A database where no action ever ran has no audit table: no records.

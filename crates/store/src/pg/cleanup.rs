@@ -15,6 +15,7 @@ use sqlx::{AssertSqlSafe, Transaction};
 use uuid::Uuid;
 
 use super::PgStore;
+use super::commit::Prepared;
 use crate::cleanup::{DIALING_NOT_HELD, of_source, results};
 
 /// `coalesce(updated_at, created_at)`: the row's age origin as `calls_in_flight`
@@ -119,7 +120,7 @@ impl PgStore {
     pub(super) async fn write_cleanup(
         &self,
         writes: &[CleanupWrite],
-    ) -> Result<Vec<CleanupWriteResult>, sqlx::Error> {
+    ) -> Result<Prepared<Vec<CleanupWriteResult>>, sqlx::Error> {
         let mut tx = self.begin_write().await?;
         let mut changed = HashSet::new();
         let mut skipped = Vec::new();
@@ -145,8 +146,7 @@ impl PgStore {
             changed.extend(done.into_iter().map(|id| (source, id)));
         }
         let status_now = self.status_now(&mut tx, &skipped).await?;
-        tx.commit().await?;
-        Ok(results(writes, &changed, &status_now))
+        Ok(Prepared::new(tx, results(writes, &changed, &status_now)))
     }
 
     async fn update_source(

@@ -13,6 +13,7 @@ use sqlx::{AssertSqlSafe, FromRow, PgConnection};
 use uuid::Uuid;
 
 use super::PgStore;
+use super::commit::Prepared;
 use crate::scope::{ScopeSql, fill};
 
 const TOKEN_STATE_SQL: &str = "
@@ -125,14 +126,13 @@ impl PgStore {
     pub(super) async fn write_calendar_tokens(
         &self,
         writes: &[CalendarTokenWrite],
-    ) -> Result<Vec<TokenWriteResult>, sqlx::Error> {
+    ) -> Result<Prepared<Vec<TokenWriteResult>>, sqlx::Error> {
         let mut tx = self.begin_write().await?;
         let mut results = Vec::with_capacity(writes.len());
         for write in writes {
             results.push(self.write_calendar_token(&mut tx, write).await?);
         }
-        tx.commit().await?;
-        Ok(results)
+        Ok(Prepared::new(tx, results))
     }
 
     async fn write_calendar_token(
@@ -219,7 +219,7 @@ impl PgStore {
     pub(super) async fn write_acknowledgements(
         &self,
         ids: &[Uuid],
-    ) -> Result<Vec<AckResult>, sqlx::Error> {
+    ) -> Result<Prepared<Vec<AckResult>>, sqlx::Error> {
         let mut tx = self.begin_write().await?;
         let changed: Vec<AckStamp> = sqlx::query_as(ACKNOWLEDGE_SQL)
             .persistent(self.persistent())
@@ -231,8 +231,7 @@ impl PgStore {
             .bind(ids)
             .fetch_all(&mut *tx)
             .await?;
-        tx.commit().await?;
-        Ok(ack_results(ids, &changed, &present))
+        Ok(Prepared::new(tx, ack_results(ids, &changed, &present)))
     }
 
     pub(super) async fn query_phone_number_row(

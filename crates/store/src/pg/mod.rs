@@ -7,6 +7,7 @@
 mod actions;
 mod catalog;
 mod cleanup;
+mod commit;
 mod error;
 mod fixes;
 mod live;
@@ -467,14 +468,14 @@ impl Store for PgStore {
     }
 
     async fn change_status(&self, change: &StatusChange) -> StoreResult<WriteOutcome> {
-        self.run(self.write_status(change)).await
+        self.run_write(self.write_status(change)).await
     }
 
     async fn apply_cleanup(&self, writes: &[CleanupWrite]) -> StoreResult<Vec<CleanupWriteResult>> {
         if writes.is_empty() {
             return Ok(Vec::new());
         }
-        self.run(self.write_cleanup(writes)).await
+        self.run_write(self.write_cleanup(writes)).await
     }
 
     async fn prepare_audit(&self) -> StoreResult<()> {
@@ -483,7 +484,7 @@ impl Store for PgStore {
 
     async fn append_audit(&self, records: &[AuditRecord]) -> StoreResult<()> {
         self.run(self.run_migrations()).await?;
-        self.run(self.insert_audit(records)).await
+        self.run_write(self.insert_audit(records)).await
     }
 
     async fn audit_records(&self, limit: u32) -> StoreResult<Vec<AuditRecord>> {
@@ -502,7 +503,7 @@ impl Store for PgStore {
         &self,
         writes: &[launchdeck_core::fixes::CalendarTokenWrite],
     ) -> StoreResult<Vec<launchdeck_core::fixes::TokenWriteResult>> {
-        self.run(self.write_calendar_tokens(writes)).await
+        self.run_write(self.write_calendar_tokens(writes)).await
     }
 
     async fn alerts_by_id(
@@ -517,14 +518,14 @@ impl Store for PgStore {
         &self,
         ids: &[uuid::Uuid],
     ) -> StoreResult<Vec<launchdeck_core::fixes::AckResult>> {
-        self.run(self.write_acknowledgements(ids)).await
+        self.run_write(self.write_acknowledgements(ids)).await
     }
 
     async fn apply_stop(
         &self,
         write: &launchdeck_core::stop::StopWrite,
     ) -> StoreResult<launchdeck_core::stop::StopWriteResult> {
-        self.run(self.write_stop(write)).await
+        self.run_write(self.write_stop(write)).await
     }
 
     async fn stop_row(
@@ -536,7 +537,7 @@ impl Store for PgStore {
     }
 
     async fn lift_stop(&self, id: uuid::Uuid) -> StoreResult<launchdeck_core::stop::LiftResult> {
-        self.run(self.write_lift(id)).await
+        self.run_write(self.write_lift(id)).await
     }
 
     async fn phone_number_row(

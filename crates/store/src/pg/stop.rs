@@ -11,6 +11,7 @@ use sqlx::{AssertSqlSafe, FromRow, PgConnection};
 use uuid::Uuid;
 
 use super::PgStore;
+use super::commit::Prepared;
 use super::tables::StopRow;
 use crate::scope::{ScopeSql, fill};
 
@@ -67,7 +68,7 @@ impl PgStore {
     pub(super) async fn write_stop(
         &self,
         write: &StopWrite,
-    ) -> Result<StopWriteResult, sqlx::Error> {
+    ) -> Result<Prepared<StopWriteResult>, sqlx::Error> {
         let mut tx = self.begin_write().await?;
         sqlx::query("SELECT pg_advisory_xact_lock($1)")
             .bind(STOP_LOCK_KEY)
@@ -81,8 +82,7 @@ impl PgStore {
             Some(spec) => Some(self.insert_stop_once(&mut tx, spec).await?),
             None => None,
         };
-        tx.commit().await?;
-        Ok(StopWriteResult { pause, stop_row })
+        Ok(Prepared::new(tx, StopWriteResult { pause, stop_row }))
     }
 
     async fn insert_stop_once(
@@ -132,7 +132,7 @@ impl PgStore {
         Ok(row.map(stop_state))
     }
 
-    pub(super) async fn write_lift(&self, id: Uuid) -> Result<LiftResult, sqlx::Error> {
+    pub(super) async fn write_lift(&self, id: Uuid) -> Result<Prepared<LiftResult>, sqlx::Error> {
         let mut tx = self.begin_write().await?;
         let lifted: Option<Uuid> = sqlx::query_scalar(LIFT_SQL)
             .persistent(self.persistent())
@@ -154,8 +154,7 @@ impl PgStore {
                 }
             }
         };
-        tx.commit().await?;
-        Ok(result)
+        Ok(Prepared::new(tx, result))
     }
 }
 
