@@ -4,7 +4,8 @@
 //! fake's calendar set-up is here too, for the token refresh.
 
 use std::path::PathBuf;
-use std::process::{Command, Output};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::Duration;
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
@@ -113,6 +114,18 @@ impl Env {
             .expect("run launchdeck")
     }
 
+    /// Starts the binary in the background (its output collected), for a test that acts
+    /// while it runs.
+    pub fn start(&self, args: &[&str]) -> Started {
+        let child = self
+            .command(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start launchdeck");
+        Started { child }
+    }
+
     /// (n, status) of the rows of `table`, numbered as [`row`] numbers them.
     pub async fn statuses(&self, table: &str) -> Vec<(u128, String)> {
         let rows: Vec<(Uuid, String)> = sqlx::query_as(AssertSqlSafe(format!(
@@ -155,6 +168,44 @@ impl Env {
 
     pub fn log_file(&self) -> String {
         std::fs::read_to_string(self.data_dir().join("launchdeck.log")).unwrap_or_default()
+    }
+}
+
+/// How long a started command may take to finish: generous for a loaded 2-core machine,
+/// and a bound, so a hang fails the test instead of stalling it.
+pub const FINISH_DEADLINE: Duration = Duration::from_secs(60);
+
+/// A command running in the background.
+pub struct Started {
+    child: Child,
+}
+
+impl Started {
+    /// Sends `signal` to the process, as `kill` would.
+    pub fn signal(&self, signal: nix::sys::signal::Signal) {
+        let pid = i32::try_from(self.child.id()).expect("pid fits");
+        nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), signal).expect("send the signal");
+    }
+
+    /// Whether the process has ended.
+    pub fn has_exited(&mut self) -> bool {
+        self.child.try_wait().expect("poll the child").is_some()
+    }
+
+    /// Waits for the end, at most [`FINISH_DEADLINE`] (then kills it and fails), off the
+    /// async runtime so the fakes in this process keep serving.
+    pub async fn output(self) -> Output {
+        let pid = i32::try_from(self.child.id()).expect("pid fits");
+        let child = self.child;
+        let waiting = tokio::task::spawn_blocking(move || child.wait_with_output());
+        match tokio::time::timeout(FINISH_DEADLINE, waiting).await {
+            Ok(out) => out.expect("join").expect("wait for launchdeck"),
+            Err(_) => {
+                let pid = nix::unistd::Pid::from_raw(pid);
+                let _ = nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGKILL);
+                panic!("launchdeck did not finish within {FINISH_DEADLINE:?}: it hangs")
+            }
+        }
     }
 }
 
