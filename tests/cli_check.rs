@@ -281,6 +281,8 @@ async fn text_output_is_doctor_style() {
     let text = String::from_utf8(out.stdout).unwrap();
     assert!(text.contains("[XX] Retell ("), "{text}");
     assert!(!text.contains('✗'), "{text}");
+    let odd: String = text.chars().filter(|c| !c.is_ascii()).collect();
+    assert!(odd.is_empty(), "non-ASCII {odd:?} in:\n{text}");
     s.db.drop_db().await;
 }
 

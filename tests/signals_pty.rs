@@ -25,8 +25,12 @@ const STATES: [State; 4] = [
     State::HalfFilledForm,
 ];
 
-/// `launchdeck demo --fresh` at 120×40 in a fresh home (kept alive with the app).
+/// `launchdeck demo --fresh` at cols×rows in a fresh home (kept alive with the app).
 fn demo(cols: u16, rows: u16) -> (tempfile::TempDir, PtyApp) {
+    demo_in_locale(cols, rows, "C.UTF-8")
+}
+
+fn demo_in_locale(cols: u16, rows: u16, lang: &str) -> (tempfile::TempDir, PtyApp) {
     let home = tempfile::tempdir().expect("temp home");
     let path = |p: std::path::PathBuf| p.to_str().expect("utf-8 temp path").to_string();
     let (home_path, data, config) = (
@@ -40,6 +44,7 @@ fn demo(cols: u16, rows: u16) -> (tempfile::TempDir, PtyApp) {
             ("HOME", home_path.as_str()),
             ("XDG_CONFIG_HOME", config.as_str()),
             ("LAUNCHDECK_DATA_DIR", data.as_str()),
+            ("LANG", lang),
         ],
         cols,
         rows,
@@ -135,4 +140,46 @@ fn a_tiny_terminal_and_resizes_under_a_modal_keep_the_console_working() {
         !audit.contains("\"action\":\"cleanup\""),
         "the plan was closed, not confirmed:\n{audit}"
     );
+}
+
+/// Decision 12: a terminal without UTF-8 gets ASCII only — marks, borders, bars, masks —
+/// on every screen, the help, a confirmation and a form.
+#[test]
+fn a_non_utf8_locale_gets_ascii_on_every_screen() {
+    let (_home, mut app) = demo_in_locale(120, 40, "C");
+    let mut seen = Vec::new();
+    app.wait_for("the Overview", |s| {
+        s.contains("[1 Overview]") && s.contains(" stuck")
+    });
+    for (key, tab) in [
+        ("2", "[2 Readiness]"),
+        ("3", "[3 Calls]"),
+        ("4", "[4 Logs]"),
+    ] {
+        app.send(key);
+        seen.push(app.wait_for(tab, |s| s.contains(tab)));
+    }
+    app.send("1");
+    seen.push(app.wait_for("the Overview again", |s| s.contains("[1 Overview]")));
+    for state in [State::Help, State::Confirmation] {
+        reach(&mut app, state);
+        seen.push(app.screen_text());
+        app.send("\u{1b}");
+        app.wait_for("closed", |s| {
+            !s.contains("esc closes") && !s.contains("y confirm")
+        });
+    }
+    // The form (the selection cursor is `>` here, so `reach` cannot find it).
+    app.send("b");
+    app.wait_for("the form", |s| {
+        s.contains("Test broadcast") && s.contains("[ ]")
+    });
+    app.send(" ");
+    seen.push(app.wait_for_text("[x]"));
+    for screen in &seen {
+        let odd: String = screen.chars().filter(|c| !c.is_ascii()).collect();
+        assert!(odd.is_empty(), "non-ASCII {odd:?} on:\n{screen}");
+    }
+    let raw = app.raw_output();
+    assert!(raw.is_ascii(), "every byte written is ASCII");
 }

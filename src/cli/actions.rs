@@ -19,7 +19,7 @@ use uuid::Uuid;
 
 use super::connect::{ConnectError, open_store, runtime, scope};
 use super::exit::Exit;
-use super::output::Mark;
+use super::output::{Mark, Painter};
 use super::status_actions;
 use super::{Context, logging, report_error};
 
@@ -199,14 +199,14 @@ fn report(
     }
     if let Some(why) = view.refusal() {
         if !args.json {
-            print_plan(plan);
+            print_plan(plan, &ctx.painter);
         }
         return report_error(why);
     }
     match outcome {
         None if view.will_change() && !args.yes && !args.dry_run => {
             if !args.json {
-                print_plan(plan);
+                print_plan(plan, &ctx.painter);
             }
             eprintln!(
                 "Nothing changed yet: {} (or --dry-run to only preview).",
@@ -216,7 +216,7 @@ fn report(
         }
         None => {
             if !args.json {
-                print_plan(plan);
+                print_plan(plan, &ctx.painter);
                 if args.dry_run && view.will_change() {
                     eprintln!("Dry run: nothing was changed.");
                 }
@@ -239,16 +239,16 @@ fn report(
     }
 }
 
-pub(super) fn print_plan(plan: &ActionPlan) {
+pub(super) fn print_plan(plan: &ActionPlan, painter: &Painter) {
     let view = plan.view();
     let label = if view.will_change() {
         "Plan"
     } else {
         "Nothing to do"
     };
-    println!("{label}: {}", view.summary());
+    println!("{label}: {}", painter.text(&view.summary()));
     for line in view.details() {
-        println!("  {line}");
+        println!("  {}", painter.text(&line));
     }
 }
 
@@ -265,7 +265,8 @@ fn print_outcome(plan: &ActionPlan, outcome: &ActionOutcome, ctx: &Context) {
             AuditResult::Failed(why) => (Mark::Fail, format!("failed {name}: {why}")),
         };
         let now = row.status_now.as_deref().unwrap_or("unknown");
-        println!("{} {what} (status now: {now})", ctx.painter.mark(mark));
+        let line = format!("{what} (status now: {now})");
+        println!("{} {}", ctx.painter.mark(mark), ctx.painter.text(&line));
     }
     let audited = if outcome.audit_errors.is_empty() {
         format!("audited in launchdeck.audit_log and {AUDIT_FILE_NAME}")

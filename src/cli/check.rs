@@ -232,12 +232,12 @@ fn render_check(out: &mut String, check: &Check, painter: &Painter) {
     out.push_str(&format!(
         "    {} {}{blocks}\n",
         painter.mark(mark(check.status)),
-        check.reason
+        painter.text(&check.reason)
     ));
     if check.status != Status::Pass
         && let Some(fix) = &check.fix
     {
-        out.push_str(&format!("        fix: {fix}\n"));
+        out.push_str(&format!("        fix: {}\n", painter.text(fix)));
     }
 }
 

@@ -27,6 +27,15 @@ impl Painter {
         }
     }
 
+    /// Text for the terminal: as is on UTF-8, spelled in ASCII otherwise.
+    pub fn text<'a>(&self, text: &'a str) -> std::borrow::Cow<'a, str> {
+        if self.unicode {
+            std::borrow::Cow::Borrowed(text)
+        } else {
+            launchdeck_core::text::ascii_spelling(text)
+        }
+    }
+
     pub fn mark(&self, mark: Mark) -> String {
         let (symbol, ascii, color) = match mark {
             Mark::Ok => ("✓", "[ok]", "32"),

@@ -225,7 +225,7 @@ fn report(plan: &ActionPlan, applied: Option<&Applied>, args: ConfirmArgs, ctx: 
     let Some(applied) = applied else {
         if view.will_change() && !args.yes && !args.dry_run {
             if !args.json {
-                print_plan(plan);
+                print_plan(plan, &ctx.painter);
             }
             eprintln!(
                 "Nothing placed yet: add --yes to place the calls (or --dry-run to only preview)."
@@ -233,7 +233,7 @@ fn report(plan: &ActionPlan, applied: Option<&Applied>, args: ConfirmArgs, ctx: 
             return Exit::NeedsConfirmation;
         }
         if !args.json {
-            print_plan(plan);
+            print_plan(plan, &ctx.painter);
             if args.dry_run && view.will_change() {
                 eprintln!("Dry run: nothing was placed.");
             }

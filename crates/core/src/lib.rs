@@ -15,3 +15,4 @@ pub mod redact;
 pub mod stop;
 pub mod stuck;
 pub mod test_broadcast;
+pub mod text;

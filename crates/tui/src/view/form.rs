@@ -32,7 +32,7 @@ pub fn render(frame: &mut Frame, body: Rect, app: &App, form: &TestForm) {
     for (i, (number, marked)) in form.allowlist.iter().enumerate() {
         let mark = if *marked { "[x]" } else { "[ ]" };
         let here = form.focus == FormFocus::Numbers && i == form.cursor;
-        let pointer = if here { "›" } else { " " };
+        let pointer = if here { app.symbols.pointer } else { " " };
         let style = if here {
             app.theme.selected
         } else {

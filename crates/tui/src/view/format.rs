@@ -93,25 +93,11 @@ pub fn shorten(text: &str, max: usize, symbols: &Symbols) -> String {
 /// Text written by launchdeck itself (check reasons and fixes), with its typographic
 /// characters spelled in ASCII when the terminal has no UTF-8.
 pub fn terminal_text<'a>(text: &'a str, symbols: &Symbols) -> std::borrow::Cow<'a, str> {
-    const SPELLED: [(char, &str); 6] = [
-        ('•', "*"),
-        ('…', "..."),
-        ('→', "->"),
-        ('—', "-"),
-        ('–', "-"),
-        ('×', "x"),
-    ];
-    if !symbols.ascii || text.is_ascii() {
-        return std::borrow::Cow::Borrowed(text);
+    if symbols.ascii {
+        launchdeck_core::text::ascii_spelling(text)
+    } else {
+        std::borrow::Cow::Borrowed(text)
     }
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match SPELLED.iter().find(|(from, _)| *from == c) {
-            Some((_, to)) => out.push_str(to),
-            None => out.push(c),
-        }
-    }
-    std::borrow::Cow::Owned(out)
 }
 
 /// Thousands separators: `12,345`.
