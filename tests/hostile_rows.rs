@@ -153,7 +153,7 @@ impl Platform {
     }
 
     fn run(&self, args: &[&str]) -> Output {
-        launchdeck(&self.db.url(), args)
+        launchdeck(self.db.url(), args)
     }
 }
 
