@@ -3,9 +3,12 @@
 //! moving calls through their lifecycles. Nothing to configure.
 
 use std::collections::BTreeMap;
+use std::time::Duration;
 
 use clap::Args;
-use launchdeck_core::config::{Config, LoadedConfig, SECTIONS, env_var_name};
+use launchdeck_core::config::{
+    Config, DEMO_REPORT_EVERY_VAR, LoadedConfig, SECTIONS, env_var_name, parse_duration,
+};
 use launchdeck_core::readiness::SecretFact;
 use launchdeck_ops::{GatherOptions, Gatherer};
 use launchdeck_sim::demo::{Demo, DemoOptions};
@@ -63,6 +66,19 @@ fn parse_rate(text: &str) -> Result<f64, String> {
     }
 }
 
+/// For soak runs: how often the demo logs its resources (`LAUNCHDECK_DEMO_REPORT_EVERY`,
+/// e.g. `5s`; every minute when unset).
+fn resource_report_interval(env: &BTreeMap<String, String>) -> Result<Option<Duration>, String> {
+    let Some(text) = env.get(DEMO_REPORT_EVERY_VAR) else {
+        return Ok(None);
+    };
+    match parse_duration(text) {
+        Ok(every) if every >= Duration::from_secs(1) => Ok(Some(every)),
+        Ok(_) => Err(format!("{DEMO_REPORT_EVERY_VAR}={text}: give at least 1s")),
+        Err(e) => Err(format!("{DEMO_REPORT_EVERY_VAR}: {e}")),
+    }
+}
+
 pub fn run(args: DemoArgs, ctx: &Context) -> Exit {
     let mut loaded = match load_config(ctx) {
         Ok(loaded) => loaded,
@@ -76,6 +92,10 @@ pub fn run(args: DemoArgs, ctx: &Context) -> Exit {
         Ok(dir) => dir,
         Err(e) => return report_error(e),
     };
+    let report_every = match resource_report_interval(&ctx.env) {
+        Ok(every) => every,
+        Err(e) => return report_error(e),
+    };
     let options = DemoOptions {
         simulator: SimConfig {
             rate: args.rate,
@@ -83,6 +103,7 @@ pub fn run(args: DemoArgs, ctx: &Context) -> Exit {
         },
         faults: args.faults,
         fresh: args.fresh,
+        report_every,
     };
     let rt = match runtime() {
         Ok(rt) => rt,

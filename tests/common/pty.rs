@@ -67,6 +67,11 @@ impl PtyApp {
         }
     }
 
+    /// The program's process id (to read its /proc entries).
+    pub fn pid(&self) -> u32 {
+        self.child.process_id().expect("the program's pid")
+    }
+
     /// Sends `signal` to the program, as `kill` would.
     pub fn signal(&self, signal: nix::sys::signal::Signal) {
         let pid = self.child.process_id().expect("the program's pid");

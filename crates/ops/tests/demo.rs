@@ -42,6 +42,7 @@ async fn demo(dir: &tempfile::TempDir, simulator: SimConfig) -> Demo {
         simulator,
         faults: false,
         fresh: true,
+        ..DemoOptions::default()
     };
     Demo::start(dir.path(), options)
         .await

@@ -89,6 +89,9 @@ pub struct DemoOptions {
     pub faults: bool,
     /// Start from a newly seeded database instead of the one in the data dir.
     pub fresh: bool,
+    /// How often to log the process's resources (SQLite memory, live tasks) for soak
+    /// runs; every minute when not set.
+    pub report_every: Option<Duration>,
 }
 
 /// Why the demo could not start; each says how to fix it.
@@ -152,6 +155,7 @@ pub struct Demo {
     startup: Option<JoinHandle<Result<Started, DemoError>>>,
     simulator: Option<Simulator>,
     housekeeping: JoinHandle<()>,
+    resources: JoinHandle<()>,
 }
 
 /// What the background part of the start leaves running.
@@ -229,6 +233,9 @@ impl Demo {
             started
         });
         let housekeeping = tokio::spawn(housekeeping(fakes.faults(), options.faults));
+        let resources = tokio::spawn(report_resources(
+            options.report_every.unwrap_or(RESOURCE_REPORT_EVERY),
+        ));
         let endpoints = fakes.endpoints(audio_base);
         Ok(Demo {
             store,
@@ -244,6 +251,7 @@ impl Demo {
             startup: Some(startup),
             simulator: None,
             housekeeping,
+            resources,
         })
     }
 
@@ -361,6 +369,7 @@ impl Demo {
     pub async fn stop(mut self) {
         self.stop_simulator().await;
         self.housekeeping.abort();
+        self.resources.abort();
         self.store.close().await;
     }
 }
@@ -705,12 +714,7 @@ impl Fakes {
 /// `faults`, queue one fault on one fake for its next few console requests.
 async fn housekeeping(fakes: Vec<(&'static str, crate::fakes::Faults)>, faults: bool) {
     let mut rng = StdRng::from_os_rng();
-    let mut next_report = Instant::now() + MEMORY_REPORT_EVERY;
     loop {
-        if Instant::now() >= next_report {
-            report_sqlite_memory();
-            next_report = Instant::now() + MEMORY_REPORT_EVERY;
-        }
         let wait = if faults {
             Duration::from_secs(rng.random_range(8..=25))
         } else {
@@ -735,24 +739,32 @@ async fn housekeeping(fakes: Vec<(&'static str, crate::fakes::Faults)>, faults: 
     }
 }
 
-/// How often the demo logs SQLite's memory (for soak runs: `scripts/soak-demo`).
-const MEMORY_REPORT_EVERY: Duration = Duration::from_secs(60);
+/// How often the demo logs its resources by default (`scripts/soak-demo` reads them).
+const RESOURCE_REPORT_EVERY: Duration = Duration::from_secs(60);
 
-/// Logs the memory SQLite holds (its page caches fill up to `cache_size` per connection
-/// as the database grows), so a soak can tell bounded cache growth from a leak.
-fn report_sqlite_memory() {
-    // SAFETY: both only read SQLite's global memory counters.
-    let (used, peak) = unsafe {
-        (
-            libsqlite3_sys::sqlite3_memory_used(),
-            libsqlite3_sys::sqlite3_memory_highwater(0),
-        )
-    };
-    tracing::info!(
-        used_kb = used / 1024,
-        peak_kb = peak / 1024,
-        "demo: SQLite memory"
-    );
+/// Logs, every `every`, the memory SQLite holds (its page caches fill up to `cache_size`
+/// per connection as the database grows) and the runtime's live tasks, so a soak can
+/// tell bounded cache growth from a leak, and a task leak from a busy console.
+async fn report_resources(every: Duration) {
+    loop {
+        tokio::time::sleep(every).await;
+        // SAFETY: both only read SQLite's global memory counters.
+        let (used, peak) = unsafe {
+            (
+                libsqlite3_sys::sqlite3_memory_used(),
+                libsqlite3_sys::sqlite3_memory_highwater(0),
+            )
+        };
+        let tasks = tokio::runtime::Handle::current()
+            .metrics()
+            .num_alive_tasks();
+        tracing::info!(
+            used_kb = used / 1024,
+            peak_kb = peak / 1024,
+            tasks,
+            "demo: resources"
+        );
+    }
 }
 
 fn random_fault(rng: &mut StdRng) -> Fault {

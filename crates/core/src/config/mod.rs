@@ -42,7 +42,8 @@ pub use load::{
     resolve_config_path,
 };
 pub use schema::{
-    KeyDef, NON_SETTING_VARS, SECTIONS, SectionDef, TEST_HARNESS_PREFIX, ValueType, env_var_name,
+    DEMO_REPORT_EVERY_VAR, KeyDef, NON_SETTING_VARS, SECTIONS, SectionDef, TEST_HARNESS_PREFIX,
+    ValueType, env_var_name,
 };
 pub use values::{BaseUrl, database_url_for_display, format_duration, is_e164, parse_duration};
 

@@ -227,7 +227,14 @@ pub fn secret_env_vars(section: &str, key: &str) -> &'static [&'static str] {
 
 /// `LAUNCHDECK_*` variables that are not settings but are expected: they never cause
 /// an "unknown variable" warning.
-pub const NON_SETTING_VARS: &[&str] = &["LAUNCHDECK_CONFIG", "LAUNCHDECK_DATA_DIR"];
+pub const NON_SETTING_VARS: &[&str] = &[
+    "LAUNCHDECK_CONFIG",
+    "LAUNCHDECK_DATA_DIR",
+    DEMO_REPORT_EVERY_VAR,
+];
+
+/// How often `launchdeck demo` logs its resources, for soak runs (e.g. `5s`).
+pub const DEMO_REPORT_EVERY_VAR: &str = "LAUNCHDECK_DEMO_REPORT_EVERY";
 
 /// Prefix of the test harness's variables (e.g. `LAUNCHDECK_TEST_PG_BIN`), also exempt
 /// from the warning once the `[test_broadcast]` keys have been matched.

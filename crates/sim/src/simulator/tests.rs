@@ -41,6 +41,7 @@ async fn start(dir: &tempfile::TempDir, simulator: SimConfig) -> Demo {
         simulator,
         faults: false,
         fresh: true,
+        ..DemoOptions::default()
     };
     match Demo::start(dir.path(), options).await {
         Ok(demo) => demo,
@@ -823,6 +824,7 @@ async fn a_reused_database_is_taken_over_consistently() {
         simulator: fast(20.0),
         faults: false,
         fresh: false,
+        ..DemoOptions::default()
     };
     let second = Demo::start(dir.path(), options).await.expect("restart");
     assert!(second.seeded().is_none(), "the database was reused");
@@ -897,6 +899,7 @@ async fn a_launched_demo_answers_the_console_only_from_the_loaded_database() {
         simulator: fast(1.0),
         faults: false,
         fresh: true,
+        ..DemoOptions::default()
     };
     let mut demo = Demo::launch(dir.path(), options)
         .await
