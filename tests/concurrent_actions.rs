@@ -29,14 +29,6 @@ use uuid::Uuid;
 /// Generous deadline for both processes to reach the held statement.
 const PATIENCE: Duration = Duration::from_secs(30);
 
-/// An environment whose binaries reach the database through a fresh proxy.
-async fn through_proxy(data: &SeedData) -> (Env, TcpProxy) {
-    let mut env = Env::new(data).await;
-    let proxy = TcpProxy::start(env.db.server_addr()).await;
-    env.connect_to(env.db.url_via(&proxy));
-    (env, proxy)
-}
-
 /// Starts `args` twice, holds both processes at `at` until both are there, lets them go
 /// together, and returns both outputs.
 async fn twice_at_once(env: &Env, proxy: &TcpProxy, at: HoldAt, args: &[&str]) -> [Output; 2] {
@@ -146,16 +138,6 @@ async fn assert_audited_once_each(env: &Env, action: &str, reported: &[(String, 
     assert_eq!(changed_per_row(&mut in_file.into_iter()), reported_once);
 }
 
-async fn count(env: &Env, table: &str, status: &str) -> i64 {
-    sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
-        "SELECT count(*) FROM {table} WHERE status = $1"
-    )))
-    .bind(status)
-    .fetch_one(env.db.pool())
-    .await
-    .expect("count rows")
-}
-
 // ---------------------------------------------------------------------------
 // cleanup
 // ---------------------------------------------------------------------------
@@ -193,7 +175,7 @@ fn stuck_set() -> SeedData {
 
 #[tokio::test]
 async fn two_processes_cleaning_the_same_stuck_set_change_each_row_once() {
-    let (env, proxy) = through_proxy(&stuck_set()).await;
+    let (env, proxy) = Env::through_proxy(&stuck_set()).await;
     // The cleanup's first write: both wait there, then both write at once.
     let outs = twice_at_once(
         &env,
@@ -204,9 +186,9 @@ async fn two_processes_cleaning_the_same_stuck_set_change_each_row_once() {
     .await;
     let reported = assert_add_up(&outs, 500, "changed since the preview");
     assert_audited_once_each(&env, "cleanup", &reported).await;
-    assert_eq!(count(&env, "broadcast_queue", "pending").await, 400);
-    assert_eq!(count(&env, "dialing_queues", "pending").await, 50);
-    assert_eq!(count(&env, "call_logs", "no_answer").await, 50);
+    assert_eq!(env.count("broadcast_queue", "pending").await, 400);
+    assert_eq!(env.count("dialing_queues", "pending").await, 50);
+    assert_eq!(env.count("call_logs", "no_answer").await, 50);
 }
 
 // ---------------------------------------------------------------------------
@@ -220,7 +202,7 @@ const STOP_LOCK_KEY: i64 = 0x6c64_7374_6f70;
 
 #[tokio::test]
 async fn two_processes_stopping_the_same_campaign_write_one_stop_row() {
-    let (env, proxy) = through_proxy(&tenant()).await;
+    let (env, proxy) = Env::through_proxy(&tenant()).await;
     let campaign = CAMPAIGN.to_string();
     // Both wait before the lock that serialises stops, then race for it.
     let outs = twice_at_once(
@@ -265,7 +247,7 @@ async fn two_processes_stopping_the_same_campaign_write_one_stop_row() {
     .await
     .expect("stop rows");
     assert_eq!(stops, 1);
-    assert_eq!(count(&env, "campaigns", "paused").await, 1);
+    assert_eq!(env.count("campaigns", "paused").await, 1);
 }
 
 // ---------------------------------------------------------------------------
@@ -283,7 +265,7 @@ const DUE: Uuid = Uuid::from_u128(0x701);
 #[tokio::test]
 async fn two_processes_refreshing_the_same_token_store_it_once() {
     let google = google().await;
-    let (mut env, proxy) = through_proxy(&calendar(DUE, GOOGLE_REFRESH_TOKEN, 120)).await;
+    let (mut env, proxy) = Env::through_proxy(&calendar(DUE, GOOGLE_REFRESH_TOKEN, 120)).await;
     use_google(&mut env, &google);
     // The read of the row just before the grant: both read it, then both ask Google.
     let outs = twice_at_once(
@@ -324,7 +306,7 @@ fn alerts() -> SeedData {
 
 #[tokio::test]
 async fn two_processes_acknowledging_the_same_alerts_acknowledge_each_once() {
-    let (env, proxy) = through_proxy(&alerts()).await;
+    let (env, proxy) = Env::through_proxy(&alerts()).await;
     let ids: Vec<String> = (1..=ALERTS).map(|n| alert(n).to_string()).collect();
     let mut args = vec!["acknowledge"];
     args.extend(ids.iter().map(String::as_str));

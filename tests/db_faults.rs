@@ -18,15 +18,16 @@ mod common;
 use std::time::{Duration, Instant};
 
 use actions::{
-    BROADCAST, CAMPAIGN, Env, GOOGLE_REFRESH_TOKEN, OLD_ACCESS_TOKEN, Started, USER, ago, calendar,
-    code, google, phone, row, stderr, stdout, stored_token, tenant, use_google,
+    BROADCAST, CAMPAIGN, CLEANUP_UPDATE, Env, GOOGLE_REFRESH_TOKEN, OLD_ACCESS_TOKEN, USER,
+    calendar, code, google, stderr, stdout, stored_token, stuck_broadcast_rows, tenant, use_google,
+    wait_held,
 };
 use chrono::{NaiveTime, Utc};
 use common::pty::PtyApp;
 use launchdeck_seed::{SeedData, first_campaign, pg};
 use launchdeck_sim::fakes::{CANARY_GOOGLE_ACCESS_TOKEN, Route};
 use launchdeck_testkit::{HoldAt, TcpProxy, TestDb, wait_until};
-use serde_json::{Value, json};
+use serde_json::json;
 use uuid::Uuid;
 
 /// Generous deadline for a condition on a loaded 2-core machine.
@@ -171,74 +172,9 @@ fn an_outage_keeps_the_panels_with_their_age_backs_off_and_is_over_within_5_s_of
 // Actions cut mid-way
 // ---------------------------------------------------------------------------
 
-const STUCK: u128 = 500;
-/// The cleanup's first statement (broadcast_queue's rows are written first).
-const CLEANUP_UPDATE: &str = "UPDATE broadcast_queue bq";
-
-/// STUCK broadcast rows `calling` for 10 minutes, none known to a provider: each goes
-/// back to `pending` (attempt 0 of 2).
-fn stuck_rows() -> SeedData {
-    let mut data = tenant();
-    for n in 1..=STUCK {
-        data.table("broadcast_queue").push(json!({
-            "id": row(n), "broadcast_id": BROADCAST, "phone_number": phone(n),
-            "status": "calling", "attempts": 0, "max_attempts": 2,
-            "created_at": ago(660), "updated_at": ago(600),
-        }));
-    }
-    data
-}
-
-/// How many rows of `table` have `status`.
-async fn count(env: &Env, table: &str, status: &str) -> i64 {
-    sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
-        "SELECT count(*) FROM {table} WHERE status = $1"
-    )))
-    .bind(status)
-    .fetch_one(env.db.pool())
-    .await
-    .expect("count rows")
-}
-
-/// The `result` of every record in `audit.jsonl`.
-fn file_results(env: &Env) -> Vec<String> {
-    env.audit_file()
-        .lines()
-        .map(|line| {
-            let record: Value = serde_json::from_str(line).expect("a JSON record per line");
-            record["result"].as_str().expect("a result").to_string()
-        })
-        .collect()
-}
-
-/// An environment whose binary reaches the database through a fresh proxy.
-async fn through_proxy(data: &SeedData) -> (Env, TcpProxy) {
-    let mut env = Env::new(data).await;
-    let proxy = TcpProxy::start(env.db.server_addr()).await;
-    env.connect_to(env.db.url_via(&proxy));
-    (env, proxy)
-}
-
-/// Waits until `n` connections are held at the proxy; fails with the command's output
-/// if it ended first.
-async fn wait_held(proxy: &TcpProxy, n: usize, running: &mut Started) {
-    let held = wait_until(PATIENCE, || {
-        let held = proxy.held() >= n;
-        let ended = running.has_exited();
-        async move { held || ended }
-    })
-    .await;
-    if proxy.held() < n {
-        panic!(
-            "no connection held at the proxy (ended: {}, waited: {held})",
-            running.has_exited()
-        );
-    }
-}
-
 #[tokio::test]
 async fn a_cleanup_cut_before_its_commit_writes_nothing_and_says_so() {
-    let (env, proxy) = through_proxy(&stuck_rows()).await;
+    let (env, proxy) = Env::through_proxy(&stuck_broadcast_rows(500)).await;
     proxy.hold(HoldAt::text(CLEANUP_UPDATE));
     let mut running = env.start(&["cleanup", "--yes"]);
     wait_held(&proxy, 1, &mut running).await;
@@ -256,12 +192,12 @@ async fn a_cleanup_cut_before_its_commit_writes_nothing_and_says_so() {
         stderr(&out)
     );
     proxy.restore();
-    assert_eq!(count(&env, "broadcast_queue", "calling").await, 500);
+    assert_eq!(env.count("broadcast_queue", "calling").await, 500);
     assert!(
         env.audit_rows().await.is_empty(),
         "the database was gone at result time"
     );
-    let results = file_results(&env);
+    let results = env.audit_file_results();
     assert_eq!(results.len(), 500, "every row audited in audit.jsonl");
     assert!(
         results
@@ -274,7 +210,7 @@ async fn a_cleanup_cut_before_its_commit_writes_nothing_and_says_so() {
 
 #[tokio::test]
 async fn a_cleanup_whose_commit_answer_is_lost_finds_out_it_committed_and_says_changed() {
-    let (env, proxy) = through_proxy(&stuck_rows()).await;
+    let (env, proxy) = Env::through_proxy(&stuck_broadcast_rows(500)).await;
     proxy.hold(HoldAt::text("COMMIT").after(CLEANUP_UPDATE));
     let mut running = env.start(&["cleanup", "--yes"]);
     wait_held(&proxy, 1, &mut running).await;
@@ -292,11 +228,11 @@ async fn a_cleanup_whose_commit_answer_is_lost_finds_out_it_committed_and_says_c
         text.contains("changed 500, skipped 0, failed 0; audited"),
         "{text}"
     );
-    assert_eq!(count(&env, "broadcast_queue", "pending").await, 500);
+    assert_eq!(env.count("broadcast_queue", "pending").await, 500);
     let audited = env.audit_rows().await;
     assert_eq!(audited.len(), 500);
     assert!(audited.iter().all(|r| r.3 == "changed"), "{:?}", audited[0]);
-    let results = file_results(&env);
+    let results = env.audit_file_results();
     assert_eq!(results.len(), 500);
     assert!(results.iter().all(|r| r == "changed"), "{:?}", results[0]);
     assert!(
@@ -339,7 +275,7 @@ fn strs(args: &[String]) -> Vec<&str> {
 
 #[tokio::test]
 async fn a_stop_cut_between_its_pause_and_its_stop_row_writes_neither() {
-    let (env, proxy) = through_proxy(&tenant()).await;
+    let (env, proxy) = Env::through_proxy(&tenant()).await;
     // The pause has run in the transaction; the stop row's INSERT never arrives.
     proxy.hold(HoldAt::text("INSERT INTO contact_stop_controls"));
     let args = stop_args();
@@ -359,7 +295,7 @@ async fn a_stop_cut_between_its_pause_and_its_stop_row_writes_neither() {
         "no pause without its row"
     );
     assert_eq!(stop_rows(&env).await, 0);
-    let results = file_results(&env);
+    let results = env.audit_file_results();
     assert_eq!(results.len(), 2, "{results:?}");
     assert!(
         results
@@ -371,7 +307,7 @@ async fn a_stop_cut_between_its_pause_and_its_stop_row_writes_neither() {
 
 #[tokio::test]
 async fn a_stop_whose_commit_answer_is_lost_finds_out_it_committed() {
-    let (env, proxy) = through_proxy(&tenant()).await;
+    let (env, proxy) = Env::through_proxy(&tenant()).await;
     proxy.hold(HoldAt::text("COMMIT").after("INSERT INTO contact_stop_controls"));
     let args = stop_args();
     let mut running = env.start(&strs(&args));
@@ -398,7 +334,7 @@ async fn a_stop_whose_commit_answer_is_lost_finds_out_it_committed() {
     assert_eq!(stop_rows(&env).await, 1);
     let audited: Vec<String> = env.audit_rows().await.into_iter().map(|r| r.3).collect();
     assert_eq!(audited, ["changed", "changed"]);
-    assert_eq!(file_results(&env), ["changed", "changed"]);
+    assert_eq!(env.audit_file_results(), ["changed", "changed"]);
 }
 
 const DUE: Uuid = Uuid::from_u128(0x701);
@@ -416,7 +352,7 @@ fn tokens() -> [String; 4] {
 #[tokio::test]
 async fn a_token_granted_but_not_stored_is_reported_never_lost_silently() {
     let google = google().await;
-    let (mut env, proxy) = through_proxy(&calendar(DUE, GOOGLE_REFRESH_TOKEN, 120)).await;
+    let (mut env, proxy) = Env::through_proxy(&calendar(DUE, GOOGLE_REFRESH_TOKEN, 120)).await;
     use_google(&mut env, &google);
     proxy.hold(HoldAt::text("UPDATE calendar_integrations"));
     let mut running = env.start(&["refresh-tokens", "--yes"]);
@@ -439,7 +375,7 @@ async fn a_token_granted_but_not_stored_is_reported_never_lost_silently() {
     proxy.restore();
     let (token, _, _) = stored_token(&env, DUE).await;
     assert_eq!(token, OLD_ACCESS_TOKEN, "nothing half-written");
-    let results = file_results(&env);
+    let results = env.audit_file_results();
     assert_eq!(results.len(), 1);
     assert!(
         results[0].contains("Google granted a new access token"),
@@ -492,7 +428,7 @@ async fn assert_gives_up_on_a_locked_row(env: &Env, lock: &str, args: &[&str]) -
     let text = stdout(&out);
     assert!(text.contains("lock_timeout (2s)"), "{text}");
     assert!(text.contains("nothing was written"), "{text}");
-    let results = file_results(env);
+    let results = env.audit_file_results();
     assert!(
         !results.is_empty() && results.iter().all(|r| r.contains("lock_timeout")),
         "{results:?}"

@@ -12,7 +12,7 @@ use base64::engine::general_purpose::STANDARD as BASE64;
 use chrono::{DateTime, Utc};
 use launchdeck_seed::{SeedData, pg};
 use launchdeck_sim::fakes::{GoogleFake, GoogleState};
-use launchdeck_testkit::TestDb;
+use launchdeck_testkit::{TcpProxy, TestDb, wait_until};
 use serde_json::{Value, json};
 use sqlx::AssertSqlSafe;
 use tempfile::TempDir;
@@ -40,6 +40,23 @@ pub fn b64(text: &str) -> String {
     BASE64.encode(text)
 }
 
+/// A cleanup's first statement (broadcast_queue's rows are written first).
+pub const CLEANUP_UPDATE: &str = "UPDATE broadcast_queue bq";
+
+/// The tenant with `n` broadcast rows `calling` for 10 minutes, none known to a
+/// provider: a cleanup sets each back to `pending` (attempt 0 of 2).
+pub fn stuck_broadcast_rows(n: u128) -> SeedData {
+    let mut data = tenant();
+    for i in 1..=n {
+        data.table("broadcast_queue").push(json!({
+            "id": row(i), "broadcast_id": BROADCAST, "phone_number": phone(i),
+            "status": "calling", "attempts": 0, "max_attempts": 2,
+            "created_at": ago(660), "updated_at": ago(600),
+        }));
+    }
+    data
+}
+
 /// USER in ORG, a campaign "Renewals" and a broadcast "Spring promo", both active.
 pub fn tenant() -> SeedData {
     let mut data = SeedData::with_owner(USER, ORG);
@@ -64,6 +81,14 @@ pub struct Env {
 }
 
 impl Env {
+    /// The binary will reach the database through a fresh proxy, returned with it.
+    pub async fn through_proxy(data: &SeedData) -> (Env, TcpProxy) {
+        let mut env = Env::new(data).await;
+        let proxy = TcpProxy::start(env.db.server_addr()).await;
+        env.url = env.db.url_via(&proxy);
+        (env, proxy)
+    }
+
     pub async fn new(data: &SeedData) -> Env {
         let db = TestDb::create().await;
         pg::load(db.pool(), data).await.expect("seed");
@@ -80,13 +105,25 @@ impl Env {
         self.vars.push((name.to_string(), value.to_string()));
     }
 
-    /// The binary connects to `url` from now on (e.g. `TestDb::url_via(&proxy)`).
-    pub fn connect_to(&mut self, url: String) {
-        self.url = url;
-    }
-
     pub fn data_dir(&self) -> PathBuf {
         self.home.path().join("data")
+    }
+
+    /// The variables the binary gets (besides `LANG`, and `TERM` in a pty).
+    pub fn vars(&self) -> Vec<(String, String)> {
+        let path = |p: PathBuf| p.to_string_lossy().into_owned();
+        let mut vars = vec![
+            ("HOME".to_string(), path(self.home.path().to_path_buf())),
+            (
+                "XDG_CONFIG_HOME".to_string(),
+                path(self.home.path().join("config")),
+            ),
+            ("LAUNCHDECK_DATA_DIR".to_string(), path(self.data_dir())),
+            ("LAUNCHDECK_DATABASE_URL".to_string(), self.url.clone()),
+            ("LAUNCHDECK_LOGGING_LEVEL".to_string(), "trace".to_string()),
+        ];
+        vars.extend(self.vars.iter().cloned());
+        vars
     }
 
     /// The binary with `args` and this environment, not started.
@@ -95,13 +132,8 @@ impl Env {
         command
             .args(args)
             .env_clear()
-            .env("HOME", self.home.path())
-            .env("XDG_CONFIG_HOME", self.home.path().join("config"))
-            .env("LAUNCHDECK_DATA_DIR", self.data_dir())
-            .env("LAUNCHDECK_DATABASE_URL", &self.url)
-            .env("LAUNCHDECK_LOGGING_LEVEL", "trace")
             .env("LANG", "C.UTF-8")
-            .envs(self.vars.iter().map(|(k, v)| (k, v)));
+            .envs(self.vars());
         command
     }
 
@@ -139,6 +171,17 @@ impl Env {
             .collect()
     }
 
+    /// How many rows of `table` have `status`.
+    pub async fn count(&self, table: &str, status: &str) -> i64 {
+        sqlx::query_scalar(AssertSqlSafe(format!(
+            "SELECT count(*) FROM {table} WHERE status = $1"
+        )))
+        .bind(status)
+        .fetch_one(self.db.pool())
+        .await
+        .expect("count rows")
+    }
+
     /// (action, target_table, target_id, result) of every audit row, oldest first.
     pub async fn audit_rows(&self) -> Vec<(String, String, Uuid, String)> {
         if !self.has_launchdeck_schema().await {
@@ -164,6 +207,17 @@ impl Env {
 
     pub fn audit_file(&self) -> String {
         std::fs::read_to_string(self.data_dir().join("audit.jsonl")).unwrap_or_default()
+    }
+
+    /// The `result` of every record in `audit.jsonl`.
+    pub fn audit_file_results(&self) -> Vec<String> {
+        self.audit_file()
+            .lines()
+            .map(|line| {
+                let record: Value = serde_json::from_str(line).expect("a JSON record per line");
+                record["result"].as_str().expect("a result").to_string()
+            })
+            .collect()
     }
 
     pub fn log_file(&self) -> String {
@@ -207,6 +261,21 @@ impl Started {
             }
         }
     }
+}
+
+/// Waits until `n` connections are held at `proxy`; fails if the command ended first.
+pub async fn wait_held(proxy: &TcpProxy, n: usize, running: &mut Started) {
+    let held = wait_until(Duration::from_secs(30), || {
+        let done = proxy.held() >= n || running.has_exited();
+        async move { done }
+    })
+    .await;
+    assert!(
+        proxy.held() >= n,
+        "{n} connection(s) held at the proxy expected, {} held (waited: {held}, ended: {})",
+        proxy.held(),
+        running.has_exited()
+    );
 }
 
 pub fn code(out: &Output) -> Option<i32> {
