@@ -11,6 +11,7 @@ pub mod in_flight;
 pub mod progress;
 pub mod rates;
 pub mod readiness;
+pub mod reconcile;
 pub mod redact;
 pub mod stop;
 pub mod stuck;
