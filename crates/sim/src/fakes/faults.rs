@@ -131,6 +131,8 @@ pub struct RecordedRequest {
     pub query: Option<String>,
     pub content_type: Option<String>,
     pub body: String,
+    /// When the fake began to read it (for pacing assertions).
+    pub at: std::time::Instant,
 }
 
 #[derive(Debug)]
@@ -235,6 +237,7 @@ pub async fn fault_middleware(
     request: Request,
     next: Next,
 ) -> Response {
+    let at = std::time::Instant::now();
     let (parts, body) = request.into_parts();
     let bytes = to_bytes(body, MAX_BODY).await.unwrap_or_default();
     let path = parts.uri.path().to_string();
@@ -248,6 +251,7 @@ pub async fn fault_middleware(
             .and_then(|v| v.to_str().ok())
             .map(str::to_string),
         body: String::from_utf8_lossy(&bytes).into_owned(),
+        at,
     };
     let fault = ctx.faults.record_and_take(recorded);
     let kill = parts.extensions.get::<ConnectionKill>().cloned();
@@ -376,6 +380,7 @@ mod tests {
             query: None,
             content_type: None,
             body: String::new(),
+            at: std::time::Instant::now(),
         }
     }
 
