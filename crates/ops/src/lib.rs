@@ -74,10 +74,18 @@
 //! a `plan` (preview) and an `apply` (conditional write, result counts, audit records),
 //! shared by the CLI and the TUI's keys. The cleanup asks the providers about stuck
 //! rows' calls through the same paced lanes as [`Gatherer::call_record`].
+//!
+//! # Reconciliation
+//!
+//! [`Gatherer::reconcile`] sets the calls in flight against Retell's ongoing calls and
+//! each row's call at its provider (ghosts, orphans, impossible ages), in the same paced
+//! lanes; [`reconcile`] lists what it costs in requests.
 
 pub mod actions;
 pub mod call_record;
 pub mod readiness;
+pub mod reconcile;
 
 pub use call_record::CallRecordError;
 pub use readiness::{AreaChecks, GatherOptions, Gatherer};
+pub use reconcile::{ConcurrencyGauge, ReconcileError, ReconcileReport};

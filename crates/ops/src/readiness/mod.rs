@@ -124,6 +124,19 @@ impl Gatherer {
         &self.clients
     }
 
+    /// The store, the tenant scope and the options (for the other work a gatherer does).
+    pub(crate) fn store(&self) -> Arc<dyn Store> {
+        self.store.clone()
+    }
+
+    pub(crate) fn scope(&self) -> &Scope {
+        &self.scope
+    }
+
+    pub(crate) fn options(&self) -> &GatherOptions {
+        &self.options
+    }
+
     /// The configured thresholds (stuck ages, token refresh margin, …).
     pub fn thresholds(&self) -> &Thresholds {
         &self.thresholds
