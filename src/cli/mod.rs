@@ -16,6 +16,7 @@ mod exit;
 mod fix_actions;
 mod logging;
 mod output;
+mod reconcile;
 mod status_actions;
 mod test_broadcast;
 mod tui_cmd;
@@ -146,6 +147,10 @@ pub enum Command {
     /// Place 1–3 test calls for a broadcast or campaign to numbers in the allowlist,
     /// then follow them to their end; prints the plan, places the calls with --yes
     TestBroadcast(test_broadcast::TestBroadcastArgs),
+    /// The calls in flight against Retell and Twilio: ghosts (ended at the provider),
+    /// orphans (live at Retell, unknown to the database), impossible ages; exit 1 when
+    /// any is found
+    Reconcile(reconcile::ReconcileArgs),
     /// The action audit trail, newest first
     Audit(audit::AuditArgs),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell)
@@ -230,6 +235,7 @@ fn dispatch(command: Option<Command>, ctx: &Context) -> Exit {
         Command::Acknowledge(args) => fix_actions::acknowledge(args, ctx),
         Command::Stop(args) => fix_actions::stop(args, ctx),
         Command::TestBroadcast(args) => test_broadcast::run(args, ctx),
+        Command::Reconcile(args) => reconcile::run(args, ctx),
         Command::Audit(args) => audit::run(args, ctx),
         Command::Completions(args) => completions::run(args),
     }
