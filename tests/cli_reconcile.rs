@@ -429,3 +429,45 @@ async fn it_cannot_run_without_retell_or_with_retell_failing() {
         stderr(&out)
     );
 }
+
+#[tokio::test]
+async fn calls_on_neither_list_are_asked_one_by_one_in_the_paced_lane() {
+    let state = RetellState::new(RETELL_KEY);
+    // Still dialling: `registered`, on neither the ongoing nor the finished list.
+    let dialling = CallPlan::answered(secs(3600), secs(60));
+    state.add_past_call(past("call_dialling", &phone(21)), dialling, created(20));
+    let retell = RetellFake::start(state).await.expect("retell fake");
+    let mut data = tenant();
+    for (n, call_id) in [(21, "call_dialling"), (22, "call_unknown")] {
+        data.table("call_logs").push(json!({
+            "id": row(n), "user_id": USER, "organization_id": ORG, "campaign_id": CAMPAIGN,
+            "phone_number": phone(n), "caller_id": CALLER, "status": "queued",
+            "retell_call_id": call_id, "created_at": ago(20),
+        }));
+    }
+    let mut env = Env::new(&data).await;
+    use_retell(&mut env, &retell);
+    let out = env.run(&["reconcile", "--json"]).await;
+    assert_eq!(code(&out), Some(1), "stderr: {}", stderr(&out));
+    let report = json_of(&out);
+    assert_eq!(report["agreeing"], 1, "the registered call: {report:#}");
+    assert_eq!(ids(&report["ghosts"], "provider_call_id"), ["call_unknown"]);
+    assert_eq!(
+        ghost(&report, "call_unknown")["provider_status"],
+        "not_found"
+    );
+    let requests = retell.faults().requests();
+    let mut asked = paths(&requests);
+    asked[3..].sort();
+    assert_eq!(
+        asked,
+        [
+            "GET /get-concurrency",
+            "POST /v3/list-calls",
+            "POST /v3/list-calls",
+            "GET /v2/get-call/call_dialling",
+            "GET /v2/get-call/call_unknown",
+        ]
+    );
+    assert_paced(&requests);
+}

@@ -253,3 +253,51 @@ fn ongoing_call(call: &Call) -> OngoingCall {
         request_id: call.launchdeck_request_id().map(str::to_string),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use launchdeck_providers::parsers;
+
+    #[test]
+    fn inbound_calls_are_never_orphans() {
+        let call = |direction: &str| {
+            let body = format!(
+                r#"{{"call_id":"call_1","call_status":"ongoing","direction":"{direction}"}}"#
+            );
+            parsers::retell_call(body.as_bytes()).expect("valid call")
+        };
+        assert!(is_inbound(&call("inbound")));
+        assert!(!is_inbound(&call("outbound")));
+    }
+
+    #[test]
+    fn each_call_id_is_asked_once_and_ongoing_ones_not_at_all() {
+        let row = |id: &str| InFlightCall {
+            source: launchdeck_core::domain::CallSource::CallLogs,
+            id: uuid::Uuid::nil(),
+            state: "ringing".into(),
+            since: Utc::now(),
+            phone: String::new(),
+            provider_call_id: Some(id.into()),
+            broadcast_id: None,
+            campaign_id: None,
+            parent_name: None,
+            attempts: 1,
+            max_attempts: 1,
+            redial_hold: false,
+        };
+        let sid = "CA0b7e5d3c1a9f8e7d6c5b4a3f2e1d0c9b";
+        let rows = [
+            row("call_a"),
+            row("call_a"),
+            row("call_b"),
+            row(sid),
+            row("v3:x"),
+        ];
+        let ongoing = HashSet::from(["call_b"]);
+        let (retell, twilio) = rows_to_ask(&rows, &ongoing);
+        assert_eq!(retell, ["call_a"]);
+        assert_eq!(twilio, [sid]);
+    }
+}
