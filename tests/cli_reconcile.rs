@@ -212,6 +212,7 @@ fn assert_classified(report: &Value) {
         ghost(report, "CA11111111111111111111111111111111")["provider_status"],
         "completed"
     );
+    assert_eq!(report["orphans_checked"], true);
     let orphans = report["orphans"].as_array().expect("orphans");
     assert_eq!(orphans.len(), 1, "{report:#}");
     let orphan = &orphans[0];
@@ -470,4 +471,28 @@ async fn calls_on_neither_list_are_asked_one_by_one_in_the_paced_lane() {
         ]
     );
     assert_paced(&requests);
+}
+
+#[tokio::test]
+async fn under_a_tenant_scope_no_orphan_is_reported() {
+    let w = world(PathMode::Current).await;
+    let org = ORG.to_string();
+    let out = w.env.run(&["reconcile", "--json", "--org", &org]).await;
+    assert_eq!(code(&out), Some(1), "stderr: {}", stderr(&out));
+    let report = json_of(&out);
+    assert_eq!(report["orphans_checked"], false, "{report:#}");
+    assert_eq!(report["orphans"], json!([]));
+    assert_eq!(report["provider_ongoing"], 3);
+    assert_eq!(
+        report["ghosts"].as_array().map(Vec::len),
+        Some(4),
+        "{report:#}"
+    );
+
+    let out = w.env.run(&["reconcile", "--org", &org]).await;
+    assert!(
+        stdout(&out).contains("orphans not checked: scoped to one tenant"),
+        "{}",
+        stdout(&out)
+    );
 }

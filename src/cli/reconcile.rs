@@ -32,6 +32,8 @@ struct ReportJson<'a> {
     provider_ongoing: usize,
     agreeing: usize,
     ghosts: &'a [Ghost],
+    /// False under a tenant scope: no orphan is reported then.
+    orphans_checked: bool,
     orphans: Vec<OrphanJson<'a>>,
     impossible_age: &'a [ImpossibleAge],
     unchecked: &'a [Unchecked],
@@ -101,6 +103,7 @@ fn report_json(report: &ReconcileReport) -> ReportJson<'_> {
         provider_ongoing: out.provider_ongoing,
         agreeing: out.agreeing,
         ghosts: &out.ghosts,
+        orphans_checked: report.orphans_checked,
         orphans: out.orphans.iter().map(orphan_json).collect(),
         impossible_age: &out.impossible_age,
         unchecked: &out.unchecked,
@@ -139,6 +142,9 @@ fn print_text(report: &ReconcileReport, ctx: &Context) {
         out.provider_ongoing
     );
     println!("{}", summary(out));
+    if !report.orphans_checked {
+        println!("orphans not checked: scoped to one tenant (Retell lists the whole workspace)");
+    }
     let fail = ctx.painter.mark(Mark::Fail);
     for g in &out.ghosts {
         let ended = g.ended_at.map_or("?".to_string(), |t| t.to_rfc3339());

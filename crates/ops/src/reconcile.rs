@@ -9,7 +9,9 @@
 //!   finished calls; then one get-call per row's call found in neither list;
 //! - Twilio: one call fetch per `broadcast_queue` row with a call sid.
 //!
-//! Inbound calls Retell lists as ongoing are left out: no row dialled them.
+//! Inbound calls Retell lists as ongoing are left out: no row dialled them. Under a
+//! tenant scope (`--user`/`--org`) no orphan is reported: Retell's list is the whole
+//! workspace's, and the other tenants' rows are not read.
 
 use std::collections::{HashMap, HashSet};
 use std::fmt;
@@ -17,7 +19,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use launchdeck_core::cleanup::ProviderAnswer;
-use launchdeck_core::domain::{CallProvider, InFlightCall, InFlightSnapshot};
+use launchdeck_core::domain::{CallProvider, InFlightCall, InFlightSnapshot, Scope};
 use launchdeck_core::reconcile::{self, OngoingCall, ProviderTruth, Reconciliation};
 use launchdeck_core::redact::sanitize_provider_text;
 use launchdeck_providers::RetellClient;
@@ -45,6 +47,9 @@ pub struct ReconcileReport {
     pub db_now: DateTime<Utc>,
     pub concurrency: ConcurrencyGauge,
     pub outcome: Reconciliation,
+    /// False under a tenant scope: Retell lists the whole workspace, and another
+    /// tenant's calls would look like orphans, so none are reported.
+    pub orphans_checked: bool,
 }
 
 /// Why reconciling could not run: the database or Retell could not be read. The text is
@@ -98,10 +103,16 @@ impl Gatherer {
             known_request_ids: HashSet::new(),
         };
         let max = self.thresholds().max_call_duration;
+        let mut outcome = reconcile::classify(&snapshot.calls, &truth, snapshot.db_now, max);
+        let orphans_checked = *self.scope() == Scope::default();
+        if !orphans_checked {
+            outcome.orphans.clear();
+        }
         Ok(ReconcileReport {
             db_now: snapshot.db_now,
             concurrency: lists.concurrency,
-            outcome: reconcile::classify(&snapshot.calls, &truth, snapshot.db_now, max),
+            outcome,
+            orphans_checked,
         })
     }
 
