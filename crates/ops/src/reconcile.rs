@@ -9,6 +9,9 @@
 //!   finished calls; then one get-call per row's call found in neither list;
 //! - Twilio: one call fetch per `broadcast_queue` row with a call sid.
 //!
+//! A Retell base URL on the legacy paths costs one more request, once per process: the
+//! current path's 404, in its own turn.
+//!
 //! Inbound calls Retell lists as ongoing are left out: no row dialled them. Under a
 //! tenant scope (`--user`/`--org`) no orphan is reported: Retell's list is the whole
 //! workspace's, and the other tenants' rows are not read.
@@ -23,6 +26,7 @@ use launchdeck_core::domain::{CallProvider, InFlightCall, InFlightSnapshot, Scop
 use launchdeck_core::reconcile::{self, OngoingCall, ProviderTruth, Reconciliation};
 use launchdeck_core::redact::sanitize_provider_text;
 use launchdeck_providers::RetellClient;
+use launchdeck_providers::retell::PathGeneration;
 use launchdeck_providers::retell::{Call, CallFilter, CallStatus, Concurrency, Direction};
 
 use crate::call_record::from_retell;
@@ -152,7 +156,7 @@ impl Gatherer {
         }
         let mut answers: HashMap<String, ProviderAnswer> = HashMap::new();
         let wanted: HashSet<&str> = call_ids.iter().map(String::as_str).collect();
-        match lane.ask(client.list_calls(&finished_filter())).await {
+        match list_calls_paced(client, lane, &finished_filter()).await {
             Ok(calls) => answers.extend(
                 calls
                     .iter()
@@ -191,11 +195,36 @@ impl Gatherer {
 
 async fn retell_lists(client: &RetellClient, lane: &Lane) -> Result<RetellLists, ReconcileError> {
     let concurrency = lane.ask(client.get_concurrency()).await?;
-    let ongoing = lane.ask(client.list_calls(&ongoing_filter())).await?;
+    let ongoing = list_calls_paced(client, lane, &ongoing_filter()).await?;
     Ok(RetellLists {
         concurrency: gauge(&concurrency),
         ongoing,
     })
+}
+
+/// One list-calls page, each request in its own turn of the lane: in the generation
+/// this session learnt, else the current paths first and, when they are not there
+/// (404/405), the legacy ones at the next turn (the client's own fallback would send
+/// both at once).
+async fn list_calls_paced(
+    client: &RetellClient,
+    lane: &Lane,
+    filter: &CallFilter,
+) -> Result<Vec<Call>, Failure> {
+    if let Some(generation) = client.known_calls_generation() {
+        return lane.ask(client.list_calls_as(generation, filter)).await;
+    }
+    lane.pacer.turn().await;
+    let probe = client.list_calls_as(PathGeneration::Current, filter);
+    match tokio::time::timeout(lane.limit, probe).await {
+        Err(_) => Err(Failure::timeout(lane.limit)),
+        Ok(Ok(calls)) => Ok(calls),
+        Ok(Err(err)) if matches!(err.status(), Some(404 | 405)) => {
+            lane.ask(client.list_calls_as(PathGeneration::Legacy, filter))
+                .await
+        }
+        Ok(Err(err)) => Err(Failure::from_provider(&err)),
+    }
 }
 
 fn gauge(c: &Concurrency) -> ConcurrencyGauge {

@@ -7,7 +7,8 @@ use std::time::Duration;
 
 use common::*;
 use launchdeck_providers::retell::{
-    AgentVersion, CallFilter, CallStatus, DisconnectionReason, NewCall, PhoneNumberType,
+    AgentVersion, CallFilter, CallStatus, DisconnectionReason, NewCall, PathGeneration,
+    PhoneNumberType,
 };
 use launchdeck_providers::{
     CheckVerdict, CreateCallOutcome, EndCallOutcome, ErrorKind, RetellClient,
@@ -774,4 +775,36 @@ async fn plain_http_to_a_remote_host_is_refused() {
     let err = RetellClient::new("http://api.retellai.com", secret(RETELL_KEY), &fast())
         .expect_err("http");
     assert!(err.to_string().contains("https"), "{err}");
+}
+
+#[tokio::test]
+async fn list_calls_as_asks_one_generation_and_teaches_it() {
+    let fake = retell_fake().await;
+    fake.state().set_path_mode(PathMode::Legacy);
+    let client = retell_client(&fake, &fast());
+    assert_eq!(client.known_calls_generation(), None);
+    let filter = CallFilter::default();
+    let err = client
+        .list_calls_as(PathGeneration::Current, &filter)
+        .await
+        .expect_err("the current paths are not there");
+    assert_eq!(err.status(), Some(404));
+    assert_eq!(
+        client.known_calls_generation(),
+        None,
+        "a 404 teaches nothing"
+    );
+    client
+        .list_calls_as(PathGeneration::Legacy, &filter)
+        .await
+        .expect("legacy list");
+    assert_eq!(
+        client.known_calls_generation(),
+        Some(PathGeneration::Legacy)
+    );
+    assert_eq!(
+        fake.faults().requests().len(),
+        2,
+        "one request each, no fallback"
+    );
 }

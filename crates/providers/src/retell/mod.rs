@@ -341,6 +341,34 @@ impl RetellClient {
         .await
     }
 
+    /// The list-calls generation learnt for this base URL this session, if any: a caller
+    /// that paces its own requests asks [`RetellClient::list_calls_as`] in that one, or
+    /// probes the current one first and asks the legacy one in its next turn.
+    pub fn known_calls_generation(&self) -> Option<PathGeneration> {
+        lock(generations())
+            .get(&self.generation_key(ListKind::Calls))
+            .copied()
+    }
+
+    /// Lists calls in one path generation, without falling back (one request per page);
+    /// an answer teaches the generation for the session.
+    pub async fn list_calls_as(
+        &self,
+        generation: PathGeneration,
+        filter: &CallFilter,
+    ) -> Result<Vec<Call>, ProviderError> {
+        let calls = match generation {
+            PathGeneration::Current => self.list_calls_current(filter).await?,
+            PathGeneration::Legacy => self.list_calls_legacy(filter).await?,
+        };
+        lock(generations()).insert(self.generation_key(ListKind::Calls), generation);
+        Ok(calls)
+    }
+
+    fn generation_key(&self, kind: ListKind) -> (String, ListKind) {
+        (self.http.base().as_str().to_string(), kind)
+    }
+
     /// Reconcile step (providers.md §3): the newest 10 calls from `from_number` to
     /// `to_number`, matched on `metadata.launchdeck_request_id`.
     pub async fn find_call_by_request_id(
@@ -426,7 +454,7 @@ impl RetellClient {
         current: impl Future<Output = Result<T, ProviderError>>,
         legacy: impl Future<Output = Result<T, ProviderError>>,
     ) -> Result<T, ProviderError> {
-        let key = (self.http.base().as_str().to_string(), kind);
+        let key = self.generation_key(kind);
         let known = lock(generations()).get(&key).copied();
         if known == Some(PathGeneration::Legacy) {
             return legacy.await;
