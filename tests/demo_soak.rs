@@ -19,6 +19,9 @@ use common::pty::PtyApp;
 const CI_SECONDS: u64 = 45;
 /// New calls per second in the demo.
 const RATE: &str = "20";
+/// The longest a plan may take to read: the stuck calls the faults leave behind pile up
+/// between rounds, and each is asked about at the provider once a second.
+const PLAN_DEADLINE: Duration = Duration::from_secs(240);
 /// Rounds before the baseline sample: the demo's calls in flight and caches fill up.
 const WARM_UP_ROUNDS: usize = 2;
 
@@ -74,11 +77,12 @@ fn asks(screen: &str) -> bool {
 /// it changes nothing.
 fn run_action(app: &mut PtyApp, (key, doing): (&str, &str), audit: &Path) {
     app.send(key);
-    let plan = app.wait_for(&format!("the plan of {key}"), asks);
+    // A cleanup plan asks the provider about each stuck call, one a second.
+    let plan = app.wait_for_within(PLAN_DEADLINE, &format!("the plan of {key}"), asks);
     if plan.contains("y confirm") {
         let before = lines_in(audit);
         app.send("y");
-        app.wait_for(&format!("{key} applied"), |s| {
+        app.wait_for_within(PLAN_DEADLINE, &format!("{key} applied"), |s| {
             !asks(s) && !s.contains(doing) && lines_in(audit) > before
         });
     } else {

@@ -109,13 +109,24 @@ impl PtyApp {
 
     /// Polls the screen until `pred` holds; panics with the screen on timeout.
     pub fn wait_for(&self, what: &str, pred: impl Fn(&str) -> bool) -> String {
+        self.wait_for_within(DEADLINE, what, pred)
+    }
+
+    /// `wait_for` with its own deadline, for what takes long by design (a provider asked
+    /// once a second per call).
+    pub fn wait_for_within(
+        &self,
+        deadline: Duration,
+        what: &str,
+        pred: impl Fn(&str) -> bool,
+    ) -> String {
         let start = Instant::now();
         loop {
             let text = self.screen_text();
             if pred(&text) {
                 return text;
             }
-            if start.elapsed() > DEADLINE {
+            if start.elapsed() > deadline {
                 panic!("timed out waiting for {what}; screen:\n{text}");
             }
             std::thread::park_timeout(Duration::from_millis(50));
