@@ -15,8 +15,8 @@ use actions::{
 use chrono::Utc;
 use launchdeck_seed::SeedData;
 use launchdeck_sim::fakes::{
-    CallPlan, PastCall, PathMode, RecordedRequest, RetellFake, RetellState, TwilioCallPlan,
-    TwilioFake, TwilioOutcome, TwilioState,
+    CallPlan, FakeAgent, FakeNumber, PastCall, PathMode, RecordedRequest, RetellFake, RetellState,
+    TwilioCallPlan, TwilioFake, TwilioOutcome, TwilioState,
 };
 use serde_json::{Value, json};
 
@@ -498,4 +498,81 @@ async fn under_a_tenant_scope_no_orphan_is_reported() {
         "{}",
         stdout(&out)
     );
+}
+
+/// A test call placed through Retell's create-call (its request id in the metadata),
+/// ongoing, and known to no row: the audit record of the test broadcast that placed it
+/// is what knows it.
+async fn audited_test_call(retell: &RetellFake, env: &Env, audited: bool) -> String {
+    use launchdeck_core::actions::{AuditRecord, AuditResult, AuditTarget};
+    use launchdeck_providers::retell::NewCall;
+    use launchdeck_providers::{HttpConfig, RetellClient};
+    use launchdeck_store::Store;
+    use launchdeck_store::pg::{PgOptions, PgStore};
+
+    launchdeck_providers::install_crypto_provider();
+    let client = RetellClient::new(
+        &retell.base_url(),
+        secrecy::SecretString::from(RETELL_KEY),
+        &HttpConfig::default(),
+    )
+    .expect("retell client");
+    let call = NewCall {
+        from_number: CALLER.into(),
+        to_number: ORPHAN_LEAD.into(),
+        override_agent_id: Some(AGENT.into()),
+        dynamic_variables: Default::default(),
+        request_id: uuid::Uuid::new_v4(),
+    };
+    let outcome = client.create_call(&call).await;
+    let call_id = match outcome.placed() {
+        Some(call) => call.call_id.clone(),
+        None => panic!("not placed: {outcome:?}"),
+    };
+    let store = PgStore::connect(env.db.url(), PgOptions::default())
+        .await
+        .expect("connect");
+    store.prepare_audit().await.expect("audit table");
+    let record = AuditRecord {
+        id: uuid::Uuid::new_v4(),
+        at: Utc::now(),
+        actor: "operator@console-host".into(),
+        action: if audited { "test-broadcast" } else { "pause" }.into(),
+        target: AuditTarget {
+            table: "call_logs".into(),
+            id: row(30),
+            name: "••••9876".into(),
+        },
+        before: Some(json!({"status": "queued", "request_id": call.request_id})),
+        after: None,
+        result: AuditResult::Changed,
+        launchdeck_version: "test".into(),
+    };
+    store.append_audit(&[record]).await.expect("audit record");
+    retell.faults().reset_log();
+    call_id
+}
+
+#[tokio::test]
+async fn a_test_call_the_audit_trail_knows_by_request_id_is_no_orphan() {
+    for audited in [true, false] {
+        let state = RetellState::new(RETELL_KEY);
+        state.set_default_plan(CallPlan::answered(Duration::ZERO, secs(3600)));
+        state.add_agent(FakeAgent::new(AGENT));
+        state.add_number(FakeNumber::new(CALLER).outbound_agents(&[AGENT]));
+        let retell = RetellFake::start(state).await.expect("retell fake");
+        let mut env = Env::new(&tenant()).await;
+        use_retell(&mut env, &retell);
+        let call_id = audited_test_call(&retell, &env, audited).await;
+        let out = env.run(&["reconcile", "--json"]).await;
+        let report = json_of(&out);
+        assert_eq!(report["provider_ongoing"], 1, "{report:#}");
+        if audited {
+            assert_eq!(code(&out), Some(0), "stderr: {}", stderr(&out));
+            assert_eq!(report["orphans"], json!([]), "{report:#}");
+        } else {
+            assert_eq!(code(&out), Some(1), "stderr: {}", stderr(&out));
+            assert_eq!(ids(&report["orphans"], "provider_call_id"), [call_id]);
+        }
+    }
 }

@@ -12,7 +12,9 @@
 //! A Retell base URL on the legacy paths costs one more request, once per process: the
 //! current path's 404, in its own turn.
 //!
-//! Inbound calls Retell lists as ongoing are left out: no row dialled them. Under a
+//! Inbound calls Retell lists as ongoing are left out: no row dialled them. An ongoing
+//! call whose `metadata.launchdeck_request_id` is a test call's in launchdeck's audit
+//! trail (its newest 1,000 records, one database read) is no orphan either. Under a
 //! tenant scope (`--user`/`--org`) no orphan is reported: Retell's list is the whole
 //! workspace's, and the other tenants' rows are not read.
 
@@ -21,6 +23,7 @@ use std::fmt;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
+use launchdeck_core::actions::AuditRecord;
 use launchdeck_core::cleanup::ProviderAnswer;
 use launchdeck_core::domain::{CallProvider, InFlightCall, InFlightSnapshot, Scope};
 use launchdeck_core::reconcile::{self, OngoingCall, ProviderTruth, Reconciliation};
@@ -29,6 +32,7 @@ use launchdeck_providers::RetellClient;
 use launchdeck_providers::retell::PathGeneration;
 use launchdeck_providers::retell::{Call, CallFilter, CallStatus, Concurrency, Direction};
 
+use crate::actions::test_broadcast;
 use crate::call_record::from_retell;
 use crate::readiness::Gatherer;
 use crate::readiness::clients::Client;
@@ -36,6 +40,8 @@ use crate::readiness::lane::{Failure, Lane, bounded};
 
 /// The most calls one list-calls page holds.
 const PAGE: u32 = 1000;
+/// How many of the newest audit records are searched for test calls' request ids.
+const AUDIT_RECORDS: u32 = 1000;
 
 /// Retell's concurrency as get-concurrency reports it.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -104,7 +110,7 @@ impl Gatherer {
                 .map(ongoing_call)
                 .collect(),
             answers: retell_answers.into_iter().chain(twilio_answers).collect(),
-            known_request_ids: HashSet::new(),
+            known_request_ids: self.test_call_request_ids().await,
         };
         let max = self.thresholds().max_call_duration;
         let mut outcome = reconcile::classify(&snapshot.calls, &truth, snapshot.db_now, max);
@@ -129,6 +135,26 @@ impl Gatherer {
                 .map_err(|e| Failure::from_store(&e).reading("calls in flight"))
         };
         Ok(bounded(self.options().source_timeout, read).await?)
+    }
+
+    /// The request ids of the test calls launchdeck placed (the newest audit records):
+    /// an ongoing call carrying one is no orphan, even before its row learns the call id.
+    /// An audit trail that cannot be read leaves the set empty.
+    async fn test_call_request_ids(&self) -> HashSet<String> {
+        let store = self.store();
+        let read = async move {
+            store
+                .audit_records(AUDIT_RECORDS)
+                .await
+                .map_err(|e| Failure::from_store(&e).reading("the audit trail"))
+        };
+        match bounded(self.options().source_timeout, read).await {
+            Ok(records) => records.iter().filter_map(test_call_request_id).collect(),
+            Err(failure) => {
+                tracing::warn!("reconcile: {}", failure.message);
+                HashSet::new()
+            }
+        }
     }
 
     fn retell_client(&self) -> Result<Arc<RetellClient>, ReconcileError> {
@@ -273,6 +299,16 @@ fn rows_to_ask(rows: &[InFlightCall], ongoing: &HashSet<&str>) -> (Vec<String>, 
         }
     }
     (retell, twilio)
+}
+
+/// A test call's audit record holds its `request_id` (the value sent as Retell's
+/// `metadata.launchdeck_request_id`).
+fn test_call_request_id(record: &AuditRecord) -> Option<String> {
+    if record.action != test_broadcast::ACTION {
+        return None;
+    }
+    let id = record.before.as_ref()?.get("request_id")?.as_str()?;
+    Some(id.to_string())
 }
 
 /// Inbound calls have no row that dialled them: never orphans.
