@@ -529,6 +529,8 @@ async fn audited_test_call(retell: &RetellFake, env: &Env, audited: bool) -> Str
         Some(call) => call.call_id.clone(),
         None => panic!("not placed: {outcome:?}"),
     };
+    // Placed a minute ago: well before the rows are read.
+    assert!(retell.state().set_call_created(&call_id, created(60)));
     let store = PgStore::connect(env.db.url(), PgOptions::default())
         .await
         .expect("connect");

@@ -148,6 +148,12 @@ pub fn liveness(provider: &CallProvider, status: &str) -> Liveness {
     }
 }
 
+/// How far apart the database's and a provider's clocks may be, and how long a row may
+/// take to follow its call: a call that ended, or started, less than this before the
+/// rows were read (`db_now`) is taken as a race between the two reads — the row may have
+/// moved since — and is neither a ghost nor an orphan.
+pub const RACE_MARGIN: Duration = Duration::from_secs(5);
+
 /// Classifies every row with a provider id, then every ongoing call no row knows.
 /// A row exactly `max_call_duration` old is not impossible yet.
 pub fn classify(
@@ -173,7 +179,7 @@ pub fn classify(
         let answer = if ongoing.contains_key(call_id) {
             RowTruth::Live(Some("ongoing".to_string()))
         } else {
-            row_truth(&provider, truth.answers.get(call_id))
+            row_truth(&provider, truth.answers.get(call_id), settled(db_now))
         };
         let age = stuck::age(row.since, db_now);
         place(&mut out, row, call_id, answer, age > max_call_duration, age);
@@ -190,10 +196,21 @@ enum RowTruth {
         ended_at: Option<DateTime<Utc>>,
         reason: Option<String>,
     },
+    /// Ended after the rows were read (or too close to tell): live when read.
+    EndedAfterRead,
     Unchecked(String),
 }
 
-fn row_truth(provider: &CallProvider, answer: Option<&ProviderAnswer>) -> RowTruth {
+/// What ended or started before this had done so before the rows were read.
+fn settled(db_now: DateTime<Utc>) -> DateTime<Utc> {
+    db_now - chrono::Duration::from_std(RACE_MARGIN).unwrap_or_default()
+}
+
+fn row_truth(
+    provider: &CallProvider,
+    answer: Option<&ProviderAnswer>,
+    settled: DateTime<Utc>,
+) -> RowTruth {
     let ghost = |status: &str, ended_at, reason| RowTruth::Ended {
         status: status.to_string(),
         ended_at,
@@ -202,6 +219,9 @@ fn row_truth(provider: &CallProvider, answer: Option<&ProviderAnswer>) -> RowTru
     match answer {
         Some(ProviderAnswer::Record(record)) => match liveness(provider, &record.status) {
             Liveness::Live => RowTruth::Live(Some(record.status.clone())),
+            Liveness::Ended if record.ended_at.is_some_and(|end| end > settled) => {
+                RowTruth::EndedAfterRead
+            }
             Liveness::Ended => ghost(&record.status, record.ended_at, record.reason.clone()),
             Liveness::Unknown => RowTruth::Unchecked(format!(
                 "{} answered a status launchdeck does not know: {}",
@@ -246,7 +266,7 @@ fn place(
             reason,
         }),
         RowTruth::Live(status) if too_old => out.impossible_age.push(impossible(status)),
-        RowTruth::Live(_) => out.agreeing += 1,
+        RowTruth::Live(_) | RowTruth::EndedAfterRead => out.agreeing += 1,
         RowTruth::Unchecked(_) if too_old => out.impossible_age.push(impossible(None)),
         RowTruth::Unchecked(why) => out.unchecked.push(Unchecked {
             source: row.source,
@@ -267,6 +287,7 @@ fn orphans(rows: &[InFlightCall], truth: &ProviderTruth, db_now: DateTime<Utc>) 
         .ongoing
         .iter()
         .filter(|call| !known.contains(call.provider_call_id.as_str()))
+        .filter(|call| call.started_at.is_none_or(|start| start <= settled(db_now)))
         .filter(|call| {
             call.request_id
                 .as_ref()

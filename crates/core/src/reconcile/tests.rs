@@ -239,3 +239,48 @@ fn liveness_reads_each_providers_words() {
     assert_eq!(liveness(&twilio, "ended"), Liveness::Unknown);
     assert_eq!(liveness(&CallProvider::Telnyx, "ended"), Liveness::Unknown);
 }
+
+#[test]
+fn a_call_that_ended_after_the_rows_were_read_is_no_ghost() {
+    let rows = [
+        row(1, CallSource::CallLogs, Some("call_a"), 60),
+        row(2, CallSource::CallLogs, Some("call_b"), 60),
+    ];
+    let ended_at = |secs: i64| {
+        let mut answer = record(CallProvider::Retell, "ended", None);
+        if let ProviderAnswer::Record(r) = &mut answer {
+            r.ended_at = Some(now() - chrono::Duration::seconds(secs));
+        }
+        answer
+    };
+    let answers = vec![("call_a", ended_at(4)), ("call_b", ended_at(6))];
+    let out = classify(&rows, &truth(vec![], answers), now(), HOUR);
+    assert_eq!(out.agreeing, 1, "ended 4 s before the read: a race");
+    let ghosts: Vec<&str> = out
+        .ghosts
+        .iter()
+        .map(|g| g.provider_call_id.as_str())
+        .collect();
+    assert_eq!(ghosts, ["call_b"]);
+}
+
+#[test]
+fn a_call_that_started_after_the_rows_were_read_is_no_orphan() {
+    let started = |id: &str, secs: i64| OngoingCall {
+        started_at: Some(now() - chrono::Duration::seconds(secs)),
+        ..ongoing(id, None)
+    };
+    let calls = vec![
+        started("call_new", 4),
+        started("call_old", 6),
+        started("call_late", -2),
+    ];
+    let out = classify(&[], &truth(calls, vec![]), now(), HOUR);
+    let ids: Vec<&str> = out
+        .orphans
+        .iter()
+        .map(|o| o.provider_call_id.as_str())
+        .collect();
+    assert_eq!(ids, ["call_old"]);
+    assert_eq!(out.provider_ongoing, 3);
+}
