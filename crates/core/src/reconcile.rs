@@ -4,8 +4,8 @@
 //! - **ghost**: the row is in flight, the provider says the call ended (Retell
 //!   `ended`/`not_connected`/`error`; Twilio `completed`/`busy`/`no-answer`/`failed`/
 //!   `canceled`) or has no such call;
-//! - **orphan**: Retell lists the call as ongoing and no row knows its id (nor its
-//!   `metadata.launchdeck_request_id`);
+//! - **orphan**: Retell lists an outbound call as ongoing and no row knows its id (nor
+//!   its `metadata.launchdeck_request_id`);
 //! - **impossible age**: the row is in flight longer than the longest call can last,
 //!   and the provider does not say it ended;
 //! - **agreeing**: the provider says the call is live and the row is young enough;
@@ -34,6 +34,8 @@ pub struct OngoingCall {
     pub agent_id: Option<String>,
     /// `metadata.launchdeck_request_id`, when the call carries one.
     pub request_id: Option<String>,
+    /// An inbound call: no row dialled it, so it is never an orphan.
+    pub inbound: bool,
 }
 
 /// What the providers said.
@@ -286,7 +288,7 @@ fn orphans(rows: &[InFlightCall], truth: &ProviderTruth, db_now: DateTime<Utc>) 
     truth
         .ongoing
         .iter()
-        .filter(|call| !known.contains(call.provider_call_id.as_str()))
+        .filter(|call| !call.inbound && !known.contains(call.provider_call_id.as_str()))
         .filter(|call| call.started_at.is_none_or(|start| start <= settled(db_now)))
         .filter(|call| {
             call.request_id

@@ -12,7 +12,7 @@
 //! A Retell base URL on the legacy paths costs one more request, once per process: the
 //! current path's 404, in its own turn.
 //!
-//! Inbound calls Retell lists as ongoing are left out: no row dialled them. An ongoing
+//! Inbound calls Retell lists as ongoing are never orphans: no row dialled them. An ongoing
 //! call whose `metadata.launchdeck_request_id` is a test call's in launchdeck's audit
 //! trail (its newest 1,000 records, one database read) is no orphan either. Under a
 //! tenant scope (`--user`/`--org`) no orphan is reported: Retell's list is the whole
@@ -94,24 +94,8 @@ impl Gatherer {
     pub async fn reconcile(&self) -> Result<ReconcileReport, ReconcileError> {
         let snapshot = self.in_flight_rows().await?;
         let client = self.retell_client()?;
-        let lane = &self.clients().retell_lane;
-        let lists = retell_lists(&client, lane).await?;
-        let ongoing: HashSet<&str> = lists.ongoing.iter().map(|c| c.call_id.as_str()).collect();
-        let (retell_rows, twilio_rows) = rows_to_ask(&snapshot.calls, &ongoing);
-        let (retell_answers, twilio_answers) = tokio::join!(
-            self.retell_answers(&client, lane, retell_rows),
-            self.answers(CallProvider::Twilio, twilio_rows),
-        );
-        let truth = ProviderTruth {
-            ongoing: lists
-                .ongoing
-                .iter()
-                .filter(|call| !is_inbound(call))
-                .map(ongoing_call)
-                .collect(),
-            answers: retell_answers.into_iter().chain(twilio_answers).collect(),
-            known_request_ids: self.test_call_request_ids().await,
-        };
+        let lists = retell_lists(&client, &self.clients().retell_lane).await?;
+        let truth = self.provider_truth(&client, &snapshot.calls, &lists).await;
         let max = self.thresholds().max_call_duration;
         let mut outcome = reconcile::classify(&snapshot.calls, &truth, snapshot.db_now, max);
         let orphans_checked = *self.scope() == Scope::default();
@@ -124,6 +108,28 @@ impl Gatherer {
             outcome,
             orphans_checked,
         })
+    }
+
+    /// Retell's lists, each row's call not among the ongoing ones (Retell and Twilio
+    /// asked at the same time, each in its lane) and the test calls' request ids.
+    async fn provider_truth(
+        &self,
+        client: &RetellClient,
+        rows: &[InFlightCall],
+        lists: &RetellLists,
+    ) -> ProviderTruth {
+        let ongoing: HashSet<&str> = lists.ongoing.iter().map(|c| c.call_id.as_str()).collect();
+        let (retell_rows, twilio_rows) = rows_to_ask(rows, &ongoing);
+        let lane = &self.clients().retell_lane;
+        let (retell_answers, twilio_answers) = tokio::join!(
+            self.retell_answers(client, lane, retell_rows),
+            self.answers(CallProvider::Twilio, twilio_rows),
+        );
+        ProviderTruth {
+            ongoing: lists.ongoing.iter().map(ongoing_call).collect(),
+            answers: retell_answers.into_iter().chain(twilio_answers).collect(),
+            known_request_ids: self.test_call_request_ids().await,
+        }
     }
 
     async fn in_flight_rows(&self) -> Result<InFlightSnapshot, ReconcileError> {
@@ -311,7 +317,7 @@ fn test_call_request_id(record: &AuditRecord) -> Option<String> {
     Some(id.to_string())
 }
 
-/// Inbound calls have no row that dialled them: never orphans.
+/// Inbound calls have no row that dialled them: never orphans (core's rule).
 fn is_inbound(call: &Call) -> bool {
     call.direction == Some(Direction::Inbound)
 }
@@ -327,6 +333,7 @@ fn ongoing_call(call: &Call) -> OngoingCall {
             .and_then(DateTime::from_timestamp_millis),
         agent_id: text(&call.agent_id),
         request_id: call.launchdeck_request_id().map(str::to_string),
+        inbound: is_inbound(call),
     }
 }
 

@@ -36,6 +36,7 @@ fn ongoing(call_id: &str, request_id: Option<&str>) -> OngoingCall {
         started_at: Some(now() - chrono::Duration::seconds(90)),
         agent_id: Some("agent_1".into()),
         request_id: request_id.map(str::to_string),
+        inbound: false,
     }
 }
 
@@ -283,4 +284,18 @@ fn a_call_that_started_after_the_rows_were_read_is_no_orphan() {
         .collect();
     assert_eq!(ids, ["call_old"]);
     assert_eq!(out.provider_ongoing, 3);
+}
+
+#[test]
+fn an_inbound_call_agrees_with_its_row_and_is_never_an_orphan() {
+    let inbound = |id: &str| OngoingCall {
+        inbound: true,
+        ..ongoing(id, None)
+    };
+    let rows = [row(1, CallSource::CallLogs, Some("call_in"), 60)];
+    let calls = vec![inbound("call_in"), inbound("call_other")];
+    let out = classify(&rows, &truth(calls, vec![]), now(), HOUR);
+    assert_eq!(out.agreeing, 1);
+    assert!(out.orphans.is_empty(), "{out:#?}");
+    assert_eq!(out.provider_ongoing, 2);
 }
