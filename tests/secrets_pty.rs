@@ -130,7 +130,7 @@ fn the_console_shows_no_secret_and_no_full_lead_number() {
     let home = tempfile::tempdir().expect("temp home");
     let log = home.path().join("logs").join("console.log");
     let mut secrets = world.secrets();
-    secrets.extend([DB_PASSWORD, launch_world::world::TWILIO_SID]);
+    secrets.extend([DB_PASSWORD, launch_world::world::TWILIO_SID].map(String::from));
     let mut c = Console {
         app: live_console(&world, &url, home.path(), &log),
         leaks: Leaks::new(secrets).lead_numbers(leaks::seed_lead_numbers(&world.data)),
@@ -143,6 +143,7 @@ fn the_console_shows_no_secret_and_no_full_lead_number() {
     readiness(&mut c);
     calls(&mut c);
     logs(&mut c, &facts.retell_calls[0].call_id);
+    refusing_providers(&mut c, &world, &facts.retell_calls[1].call_id);
     item_actions(&mut c, &campaign_start, &facts.campaign.name);
     alerts(&mut c);
     applied_actions(&mut c, &campaign_start);
@@ -214,8 +215,14 @@ fn calls(c: &mut Console) {
 fn logs(c: &mut Console, live_call_id: &str) {
     c.send("4");
     c.capture_text("Call log");
-    c.send(&format!("/{live_call_id}"));
-    c.capture_text(&format!("filter: {live_call_id}"));
+    call_detail(c, live_call_id);
+}
+
+/// On Logs: the call with `call_id` filtered, its detail with what Retell answered, then
+/// the filter cleared.
+fn call_detail(c: &mut Console, call_id: &str) {
+    c.send(&format!("/{call_id}"));
+    c.capture_text(&format!("filter: {call_id}"));
     c.send("\r");
     c.app.wait_for("the one call listed", |s| {
         s.contains(" 1 shown") && !s.contains("keep filter")
@@ -228,6 +235,22 @@ fn logs(c: &mut Console, live_call_id: &str) {
     c.send("\u{1b}");
     c.app
         .wait_for("the filter cleared", |s| !s.contains("filter:"));
+}
+
+/// Every provider refusing the keys: the readiness checks run again and a call's record
+/// say so; then the providers answer again.
+fn refusing_providers(c: &mut Console, world: &LaunchWorld, call_id: &str) {
+    world.providers_answer(401);
+    c.send("2R");
+    c.capture("the providers' refusals", |s| {
+        s.contains("Retell credentials rejected") && s.contains("Twilio credentials rejected")
+    });
+    c.send("4");
+    c.app.wait_for_text("Call log");
+    call_detail(c, call_id);
+    world.providers_recover();
+    c.send("2R");
+    c.capture_text("has no outbound agent");
 }
 
 /// On the campaign: pause, resume, the emergency stop with its typed name and hang-up
@@ -305,9 +328,10 @@ fn applied_actions(c: &mut Console, campaign_start: &str) {
     c.send("y");
     c.capture_text("cleaned up:");
 
-    c.send("2");
-    c.app.wait_for_text("has no outbound agent");
-    move_cursor_to(&mut c.app, "has no outbound agent");
+    // From the bottom up: the re-runs moved the checks.
+    c.send("2G");
+    c.app.wait_for_text("[2 Readiness]");
+    move_cursor_with(&mut c.app, "has no outbound agent", "k");
     c.send("F");
     c.app.wait_for("the fix plan", |s| s.contains("y confirm"));
     c.send("y");

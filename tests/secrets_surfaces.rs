@@ -53,7 +53,10 @@ impl Surfaces {
             roles::write_grants(&role, world.db.name())
         );
         let role_url = roles::create_role(&world.db, &role, DB_PASSWORD, &grants).await;
-        let leaks = Leaks::new(secrets(&world)).lead_numbers(leaks::seed_lead_numbers(&world.data));
+        // A test call's destination is masked everywhere, like a lead's number.
+        let leaks = Leaks::new(secrets(&world))
+            .lead_numbers(leaks::seed_lead_numbers(&world.data))
+            .lead_numbers(OWNED);
         let surfaces = Surfaces {
             world,
             leaks,
@@ -193,9 +196,9 @@ impl Surfaces {
 
 /// The world's secrets, the database password, and the Twilio Account SID (logged
 /// only as `AC••••` and its last 4).
-fn secrets(world: &LaunchWorld) -> Vec<&'static str> {
+fn secrets(world: &LaunchWorld) -> Vec<String> {
     let mut secrets = world.secrets();
-    secrets.extend([DB_PASSWORD, launch_world::world::TWILIO_SID]);
+    secrets.extend([DB_PASSWORD, launch_world::world::TWILIO_SID].map(String::from));
     secrets
 }
 
@@ -228,6 +231,9 @@ async fn read_commands_show_no_secret_and_no_full_lead_number() {
     assert!(rejected > 0, "the 401s show as failures: {report:#}");
     s.world.providers_recover();
     s.run(&["--database-url", &unreachable, "check"], 2).await;
+    let refused_option = format!("{}?sslmode=bogus", s.role_url);
+    s.run(&["--database-url", &refused_option, "check", "--json"], 2)
+        .await;
     s.run(&["--database-url", &unreachable, "check", "--json"], 2)
         .await;
 
@@ -261,6 +267,10 @@ async fn read_commands_show_no_secret_and_no_full_lead_number() {
         .run_json(&["--database-url", &unreachable, "audit", "--json"], 0)
         .await;
     assert_eq!(audit["source"], "file");
+
+    // The help, with every secret set.
+    s.run(&["--help"], 0).await;
+    s.run(&["check", "--help"], 0).await;
 
     // config check: valid; too open; broken on a secret's line.
     let out = s.run(&["config", "check"], 0).await;
@@ -485,7 +495,9 @@ async fn provider_actions_show_no_secret_and_no_full_lead_number() {
         .await;
 
     // test-broadcast: a number not owned is refused; a create Retell rejects; placed.
-    s.test_broadcast(NOT_OWNED, &["--yes"], 2).await;
+    // The refusal names the number the operator typed (README "Test broadcast").
+    let refused = s.test_broadcast(NOT_OWNED, &["--yes"], 2).await;
+    assert!(text(&refused.stderr).contains(NOT_OWNED), "named");
     s.test_broadcast(NOT_OWNED, &["--yes", "--json"], 2).await;
     s.test_broadcast(OWNED[0], &[], 3).await;
     s.world.fakes.retell.faults().inject(

@@ -65,9 +65,20 @@ impl LaunchWorld {
         }
     }
 
-    /// Every secret the binary is given or a fake holds.
-    pub fn secrets(&self) -> Vec<&'static str> {
+    /// Every secret the binary is given, a fake holds, or the platform keeps in its
+    /// vault (the service role key the reconciler's health check needs).
+    pub fn secrets(&self) -> Vec<String> {
+        let vault = self
+            .data
+            .rows("vault.decrypted_secrets")
+            .iter()
+            .filter(|row| row.get("name").and_then(Value::as_str) != Some("project_url"))
+            .filter_map(|row| row.get("decrypted_secret").and_then(Value::as_str));
         world::secrets()
+            .into_iter()
+            .chain(vault)
+            .map(str::to_string)
+            .collect()
     }
 
     /// Retell and Twilio: their keys and base URLs, as the environment gives them.
