@@ -578,3 +578,20 @@ async fn a_test_call_the_audit_trail_knows_by_request_id_is_no_orphan() {
         }
     }
 }
+
+#[tokio::test]
+async fn an_unreachable_database_exits_2_before_any_provider_is_asked() {
+    let retell = retell(PathMode::Current).await;
+    let mut env = Env::new(&tenant()).await;
+    use_retell(&mut env, &retell);
+    // Port 1 on loopback: nothing listens there.
+    env.set(
+        "LAUNCHDECK_DATABASE_URL",
+        "postgres://launchdeck@127.0.0.1:1/launchdeck",
+    );
+    let out = env.run(&["reconcile", "--json"]).await;
+    assert_eq!(code(&out), Some(2), "stdout: {}", stdout(&out));
+    assert!(stdout(&out).is_empty(), "{}", stdout(&out));
+    assert!(!stderr(&out).is_empty());
+    assert_eq!(retell.faults().requests().len(), 0, "Retell was not asked");
+}
