@@ -6,18 +6,22 @@
 #[allow(dead_code)]
 mod actions;
 
+#[path = "common/leaks.rs"]
+mod leaks;
+
 use std::process::Output;
 
 use actions::{
     BROADCAST, CAMPAIGN, Env, GOOGLE_CLIENT_SECRET, GOOGLE_REFRESH_TOKEN, OLD_ACCESS_TOKEN, ORG,
-    REVOKED_REFRESH_TOKEN, USER, ago, b64, calendar, code, google, json_of, phone, row, stderr,
-    stdout, stored_token, tenant, use_google,
+    REVOKED_REFRESH_TOKEN, USER, ago, calendar, code, google, json_of, phone, row, stderr, stdout,
+    stored_token, tenant, use_google,
 };
 use chrono::{DateTime, Utc};
 use launchdeck_seed::SeedData;
 use launchdeck_sim::fakes::{
     CANARY_GOOGLE_ACCESS_TOKEN, FakeAgent, FakeNumber, RetellFake, RetellState, Route,
 };
+use leaks::Leaks;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
@@ -342,39 +346,28 @@ async fn acknowledge_an_unknown_id_exits_2() {
 const DUE: Uuid = Uuid::from_u128(0x701);
 const REVOKED: Uuid = Uuid::from_u128(0x702);
 
-/// Every token and secret of these tests, plain and base64 (by its whole 3-byte
-/// groups, so a longer value starting with a canary is caught too).
-fn secrets() -> Vec<String> {
-    let plain: Vec<String> = [
-        RETELL_KEY,
-        GOOGLE_CLIENT_SECRET,
-        GOOGLE_REFRESH_TOKEN,
-        REVOKED_REFRESH_TOKEN,
-        OLD_ACCESS_TOKEN,
-    ]
-    .into_iter()
-    .chain(launchdeck_sim::fakes::CANARIES)
-    .map(String::from)
-    .collect();
-    let stored: Vec<String> = plain.iter().map(|s| b64(&s[..s.len() / 3 * 3])).collect();
-    plain.into_iter().chain(stored).collect()
-}
-
-fn assert_no_secret(text: &str, what: &str) {
-    for secret in secrets() {
-        assert!(
-            !text.contains(&secret),
-            "{what} holds a secret ({}…): {text}",
-            &secret[..6]
-        );
-    }
+/// Every token and secret of these tests (looked for plain and base64-encoded, as the
+/// platform stores tokens).
+fn secrets() -> Leaks {
+    Leaks::new(
+        [
+            RETELL_KEY,
+            GOOGLE_CLIENT_SECRET,
+            GOOGLE_REFRESH_TOKEN,
+            REVOKED_REFRESH_TOKEN,
+            OLD_ACCESS_TOKEN,
+        ]
+        .into_iter()
+        .chain(launchdeck_sim::fakes::CANARIES),
+    )
 }
 
 fn assert_no_secret_printed(env: &Env, out: &Output) {
-    assert_no_secret(&stdout(out), "stdout");
-    assert_no_secret(&stderr(out), "stderr");
-    assert_no_secret(&env.audit_file(), "audit.jsonl");
-    assert_no_secret(&env.log_file(), "launchdeck.log");
+    let leaks = secrets();
+    leaks.assert_clean("stdout", &stdout(out));
+    leaks.assert_clean("stderr", &stderr(out));
+    leaks.assert_clean("audit.jsonl", &env.audit_file());
+    leaks.assert_clean("launchdeck.log", &env.log_file());
 }
 
 #[tokio::test]

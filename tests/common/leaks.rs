@@ -10,7 +10,7 @@
 // Each test binary uses its own part.
 #![allow(dead_code)]
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
@@ -29,8 +29,9 @@ const NATIONAL_DIGITS: usize = 10;
 const NUMBER_PUNCTUATION: &[char] = &[' ', '-', '.', '(', ')', '+'];
 
 pub struct Leaks {
-    /// Every run of [`SECRET_WINDOW`] characters of every secret.
-    secret_windows: HashSet<Vec<u8>>,
+    /// Every run of [`SECRET_WINDOW`] characters of every secret, with the secret's
+    /// display form (to say which one leaked without showing it).
+    secret_windows: HashMap<Vec<u8>, String>,
     /// Secrets as the platform stores tokens (base64), whole.
     encoded: Vec<String>,
     lead_numbers: HashSet<String>,
@@ -40,7 +41,7 @@ impl Leaks {
     /// Looks for `secrets`, plain and base64-encoded.
     pub fn new<S: AsRef<str>>(secrets: impl IntoIterator<Item = S>) -> Leaks {
         let mut leaks = Leaks {
-            secret_windows: HashSet::new(),
+            secret_windows: HashMap::new(),
             encoded: Vec::new(),
             lead_numbers: HashSet::new(),
         };
@@ -56,8 +57,9 @@ impl Leaks {
             bytes.len() >= SECRET_WINDOW,
             "a test secret needs {SECRET_WINDOW} characters at least to be looked for: {secret:?}"
         );
+        let shown = format!("••••{}", &secret[secret.len() - 4..]);
         for window in bytes.windows(SECRET_WINDOW) {
-            self.secret_windows.insert(window.to_vec());
+            self.secret_windows.insert(window.to_vec(), shown.clone());
         }
         // By whole 3-byte groups, so a longer value starting with the secret is caught.
         self.encoded
@@ -96,9 +98,13 @@ impl Leaks {
             .as_bytes()
             .windows(SECRET_WINDOW)
             .enumerate()
-            .filter(|(_, w)| self.secret_windows.contains(*w))
-            .map(|(at, _)| format!("a secret's characters at byte {at}"))
-            .take(1)
+            .find_map(|(at, w)| {
+                let secret = self.secret_windows.get(w)?;
+                Some(format!(
+                    "{SECRET_WINDOW} characters of secret {secret} at byte {at}"
+                ))
+            })
+            .into_iter()
             .collect();
         found.extend(
             self.encoded
