@@ -93,6 +93,17 @@ fn read(path: &Path) -> String {
     std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
+/// The console's log, written at trace level as the config file asks.
+fn read_trace_log(path: &Path) -> String {
+    let log = read(path);
+    assert!(
+        log.contains(" TRACE "),
+        "trace logging reached {}",
+        path.display()
+    );
+    log
+}
+
 /// The live console at 120×40 on the seeded world, its home in `home`.
 fn live_console(world: &LaunchWorld, url: &str, home: &Path, log: &Path) -> PtyApp {
     let config = home.join("config").join("launchdeck").join("config.toml");
@@ -158,8 +169,24 @@ fn the_console_shows_no_secret_and_no_full_lead_number() {
     });
     assert!(!revealed.is_empty());
     quit(&mut c);
-    c.leaks.assert_clean("the console's log file", &read(&log));
-    eprintln!("console: {} captures checked", c.captures + 1);
+    c.leaks
+        .assert_clean("the console's log file", &read_trace_log(&log));
+
+    // The database away: the header says so, the password in its URL shows nowhere.
+    let mut unreachable = url::Url::parse(&url).expect("role URL");
+    unreachable.set_port(Some(1)).expect("port");
+    let away = tempfile::tempdir().expect("temp home");
+    let away_log = away.path().join("console.log");
+    c.app = live_console(&world, unreachable.as_str(), away.path(), &away_log);
+    c.capture_text("unreachable since");
+    c.send("?");
+    c.capture_text("esc closes");
+    c.close();
+    c.assert_raw_output_clean();
+    quit(&mut c);
+    c.leaks
+        .assert_clean("the console's log file", &read(&away_log));
+    eprintln!("console: {} captures checked", c.captures + 2);
 }
 
 fn overview_and_help(c: &mut Console, campaign_start: &str) {
