@@ -276,9 +276,23 @@ async fn every_writing_action_is_refused_read_only_and_changes_nothing() {
     let read_only_url = create_read_only_role(&world.db, &role).await;
     let full = world.db.url().to_string();
 
-    // The SELECT-only role: each plan is read (providers asked, never changed), and
-    // the write refused before anything is written or sent.
+    // The SELECT-only role reads everything (the providers asked, never changed)…
     let select_only = ReadOnlyRun::new(&world, &read_only_url);
+    let before = checksums(&world.db).await;
+    for (read, code) in [("check", 1), ("calls", 0), ("audit", 0)] {
+        let args = [read.to_string(), "--json".to_string()];
+        let out = select_only.run(&[], &args, &[]).await;
+        assert_eq!(out.status.code(), Some(code), "{read}: {}", stderr(&out));
+    }
+    assert_eq!(checksums(&world.db).await, before, "a read wrote");
+    assert_eq!(
+        world.mutations(),
+        Vec::<String>::new(),
+        "a read changed a provider"
+    );
+    assert!(world.requests() > 0, "check asked the providers");
+
+    // …and each action's plan, the write refused before anything is written or sent.
     assert_every_action_refused(&select_only, &actions, &[], &[], "permission denied").await;
 
     // Full privileges, read-only mode: refused before connecting, nothing asked.
