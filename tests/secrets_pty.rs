@@ -1,7 +1,7 @@
 //! Issue #11 on the console: the real binary in a pty, every screen, the help, each
 //! action's preview and confirmation, each form and detail captured; no secret and no
 //! lead number in full in any capture, in everything the program wrote to the
-//! terminal, nor in its log file. Against PostgreSQL loaded with the first-campaign data
+//! terminal, nor in its log file and `audit.jsonl`. Against PostgreSQL loaded with the first-campaign data
 //! set and the provider fakes (secrets from the environment and a config file), and in
 //! the demo (its own secrets, its own leads).
 
@@ -171,6 +171,8 @@ fn the_console_shows_no_secret_and_no_full_lead_number() {
     quit(&mut c);
     c.leaks
         .assert_clean("the console's log file", &read_trace_log(&log));
+    let audit = read(&home.path().join("data").join("audit.jsonl"));
+    c.leaks.assert_clean("the console's audit.jsonl", &audit);
 
     // The database away: the header says so, the password in its URL shows nowhere.
     let mut unreachable = url::Url::parse(&url).expect("role URL");
