@@ -1,9 +1,9 @@
 //! Issue #11 on the console: the real binary in a pty, every screen, the help, each
 //! action's preview and confirmation, each form and detail captured; no secret and no
 //! lead number in full in any capture, in everything the program wrote to the
-//! terminal, nor in its log file and `audit.jsonl`. Against PostgreSQL loaded with the first-campaign data
-//! set and the provider fakes (secrets from the environment and a config file), and in
-//! the demo (its own secrets, its own leads).
+//! terminal, nor in its log file and `audit.jsonl`. Against PostgreSQL loaded with the
+//! first-campaign data set and the provider fakes (secrets from the environment and a
+//! config file), and in the demo (its own secrets, its own leads).
 
 mod common;
 
