@@ -31,6 +31,10 @@ fn demo(cols: u16, rows: u16) -> (tempfile::TempDir, PtyApp) {
 }
 
 fn demo_in_locale(cols: u16, rows: u16, lang: &str) -> (tempfile::TempDir, PtyApp) {
+    demo_with(cols, rows, &[("LANG", lang)])
+}
+
+fn demo_with(cols: u16, rows: u16, extra: &[(&str, &str)]) -> (tempfile::TempDir, PtyApp) {
     let home = tempfile::tempdir().expect("temp home");
     let path = |p: std::path::PathBuf| p.to_str().expect("utf-8 temp path").to_string();
     let (home_path, data, config) = (
@@ -44,8 +48,10 @@ fn demo_in_locale(cols: u16, rows: u16, lang: &str) -> (tempfile::TempDir, PtyAp
             ("HOME", home_path.as_str()),
             ("XDG_CONFIG_HOME", config.as_str()),
             ("LAUNCHDECK_DATA_DIR", data.as_str()),
-            ("LANG", lang),
-        ],
+        ]
+        .into_iter()
+        .chain(extra.iter().copied())
+        .collect::<Vec<_>>(),
         cols,
         rows,
     );
@@ -182,4 +188,26 @@ fn a_non_utf8_locale_gets_ascii_on_every_screen() {
     }
     let raw = app.raw_output();
     assert!(raw.is_ascii(), "every byte written is ASCII");
+}
+
+/// A panic on the console's loop or in any task restores the terminal, shows the panic's
+/// message on the normal screen and ends the process (the terminal is never left raw, and
+/// the console never goes on drawing on a restored terminal).
+#[test]
+fn a_panic_anywhere_restores_the_terminal_and_ends_the_console() {
+    for place in ["main", "task"] {
+        let (_home, mut app) = demo_with(120, 40, &[("LAUNCHDECK_TEST_PANIC", place)]);
+        assert_eq!(
+            app.wait_exit(),
+            Some(101),
+            "a panic ({place}) ends the console"
+        );
+        app.assert_terminal_restored();
+        let output = String::from_utf8_lossy(&app.raw_output()).into_owned();
+        let after = output.rsplit("\u{1b}[?1049l").next().unwrap_or_default();
+        assert!(
+            after.contains(&format!("LAUNCHDECK_TEST_PANIC={place}")),
+            "the panic's message is printed after the terminal is restored ({place}):\n{after}"
+        );
+    }
 }

@@ -53,6 +53,7 @@ pub async fn run(stores: Stores, gatherer: Gatherer, options: TuiOptions) -> Res
     let mut app = App::new(options.clone(), keymap, Clock::now(), size);
     let (services, rx) = Services::spawn(stores, gatherer, &options);
     let draw = |app: &App| terminal.draw(app);
+    panic_on_request_for_tests();
     let result = drive(&mut app, EventStream::new(), &services, rx, draw, shutdown).await;
     drop(terminal);
     services.actions.finish(APPLY_GRACE).await;
@@ -365,15 +366,38 @@ fn restore_terminal() {
     let _ = disable_raw_mode();
 }
 
-/// Restores the terminal before the panic message is printed, so it is readable.
+/// Restores the terminal before the panic message is printed, so it is readable, then
+/// ends the process: a panic in any task (a poller, an action) would otherwise leave the
+/// console drawing on a restored terminal. A write cut this way is rolled back by the
+/// database when the connection drops.
 fn install_panic_hook() {
     PANIC_HOOK.call_once(|| {
         let previous = std::panic::take_hook();
         std::panic::set_hook(Box::new(move |info| {
+            let was_active = TERMINAL_ACTIVE.load(Ordering::SeqCst);
             restore_terminal();
             previous(info);
+            if was_active {
+                std::process::exit(PANIC_EXIT_CODE);
+            }
         }));
     });
+}
+
+/// The exit code of a panic, as Rust's default.
+const PANIC_EXIT_CODE: i32 = 101;
+
+/// `LAUNCHDECK_TEST_PANIC=main` or `=task` makes the console panic once it runs, on its own
+/// loop or in a spawned task: how the end-to-end tests prove the terminal is restored
+/// after a panic (`tests/signals_pty.rs`). Nothing else reads it.
+fn panic_on_request_for_tests() {
+    match std::env::var("LAUNCHDECK_TEST_PANIC").as_deref() {
+        Ok("main") => panic!("LAUNCHDECK_TEST_PANIC=main: a panic on the console's loop"),
+        Ok("task") => {
+            tokio::spawn(async { panic!("LAUNCHDECK_TEST_PANIC=task: a panic in a task") });
+        }
+        _ => {}
+    }
 }
 
 #[cfg(test)]
