@@ -50,7 +50,13 @@ pub struct HttpConfig {
     pub action_deadline: Duration,
     /// A `Retry-After` longer than this is shown, not obeyed.
     pub max_retry_after: Duration,
+    /// The largest reply body read; a longer one is refused, not held in memory.
+    pub max_reply_bytes: usize,
 }
+
+/// The default reply cap: Retell's page of 1,000 finished calls with their transcripts is
+/// tens of MB at most; a reply past this is a fault, not data.
+pub const MAX_REPLY_BYTES: usize = 128 * 1024 * 1024;
 
 impl Default for HttpConfig {
     fn default() -> Self {
@@ -62,6 +68,7 @@ impl Default for HttpConfig {
             retry_budget: 500,
             action_deadline: Duration::from_secs(30),
             max_retry_after: Duration::from_secs(60),
+            max_reply_bytes: MAX_REPLY_BYTES,
         }
     }
 }
@@ -418,15 +425,9 @@ impl HttpLayer {
         let response = builder.send().await.map_err(|e| self.transport_error(e))?;
         let status = response.status().as_u16();
         let retry_after = parse_retry_after(response.headers());
-        let body = response
-            .bytes()
-            .await
-            .map_err(|e| self.transport_error(e))?;
+        let body = self.read_capped(response).await?;
         if (200..300).contains(&status) {
-            Ok(Reply {
-                status,
-                body: body.to_vec(),
-            })
+            Ok(Reply { status, body })
         } else if (300..400).contains(&status) {
             Err(ProviderError::new(
                 self.provider,
@@ -461,6 +462,38 @@ impl HttpLayer {
                 builder.header(name, value)
             }
         })
+    }
+
+    /// The reply's body, refused (and not retried) once it passes `max_reply_bytes`:
+    /// by its declared length before reading, or as it streams in.
+    async fn read_capped(&self, mut response: reqwest::Response) -> Result<Vec<u8>, ProviderError> {
+        let cap = self.config.max_reply_bytes;
+        let too_large = || {
+            ProviderError::new(
+                self.provider,
+                ErrorKind::Decode,
+                format!(
+                    "the reply is larger than {} MB and was refused (a proxy or the provider \
+                     sent far more than any answer holds)",
+                    cap.div_ceil(1024 * 1024)
+                ),
+            )
+        };
+        if response.content_length().is_some_and(|n| n > cap as u64) {
+            return Err(too_large());
+        }
+        let mut body = Vec::new();
+        while let Some(chunk) = response
+            .chunk()
+            .await
+            .map_err(|e| self.transport_error(e))?
+        {
+            if body.len() + chunk.len() > cap {
+                return Err(too_large());
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(body)
     }
 
     fn transport_error(&self, err: reqwest::Error) -> ProviderError {

@@ -169,3 +169,35 @@ async fn the_action_deadline_bounds_timeouts_and_retries() {
         "no retry past the deadline"
     );
 }
+
+/// A reply far larger than any answer (a broken proxy, a hostile endpoint) is refused as it
+/// streams in or by its declared length, never held whole, and not asked for again.
+#[tokio::test]
+async fn an_absurdly_large_reply_is_refused_not_held() {
+    let fake = retell_fake().await;
+    let config = HttpConfig {
+        max_reply_bytes: 1024 * 1024,
+        ..fast()
+    };
+    let client = retell_client(&fake, &config);
+    for declared in [false, true] {
+        let huge = Fault::HugeBody {
+            bytes: 8 * 1024 * 1024,
+            declared,
+        };
+        fake.faults()
+            .inject(Route::get("/get-concurrency"), huge, 1);
+        let err = client.get_concurrency().await.expect_err("refused");
+        assert_eq!(err.kind(), &ErrorKind::Decode, "declared {declared}");
+        assert!(err.message().contains("larger than 1 MB"), "{err}");
+    }
+    assert_eq!(
+        fake.faults().count(&Route::get("/get-concurrency")),
+        2,
+        "each refused reply was asked for once"
+    );
+    client
+        .get_concurrency()
+        .await
+        .expect("a normal reply still reads");
+}

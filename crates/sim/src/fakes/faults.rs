@@ -43,6 +43,8 @@ pub enum Fault {
     MalformedJson,
     /// Handle normally, adding unknown fields to every JSON object of the reply.
     ExtraFields,
+    /// Reply 200 with `bytes` of JSON whitespace, streamed; `declared` sends its length.
+    HugeBody { bytes: usize, declared: bool },
 }
 
 impl Fault {
@@ -284,7 +286,23 @@ pub async fn fault_middleware(
         Fault::CutBody => cut_body(next.run(request).await).await,
         Fault::MalformedJson => malformed(next.run(request).await),
         Fault::ExtraFields => with_extra_fields(next.run(request).await).await,
+        Fault::HugeBody { bytes, declared } => huge_body(bytes, declared),
     }
+}
+
+fn huge_body(bytes: usize, declared: bool) -> Response {
+    const CHUNK: usize = 64 * 1024;
+    let chunks = (0..bytes.div_ceil(CHUNK)).map(move |i| {
+        let len = CHUNK.min(bytes - i * CHUNK);
+        Ok::<Bytes, std::io::Error>(Bytes::from(vec![b' '; len]))
+    });
+    let mut response = Response::new(Body::from_stream(futures::stream::iter(chunks)));
+    if declared {
+        response
+            .headers_mut()
+            .insert(header::CONTENT_LENGTH, HeaderValue::from(bytes));
+    }
+    response
 }
 
 async fn drop_connection(kill: Option<ConnectionKill>) -> Response {
